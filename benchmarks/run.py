@@ -1,0 +1,257 @@
+"""Benchmark csvbridge against hand-written pandas (and polars/duckdb if installed).
+
+Usage::
+
+    python benchmarks/run.py --rows 100000 1000000 [--repeat 3] \\
+        [--workdir /tmp/csvbridge-bench] [--only csvbridge,pandas-plain]
+
+For every size the input statement is generated once with ``benchmarks/generate.py`` (cached
+in ``<workdir>/inputs``), then every contender runs ``--repeat`` times, each run in its own
+subprocess so peak RSS is per contender.  Peak RSS comes from ``/usr/bin/time -v`` when it
+exists, otherwise from a tiny Python launcher that runs the command as its only child and
+reports ``getrusage(RUSAGE_CHILDREN).ru_maxrss``.  Wall time is the median of the runs,
+peak RSS the maximum.  A table is printed and written to ``<workdir>/results.json``.
+
+``--only`` takes a comma-separated subset of the contender names; ``pandas`` selects both
+pandas contenders.  The pandas/polars/duckdb jobs live in ``benchmarks/contenders.py``;
+child processes include interpreter start-up and imports, like the csvbridge CLI does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+GENERATE = HERE / "generate.py"
+MAPPING = HERE / "bench_mapping.yaml"
+TIME_BIN = Path("/usr/bin/time")
+CONTENDER_SCRIPT = HERE / "contenders.py"
+CSVBRIDGE = Path(sys.executable).parent / "csvbridge"
+CONTENDERS = ["pandas-plain", "pandas-full", "polars", "duckdb", "csvbridge"]
+BASELINE = "pandas-plain"
+SEED = 1
+# argv: -c RESULT_FILE CMD...; writes "<max child RSS KiB> <child wall s>" to RESULT_FILE.
+LAUNCHER = (
+    "import resource,subprocess,sys,time;t=time.perf_counter();"
+    "rc=subprocess.call(sys.argv[2:]);t=time.perf_counter()-t;"
+    "m=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
+    "open(sys.argv[1],'w').write(f'{m} {t}');sys.exit(rc)"
+)
+
+
+def skip_reason(name: str) -> str | None:
+    """Why contender ``name`` cannot run here, or None if it can."""
+    if name == "csvbridge":
+        if not CSVBRIDGE.exists():
+            return f"executable {CSVBRIDGE} not found (pip install -e . first)"
+        if not MAPPING.exists():
+            return f"mapping {MAPPING} not found"
+        return None
+    module = name.split("-", maxsplit=1)[0]
+    return None if importlib.util.find_spec(module) else f"module {module!r} not importable"
+
+
+def command(name: str, inp: Path, outdir: Path) -> list[str]:
+    if name == "csvbridge":
+        return [str(CSVBRIDGE), "convert", str(inp), "-m", str(MAPPING), "--to", "qbo-bank",
+                "-o", str(outdir), "--quiet"]
+    return [sys.executable, str(CONTENDER_SCRIPT), name, str(inp), str(outdir / "out.csv")]
+
+
+def measure(cmd: list[str], method: str) -> tuple[float, int]:
+    """Run ``cmd`` once; return (wall seconds, peak RSS KiB).  Raises on failure."""
+    fd, tmp = tempfile.mkstemp(prefix="csvbridge-bench-")
+    os.close(fd)
+    try:
+        if method == "time":
+            full = [str(TIME_BIN), "-v", "-o", tmp, *cmd]
+        else:
+            full = [sys.executable, "-c", LAUNCHER, tmp, *cmd]
+        start = time.perf_counter()
+        proc = subprocess.run(
+            full, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        wall = time.perf_counter() - start
+        report = Path(tmp).read_text()
+    finally:
+        os.unlink(tmp)
+    if proc.returncode != 0:
+        raise RuntimeError(f"exit {proc.returncode}: {proc.stderr.strip()[-800:]}")
+    if method == "time":
+        lines = [ln for ln in report.splitlines() if "Maximum resident set size" in ln]
+        return wall, int(lines[0].rsplit(":", 1)[1])
+    rss, child_wall = report.split()
+    return float(child_wall), int(rss)
+
+
+def count_rows(outdir: Path) -> int | None:
+    """Data rows (lines minus one header) over all CSV files written to ``outdir``."""
+    files = sorted(outdir.rglob("*.csv"))
+    if not files:
+        return None
+    total = 0
+    for f in files:
+        with f.open("rb") as fh:
+            total += sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) - 1
+    return total
+
+
+def ensure_input(workdir: Path, rows: int) -> Path:
+    tag = hashlib.sha1(GENERATE.read_bytes()).hexdigest()[:8]
+    path = workdir / "inputs" / f"statement_{rows}_s{SEED}_{tag}.csv"
+    if not path.exists():
+        for stale in path.parent.glob(f"statement_{rows}_s{SEED}_*.csv"):
+            stale.unlink()  # made by an older generate.py
+        print(f"generating {rows:,} rows -> {path}", flush=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        subprocess.run([sys.executable, str(GENERATE), "--rows", str(rows), "--out", str(tmp),
+                        "--seed", str(SEED)], check=True)
+        tmp.rename(path)
+    return path
+
+
+def version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def proc_field(path: str, key: str) -> str | None:
+    """First ``key: value`` value in a /proc text file, or None."""
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(key) and ":" in line:
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = proc_field("/proc/cpuinfo", "model name") or platform.processor() or platform.machine()
+    mem_kib = int((proc_field("/proc/meminfo", "MemTotal") or "0 kB").split()[0])
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    libs = ["pandas", "numpy", "pyarrow", "polars", "duckdb", "csvbridge"]
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "usable_cores": usable,
+        "memory_gib": round(mem_kib / 2**20, 1), "platform": platform.platform(),
+        "python": platform.python_version(), "versions": {lib: version(lib) for lib in libs},
+    }
+
+
+def fmt(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    head = ("contender", "rows", "wall s", "peak RSS MiB", "rows/s", f"x {BASELINE}", "rows out")
+    print("\n" + "{:<13} {:>10} {:>8} {:>13} {:>11} {:>13} {:>10}".format(*head))
+    print("-" * 84)
+    for r in results:
+        if r["status"] != "ok":
+            print(f"{r['contender']:<13} {r['rows']:>10,} FAILED: {r['error'][:50]}")
+            continue
+        out = "?" if r["rows_out"] is None else f"{r['rows_out']:,}"
+        print(f"{r['contender']:<13} {r['rows']:>10,} {r['wall_s']:>8.2f} "
+              f"{r['peak_rss_mib']:>13.1f} {r['rows_per_s']:>11,.0f} "
+              f"{fmt(r['ratio_vs_baseline'], '.2f'):>13} {out:>10}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", required=True)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/csvbridge-bench"))
+    parser.add_argument("--only", default=",".join(CONTENDERS),
+                        help=f"comma-separated subset of: {', '.join(CONTENDERS)}, pandas")
+    parser.add_argument("--rss-method", choices=["auto", "time", "launcher"], default="auto")
+    parser.add_argument("--keep-outputs", action="store_true")
+    args = parser.parse_args(argv)
+
+    wanted = {n.strip() for n in args.only.split(",") if n.strip()}
+    if "pandas" in wanted:
+        wanted = (wanted - {"pandas"}) | {"pandas-plain", "pandas-full"}
+    if wanted - set(CONTENDERS):
+        parser.error(f"unknown contender(s): {', '.join(sorted(wanted - set(CONTENDERS)))}")
+    method = args.rss_method
+    if method == "auto":
+        method = "time" if TIME_BIN.exists() else "launcher"
+
+    info = machine_info()
+    print(f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
+          f"{info['memory_gib']} GiB RAM, {info['platform']}")
+    print("python " + info["python"] + "; " + ", ".join(
+        f"{k} {v}" for k, v in info["versions"].items() if v))
+    print(f"repeat={args.repeat} (median wall, max RSS), rss via {method}, workdir={args.workdir}")
+
+    contenders, skipped = [], {}
+    for name in (c for c in CONTENDERS if c in wanted):
+        reason = skip_reason(name)
+        if reason:
+            skipped[name] = reason
+            print(f"note: skipping {name}: {reason}")
+        else:
+            contenders.append(name)
+
+    results: list[dict[str, Any]] = []
+    for rows in args.rows:
+        inp = ensure_input(args.workdir, rows)
+        base_wall: float | None = None
+        for name in contenders:
+            outdir = args.workdir / "out" / f"{name}_{rows}"
+            entry: dict[str, Any] = {"contender": name, "rows": rows, "status": "ok"}
+            walls: list[float] = []
+            rss: list[int] = []
+            try:
+                for _ in range(args.repeat):
+                    shutil.rmtree(outdir, ignore_errors=True)
+                    outdir.mkdir(parents=True)
+                    wall, kib = measure(command(name, inp, outdir), method)
+                    walls.append(wall)
+                    rss.append(kib)
+            except RuntimeError as exc:
+                entry.update(status="failed", error=str(exc))
+                print(f"note: {name} failed at {rows:,} rows: {exc}", file=sys.stderr)
+            else:
+                wall = statistics.median(walls)
+                if name == BASELINE:
+                    base_wall = wall
+                entry.update(
+                    wall_s=round(wall, 4), wall_s_runs=[round(w, 4) for w in walls],
+                    peak_rss_mib=round(max(rss) / 1024, 1), rows_per_s=round(rows / wall),
+                    ratio_vs_baseline=round(wall / base_wall, 3) if base_wall else None,
+                    rows_out=count_rows(outdir),
+                )
+            if not args.keep_outputs:
+                shutil.rmtree(outdir, ignore_errors=True)
+            results.append(entry)
+            print(f"  done {name} @ {rows:,} rows", flush=True)
+
+    print_table(results)
+    report = {"machine": info, "baseline": BASELINE, "repeat": args.repeat, "rss_method": method,
+              "seed": SEED, "skipped": skipped, "results": results}
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    (args.workdir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {args.workdir / 'results.json'}")
+    return 0 if all(r["status"] == "ok" for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""``python -m csvbridge``."""
+
+from .cli import main
+
+main()

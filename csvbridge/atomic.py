@@ -1,0 +1,65 @@
+"""Atomic file writes: write a temporary file beside the target, flush it to disk, rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import OutputError
+from .writers.base import default_mode
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old file or the new, never half."""
+    tmp = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        tmp = Path(name)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, default_mode())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as e:
+        raise OutputError(
+            f"cannot write {path.name}: {e.strerror}",
+            where=str(path.parent),
+            hint="check the folder is writable and the disk has space; no partial file is kept.",
+            code="output-write-failed",
+        ) from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def ensure_outdir(path: Path) -> Path:
+    """Create the output folder if needed; OutputError if it cannot be used."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(
+            "the output path exists and is not a folder",
+            where=str(path),
+            hint="give a folder for -o (it is created if missing).",
+            code="output-not-folder",
+        ) from None
+    except OSError as e:
+        raise OutputError(
+            f"cannot create the output folder: {e.strerror}",
+            where=str(path),
+            hint="check the path and your permissions.",
+            code="output-unwritable",
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OutputError(
+            "the output folder is not writable",
+            where=str(path),
+            hint="choose another folder with -o, or fix its permissions.",
+            code="output-unwritable",
+        )
+    return path

@@ -1,0 +1,193 @@
+"""The command line: each command parses its options and makes one library call."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import CsvbridgeError
+from .model import KINDS
+from .pipeline import convert
+from .reports.summary import summary_lines
+from .writers import TARGETS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_INTERNAL = 3
+
+
+def _run(debug: bool, fn: Callable[[], int]) -> None:
+    """Run a command body: CsvbridgeErrors become a message and a hint, never a traceback."""
+    try:
+        code = fn()
+    except CsvbridgeError as e:
+        click.echo(e.render(), err=True)
+        if debug:
+            traceback.print_exc()
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted; no partial output was kept", err=True)
+        sys.exit(130)
+    except Exception as e:  # an unexpected failure is a bug: say so plainly
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"internal error: {type(e).__name__}: {e}\n"
+            "  hint:  this is a bug in csvbridge. Run again with --debug and report the output.",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="csvbridge")
+def main() -> None:
+    """Convert CSV and Excel exports into files accounting systems import.
+
+    \b
+    Example:
+      csvbridge convert statement.csv -m mappings/uk_bank.yaml --to xero -o out/
+    """
+
+
+def _options(pairs: tuple[str, ...], date_order: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for p in pairs:
+        if "=" not in p:
+            raise CsvbridgeError(
+                f"option '{p}' is not NAME=VALUE",
+                where=f"-O {p}",
+                hint="for example -O date_order=dmy or -O qbo-bank.formula_guard=off",
+                code="option-syntax",
+            )
+        k, v = p.split("=", 1)
+        out[k.strip()] = v.strip()
+    if date_order:
+        out["date_order"] = date_order
+    return out
+
+
+@main.command("convert")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("-m", "--mapping", required=True, type=click.Path(), help="the mapping YAML file")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    help="target(s), comma-separated: csv, qbo-bank, xero-bank (or qbo, xero)",
+)
+@click.option("-o", "--outdir", required=True, type=click.Path(), help="output folder")
+@click.option(
+    "--date-order",
+    type=click.Choice(["dmy", "mdy", "ymd"]),
+    help="date order of the target company: dmy (DD/MM/YYYY) or mdy (MM/DD/YYYY)",
+)
+@click.option(
+    "-O",
+    "--option",
+    "opts",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="target option, e.g. -O formula_guard=off or -O xero-bank.date_order=mdy",
+)
+@click.option("--encoding", help="input encoding, overriding detection (e.g. cp1252)")
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="rows processed at a time (memory is bounded by this)",
+)
+@click.option("-q", "--quiet", is_flag=True, help="print only errors")
+@click.option("--debug", is_flag=True, help="show tracebacks")
+def convert_cmd(
+    inputs: tuple[str, ...],
+    mapping: str,
+    to: str,
+    outdir: str,
+    date_order: str | None,
+    opts: tuple[str, ...],
+    encoding: str | None,
+    chunk_rows: int,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    """Convert INPUTS (one batch) with a mapping into target import files.
+
+    Writes the import file(s), rejects.csv, duplicates.csv and report.json to OUTDIR.
+    Exit code 0: everything converted; 1: converted, with rejected rows (see rejects.csv);
+    2: a usage, input or mapping error; 3: internal error or failed tie-out.
+
+    \b
+    Example:
+      csvbridge convert sample_data/uk_bank_statement.csv \\
+          -m mappings/uk_bank.yaml --to qbo-bank,xero-bank -o out/
+    """
+
+    def body() -> int:
+        result = convert(
+            list(inputs),
+            mapping,
+            [t for t in to.split(",") if t.strip()],
+            outdir,
+            options=_options(opts, date_order),
+            encoding=encoding,
+            chunk_rows=chunk_rows,
+        )
+        if not quiet:
+            for line in summary_lines(result.report, outdir.rstrip("/")):
+                click.echo(line)
+        return result.exit_code
+
+    _run(debug, body)
+
+
+@main.command("formats")
+@click.argument("name", required=False)
+def formats_cmd(name: str | None) -> None:
+    """List the targets and the kinds each takes, or show one target in full.
+
+    \b
+    Example:
+      csvbridge formats
+      csvbridge formats qbo-bank
+    """
+
+    def body() -> int:
+        if name is None:
+            click.echo("Targets (use with --to):")
+            for t in sorted(TARGETS.values(), key=lambda t: t.name):
+                click.echo(f"  {t.name:<12} {', '.join(t.kinds):<40} {t.title}")
+            click.echo("\nKinds of record (a mapping's kind:):")
+            for k in KINDS.values():
+                click.echo(f"  {k.name:<12} {k.doc}")
+            return 0
+        found = TARGETS.get(name)
+        if found is None:
+            raise CsvbridgeError(
+                f"unknown target '{name}'",
+                hint="targets: " + ", ".join(sorted(TARGETS)),
+                code="target-unknown",
+            )
+        t = found
+        click.echo(f"{t.name}: {t.title}\n\n{t.doc}\n")
+        click.echo(f"takes:    {', '.join(t.kinds)}")
+        click.echo(f"columns:  {', '.join(t.columns)}")
+        click.echo(f"requires: {', '.join(t.required) or '-'}")
+        click.echo(f"limits:   {t.limits}")
+        for o in t.options:
+            click.echo(
+                f"option:   {o.name} = {'|'.join(o.choices)} (default {o.default}) "
+                f"[{o.confidence}] {o.doc}"
+            )
+        for n in t.notes:
+            click.echo(f"note:     {n}")
+        return 0
+
+    _run(False, body)

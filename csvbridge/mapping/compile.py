@@ -1,0 +1,448 @@
+"""Applying a mapping to a chunk of raw text: a pure function from (mapping, raw chunk) to
+canonical records, rejected rows with every reason, filtered rows and the chunk's ledger."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..dates import ISO_DATE, DateFormatError, compile_format, parse_dates
+from ..errors import MappingError
+from ..model import LINE_COL, ROW_COL, SOURCE_COL, FieldType, Kind, get_kind
+from ..money import CURRENCY_EXPONENTS, NumberFormat, format_minor, parse_money
+from ..readers.base import RawChunk
+from ..reports.ledger import Ledger
+from .fields import Columns, apply_map, constant, render_template, spec_columns, text_of
+from .model import FieldSpec, FilterSpec, Mapping
+
+_DECIMAL_PLACES = 6  # exact decimals (quantities, unit prices) keep up to this many places
+_KNOWN_CURRENCIES = pa.array(sorted(CURRENCY_EXPONENTS))
+
+
+@dataclass
+class RowError:
+    """One reason a row was rejected."""
+
+    field: str
+    column: str
+    value: str
+    rule: str
+    message: str
+
+
+@dataclass
+class RejectedRow:
+    """A row that did not convert: where it came from, its original cells, and why."""
+
+    source: int
+    line: int
+    row: int
+    cells: dict[str, str]
+    errors: list[RowError]
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk became."""
+
+    records: pa.Table
+    rejects: list[RejectedRow]
+    ledger: Ledger
+    amounts: npt.NDArray[np.int64] | None = None  # kept rows' amounts, for later stages
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Errors:
+    """Error masks gathered per field; turned into RowErrors only for the rejected rows."""
+
+    blocks: list[tuple[npt.NDArray[np.bool_], str, str, pa.Array | None, str, str]] = field(
+        default_factory=list
+    )
+
+    def add(
+        self,
+        mask: npt.NDArray[np.bool_],
+        fld: str,
+        column: str,
+        values: pa.Array | None,
+        rule: str,
+        message: str,
+    ) -> None:
+        if mask.any():
+            self.blocks.append((mask, fld, column, values, rule, message))
+
+    def any(self, n: int) -> npt.NDArray[np.bool_]:
+        out = np.zeros(n, dtype=bool)
+        for mask, *_ in self.blocks:
+            out |= mask
+        return out
+
+
+class CompiledMapping:
+    """A mapping bound to its kind, ready to apply to chunks from any file it fits."""
+
+    def __init__(self, mapping: Mapping, source: str = "mapping") -> None:
+        self.mapping = mapping
+        self.source = source
+        self.kind: Kind = get_kind(mapping.kind)
+        self._check_formats()
+
+    # -- set-up -----------------------------------------------------------------------------
+    def _date_formats(self, name: str, spec: FieldSpec) -> tuple[str, ...]:
+        fmts = spec.format if spec.format is not None else self.mapping.dates
+        if fmts is None:
+            raise MappingError(
+                f"field '{name}' is a date, and the mapping does not say how dates are written",
+                where=f"{self.source}, key fields.{name}",
+                hint="add format: DD/MM/YYYY (or the file's own order) to the field, or "
+                "dates: DD/MM/YYYY at the top of the mapping. csvbridge never guesses "
+                "whether 01/02 is January or February.",
+                code="date-format-missing",
+            )
+        return (fmts,) if isinstance(fmts, str) else tuple(fmts)
+
+    def _check_formats(self) -> None:
+        for name, spec in self.mapping.fields.items():
+            ftype = self.kind.field(name).type
+            if ftype is FieldType.DATE:
+                for fmt in self._date_formats(name, spec):
+                    try:
+                        compile_format(fmt)
+                    except DateFormatError as e:
+                        raise MappingError(
+                            str(e),
+                            where=f"{self.source}, key fields.{name}.format",
+                            hint="use tokens DD, MM, MMM, YYYY, YY, e.g. DD/MM/YYYY",
+                            code="date-format-invalid",
+                        ) from None
+            if (spec.money_in is not None or spec.money_out is not None) and (
+                ftype is not FieldType.MONEY
+            ):
+                raise MappingError(
+                    f"money_in/money_out only fit money fields; '{name}' is {ftype.value}",
+                    where=f"{self.source}, key fields.{name}",
+                    hint="use column: for this field",
+                    code="mapping-invalid",
+                )
+            for f in self.mapping.filters:
+                if f.matches is not None:
+                    try:
+                        re.compile(f.matches)
+                    except re.error as e:
+                        raise MappingError(
+                            f"filter '{f.name}': the regular expression is invalid: {e}",
+                            where=f"{self.source}, key filters ({f.name}).matches",
+                            hint="check the pattern; escape special characters like ( ) . +",
+                            code="mapping-invalid",
+                        ) from None
+
+    def expected_columns(self) -> tuple[str, ...]:
+        """Column names (not numbers) the mapping reads: the reader uses them to find the
+        header row."""
+        names: list[str] = []
+        for spec in self.mapping.fields.values():
+            names += [c for c in spec_columns(spec) if isinstance(c, str)]
+        names += [f.column for f in self.mapping.filters if isinstance(f.column, str)]
+        return tuple(dict.fromkeys(names))
+
+    def number_format(self, spec: FieldSpec) -> NumberFormat:
+        base = self.mapping.numbers
+        dec = spec.decimal or base.decimal
+        th = spec.thousands if spec.thousands is not None else base.thousands
+        return NumberFormat(dec, th or None)
+
+    # -- applying ---------------------------------------------------------------------------
+    def apply(self, chunk: RawChunk, columns: Columns, row_offset: int) -> ChunkResult:
+        """Map one chunk. ``row_offset`` numbers its rows within the batch."""
+        n = chunk.num_rows
+        t = chunk.table
+        errs = _Errors()
+        for i, problem in chunk.problems.items():
+            mask = np.zeros(n, dtype=bool)
+            mask[i] = True
+            errs.add(mask, "", "", None, problem.rule, problem.message)
+
+        filtered = self._filters(t, columns)
+        values: dict[str, pa.Array] = {}
+        raw: dict[str, tuple[str, pa.Array]] = {}
+        order = sorted(
+            self.mapping.fields.items(), key=lambda kv: kv[0] != "currency"
+        )  # currency first: money needs its exponent
+        exps: npt.NDArray[np.int64] = np.full(n, 2, dtype=np.int64)
+        cur_ok = np.ones(n, dtype=bool)
+        amounts: npt.NDArray[np.int64] | None = None
+        amount_known: npt.NDArray[np.bool_] | None = None
+        for name, spec in order:
+            fld = self.kind.field(name)
+            key = f"fields.{name}"
+            required = spec.required if spec.required is not None else fld.required
+            if fld.type is FieldType.MONEY:
+                arr, ok = self._money(name, spec, t, columns, exps, errs, required, key)
+                ok &= cur_ok
+                values[name] = arr
+                if name == self.kind.amount_field:
+                    amounts = np.asarray(pc.fill_null(arr, 0), dtype=np.int64)
+                    amount_known = ok
+                continue
+            col, text = self._text(spec, t, columns, key)
+            raw[name] = (col, text)
+            empty = np.asarray(pc.equal(text, ""), dtype=bool)
+            if required:
+                errs.add(empty, name, col, text, "required", f"'{name}' is empty")
+            if fld.type is FieldType.TEXT:
+                values[name] = pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), text)
+            elif fld.type is FieldType.CURRENCY:
+                code = pc.utf8_upper(text)
+                known = np.asarray(pc.is_in(code, value_set=_KNOWN_CURRENCIES), dtype=bool)
+                bad = ~known & ~empty
+                errs.add(bad, name, col, text, "currency-unknown", "not an ISO 4217 currency code")
+                cur_ok = known
+                values[name] = pc.if_else(pa.array(known), code, pa.scalar(None, pa.string()))
+                exps = _exponents(code)
+            elif fld.type is FieldType.DATE:
+                fmts = self._date_formats(name, spec)
+                if chunk.native_dates and ISO_DATE not in fmts:
+                    fmts = (*fmts, ISO_DATE)
+                parsed = parse_dates(text, fmts)
+                shown = " or ".join(fmts)
+                errs.add(
+                    parsed.matched_shape & ~empty,
+                    name,
+                    col,
+                    text,
+                    "date-invalid",
+                    "not a real calendar date",
+                )
+                errs.add(
+                    ~parsed.ok & ~parsed.matched_shape & ~empty,
+                    name,
+                    col,
+                    text,
+                    "date-format",
+                    f"does not match the date format {shown}",
+                )
+                values[name] = parsed.to_arrow()
+            elif fld.type is FieldType.DECIMAL:
+                pm = parse_money(text, _DECIMAL_PLACES, self.number_format(spec))
+                errs.add(
+                    pm.invalid | pm.too_precise, name, col, text, "number-invalid", "not a number"
+                )
+                formatted = format_minor(pa.array(pm.minor), _DECIMAL_PLACES)
+                trimmed = pc.replace_substring_regex(formatted, r"\.?0+$", "")
+                trimmed = pc.if_else(pc.equal(trimmed, ""), "0", trimmed)
+                trimmed = pc.if_else(pc.equal(trimmed, "-"), "0", trimmed)
+                values[name] = pc.if_else(pa.array(pm.ok), trimmed, pa.scalar(None, pa.string()))
+
+        rejected = errs.any(n) & ~filtered.any
+        kept = ~rejected & ~filtered.any
+        ledger = Ledger()
+        cur = values.get("currency")
+        all_rows = np.ones(n, dtype=bool)
+        ledger.stages["read"].add(all_rows, amounts, amount_known, cur)
+        ledger.stages["rejected"].add(rejected, amounts, amount_known, cur)
+        ledger.stages["filtered"].add(filtered.any, amounts, amount_known, cur)
+        for fname, fmask in filtered.by_name.items():
+            ledger.filtered_by_rule.setdefault(fname, type(ledger.stages["read"])()).add(
+                fmask, amounts, amount_known, cur
+            )
+        rejects = self._rejects(chunk, errs, rejected, row_offset)
+        for r in rejects:
+            ledger.rejected_by_rule.update({e.rule for e in r.errors})
+        records = self._records(values, chunk, kept, row_offset)
+        kept_amounts = amounts[kept] if amounts is not None else None
+        return ChunkResult(records=records, rejects=rejects, ledger=ledger, amounts=kept_amounts)
+
+    def _text(
+        self, spec: FieldSpec, t: pa.Table, columns: Columns, key: str
+    ) -> tuple[str, pa.Array]:
+        n = t.num_rows
+        if spec.column is not None:
+            col = columns.resolve(spec.column, f"{key}.column")
+            text = text_of(t, col)
+        elif spec.template is not None:
+            col = spec.template
+            text = render_template(spec.template, t, columns, f"{key}.template")
+        else:
+            col = "(constant)"
+            text = constant(spec.value or "", n)
+        return col, apply_map(text, spec)
+
+    def _money(
+        self,
+        name: str,
+        spec: FieldSpec,
+        t: pa.Table,
+        columns: Columns,
+        exps: npt.NDArray[np.int64],
+        errs: _Errors,
+        required: bool,
+        key: str,
+    ) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
+        fmt = self.number_format(spec)
+        n = t.num_rows
+        if spec.money_in is not None or spec.money_out is not None:
+            parts = []
+            for ref, sign, label in (
+                (spec.money_in, 1, "money_in"),
+                (spec.money_out, -1, "money_out"),
+            ):
+                if ref is None:
+                    continue
+                col = columns.resolve(ref, f"{key}.{label}")
+                text = text_of(t, col)
+                pm = parse_money(text, exps, fmt)
+                self._money_errors(pm, name, col, text, errs, fmt)
+                parts.append((col, text, pm, sign))
+            minor = sum(
+                (np.abs(pm.minor) * sign for _, _, pm, sign in parts), np.zeros(n, np.int64)
+            )
+            empty = np.logical_and.reduce([pm.empty for _, _, pm, _ in parts])
+            bad = np.logical_or.reduce([~pm.ok & ~pm.empty for _, _, pm, _ in parts])
+            if len(parts) == 2:
+                both = (parts[0][2].minor != 0) & (parts[1][2].minor != 0)
+                errs.add(
+                    both,
+                    name,
+                    f"{parts[0][0]} + {parts[1][0]}",
+                    None,
+                    "amount-both-sides",
+                    f"both '{parts[0][0]}' and '{parts[1][0]}' hold an amount; "
+                    "only one side should",
+                )
+                bad |= both
+            cols = " / ".join(c for c, *_ in parts)
+            if required:
+                errs.add(empty, name, cols, None, "required", f"'{name}' is empty in {cols}")
+            ok = ~bad & ~empty
+        else:
+            col, text = self._text(spec, t, columns, key)
+            pm = parse_money(text, exps, fmt)
+            self._money_errors(pm, name, col, text, errs, fmt)
+            if required:
+                errs.add(pm.empty, name, col, text, "required", f"'{name}' is empty")
+            minor, ok = pm.minor, pm.ok
+        if spec.invert:
+            minor = -minor
+        return pa.array(minor, pa.int64(), mask=~ok), ok
+
+    def _money_errors(
+        self,
+        pm: Any,
+        name: str,
+        col: str,
+        text: pa.Array,
+        errs: _Errors,
+        fmt: NumberFormat,
+    ) -> None:
+        errs.add(
+            pm.invalid,
+            name,
+            col,
+            text,
+            "amount-invalid",
+            f"not an amount (decimal mark '{fmt.decimal}', thousands '{fmt.thousands or 'none'}')",
+        )
+        errs.add(
+            pm.too_precise,
+            name,
+            col,
+            text,
+            "amount-precision",
+            "has more decimal places than the currency allows",
+        )
+
+    def _filters(self, t: pa.Table, columns: Columns) -> _Filtered:
+        n = t.num_rows
+        out = _Filtered(any=np.zeros(n, dtype=bool), by_name={})
+        for i, f in enumerate(self.mapping.filters):
+            col = columns.resolve(f.column, f"filters[{i + 1}].column")
+            mask = _filter_mask(f, text_of(t, col)) & ~out.any
+            out.by_name[f.name] = out.by_name.get(f.name, np.zeros(n, dtype=bool)) | mask
+            out.any |= mask
+        return out
+
+    def _rejects(
+        self, chunk: RawChunk, errs: _Errors, rejected: npt.NDArray[np.bool_], offset: int
+    ) -> list[RejectedRow]:
+        idx = np.flatnonzero(rejected)
+        if not len(idx):
+            return []
+        sub = chunk.table.take(pa.array(idx)).to_pylist()
+        out: list[RejectedRow] = []
+        pos = {int(i): k for k, i in enumerate(idx)}
+        rows: dict[int, RejectedRow] = {}
+        for i in map(int, idx):
+            problem = chunk.problems.get(i)
+            cells = sub[pos[i]]
+            if problem is not None and problem.cells is not None:
+                names = list(chunk.table.column_names)
+                extra = len(problem.cells) - len(names)
+                names += [f"(extra {k})" for k in range(1, extra + 1)]
+                cells = {k: v for k, v in zip(names, problem.cells, strict=False)}
+            rows[i] = RejectedRow(chunk.source, int(chunk.lines[i]), offset + i, cells, [])
+            out.append(rows[i])
+        for mask, fld, col, values, rule, message in errs.blocks:
+            for i in map(int, np.flatnonzero(mask & rejected)):
+                value = "" if values is None else (values[i].as_py() or "")
+                rows[i].errors.append(RowError(fld, col, value, rule, message))
+        return out
+
+    def _records(
+        self,
+        values: dict[str, pa.Array],
+        chunk: RawChunk,
+        kept: npt.NDArray[np.bool_],
+        offset: int,
+    ) -> pa.Table:
+        schema = self.kind.arrow_schema()
+        n = chunk.num_rows
+        keep = pa.array(kept)
+        arrays = []
+        for f in schema:
+            if f.name in values:
+                arr = values[f.name].cast(f.type)
+            elif f.name == SOURCE_COL:
+                arr = pa.array(np.full(n, chunk.source, dtype=np.int32))
+            elif f.name == LINE_COL:
+                arr = pa.array(chunk.lines)
+            elif f.name == ROW_COL:
+                arr = pa.array(np.arange(offset, offset + n, dtype=np.int64))
+            else:
+                arr = pa.nulls(n, f.type)
+            arrays.append(pc.filter(arr, keep))
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _exponents(codes: pa.Array) -> npt.NDArray[np.int64]:
+    """Each row's currency exponent (2 where the code is unknown: such rows are rejected)."""
+    filled = pc.fill_null(codes, "")
+    uniq = pc.unique(filled)
+    exp = np.array([CURRENCY_EXPONENTS.get(c, 2) for c in uniq.to_pylist()], dtype=np.int64)
+    idx = np.asarray(pc.index_in(filled, value_set=uniq), dtype=np.int64)
+    result: npt.NDArray[np.int64] = exp[idx]
+    return result
+
+
+@dataclass
+class _Filtered:
+    any: npt.NDArray[np.bool_]
+    by_name: dict[str, npt.NDArray[np.bool_]]
+
+
+def _filter_mask(f: FilterSpec, text: pa.Array) -> npt.NDArray[np.bool_]:
+    if f.equals is not None:
+        m = pc.equal(text, f.equals.strip())
+    elif f.matches is not None:
+        m = pc.match_substring_regex(text, f.matches)
+    elif f.in_ is not None:
+        m = pc.is_in(text, value_set=pa.array([v.strip() for v in f.in_], pa.string()))
+    else:
+        m = pc.equal(text, "") if f.empty else pc.not_equal(text, "")
+    return np.asarray(pc.fill_null(m, False), dtype=bool)

@@ -1,0 +1,176 @@
+"""The mapping file's schema: pydantic models that forbid unknown keys. A mapping is data: it
+says which columns become which canonical fields and how their text is parsed."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from ..model import KINDS
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+ColumnRef = str | int  # a header name, or a 1-based column number
+
+
+class ReadSpec(_Strict):
+    """How to read the source files. Anything left out is detected and reported."""
+
+    encoding: str | None = Field(None, description="text encoding, e.g. utf-8, cp1252")
+    delimiter: str | None = Field(None, description="field separator; one character, or 'tab'")
+    quotechar: str = Field('"', description="quote character")
+    header_line: int | None = Field(
+        None, ge=1, description="line (or sheet row) of the header, counting from 1"
+    )
+    no_header: bool = Field(False, description="the file has no header row")
+    columns: list[str] = Field(
+        default_factory=list, description="column names for a file without a header row"
+    )
+    sheet: str | int | None = Field(None, description="xlsx sheet name or number (from 1)")
+    footer: bool = Field(True, description="treat short rows at the end as a footer")
+
+    @model_validator(mode="after")
+    def _check(self) -> ReadSpec:
+        if self.delimiter is not None:
+            if self.delimiter.lower() == "tab":
+                object.__setattr__(self, "delimiter", "\t")
+            elif len(self.delimiter) != 1:
+                raise ValueError("delimiter must be one character (or 'tab')")
+        if self.no_header and self.header_line is not None:
+            raise ValueError("no_header and header_line cannot both be set")
+        return self
+
+
+class NumberSpec(_Strict):
+    """How numbers are written in the source."""
+
+    decimal: Literal[".", ","] = Field(".", description="decimal mark")
+    thousands: Literal[",", ".", " ", "'", "_", "\u00a0", ""] | None = Field(
+        None, description="thousands separator, if the source uses one"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> NumberSpec:
+        if self.thousands == self.decimal:
+            raise ValueError("decimal mark and thousands separator must differ")
+        return self
+
+
+def _shorthand(v: Any) -> Any:
+    return {"column": v} if isinstance(v, str | int) and not isinstance(v, bool) else v
+
+
+class FieldSpec(_Strict):
+    """Where one canonical field's value comes from, and how its text is parsed.
+
+    Exactly one source: ``column``, ``value``, ``template``, or ``money_in``/``money_out``.
+    A bare string is short for ``column``.
+    """
+
+    column: ColumnRef | None = Field(None, description="take the value from this column")
+    value: str | None = Field(None, description="a constant")
+    template: str | None = Field(
+        None, description="text built from columns, e.g. '{First} {Last}'; '{{' is a brace"
+    )
+    money_in: ColumnRef | None = Field(None, description="column of money received")
+    money_out: ColumnRef | None = Field(None, description="column of money paid out")
+    format: str | list[str] | None = Field(
+        None, description="date format(s), e.g. DD/MM/YYYY; tried in order"
+    )
+    decimal: Literal[".", ","] | None = Field(None, description="decimal mark for this field")
+    thousands: Literal[",", ".", " ", "'", "_", "\u00a0", ""] | None = Field(
+        None, description="thousands separator for this field"
+    )
+    invert: bool = Field(False, description="negate the amount (e.g. card charges shown positive)")
+    map: dict[str, str] | None = Field(None, description="replace values: {source: result}")
+    default: str | None = Field(
+        None, description="value when the cell is empty, or not found in map"
+    )
+    required: bool | None = Field(None, description="reject rows where this field is empty")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FieldSpec:
+        sources = [k for k in ("column", "value", "template") if getattr(self, k) is not None]
+        if self.money_in is not None or self.money_out is not None:
+            sources.append("money_in/money_out")
+        if len(sources) > 1:
+            raise ValueError(f"give one source, not {' and '.join(sources)}")
+        if not sources and self.default is None:
+            raise ValueError("give a source: column, value, template or money_in/money_out")
+        return self
+
+
+FieldSpecIn = Annotated[FieldSpec, BeforeValidator(_shorthand)]
+
+
+class FilterSpec(_Strict):
+    """Rows matching this are left out and counted as filtered under ``name``."""
+
+    name: str = Field(description="what the report calls these rows")
+    column: ColumnRef = Field(description="the column to test")
+    equals: str | None = Field(None, description="the cell equals this (after trimming)")
+    matches: str | None = Field(None, description="the cell matches this regular expression")
+    empty: bool | None = Field(None, description="the cell is empty (true) or not (false)")
+    in_: list[str] | None = Field(None, alias="in", description="the cell is one of these")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> FilterSpec:
+        tests = [k for k in ("equals", "matches", "empty", "in_") if getattr(self, k) is not None]
+        if len(tests) != 1:
+            raise ValueError("give exactly one test: equals, matches, empty or in")
+        return self
+
+
+class DuplicateSpec(_Strict):
+    """What to do with rows that repeat an earlier row of the batch exactly."""
+
+    policy: Literal["keep", "skip"] = Field(
+        "keep",
+        description="keep: write them and flag them in the report; skip: flag them and leave "
+        "them out of the import file (counted as duplicates)",
+    )
+    fields: list[str] | None = Field(
+        None, description="canonical fields compared; default: the kind's fingerprint"
+    )
+
+
+class Mapping(_Strict):
+    """A mapping file: how one layout of export becomes one kind of canonical record."""
+
+    name: str = Field(description="short name, shown in reports and provenance")
+    version: str = Field("1", description="bump when the mapping changes")
+    kind: Literal["transaction", "invoice", "bill", "journal", "contact", "account", "item"]
+    description: str = ""
+    read: ReadSpec = Field(default_factory=lambda: ReadSpec())
+    numbers: NumberSpec = Field(
+        default_factory=lambda: NumberSpec(), description="default number format"
+    )
+    dates: str | list[str] | None = Field(None, description="default date format(s)")
+    fields: dict[str, FieldSpecIn]
+    filters: list[FilterSpec] = Field(default_factory=list)
+    duplicates: DuplicateSpec = Field(default_factory=lambda: DuplicateSpec())
+
+    @model_validator(mode="after")
+    def _fields_fit_kind(self) -> Mapping:
+        kind = KINDS[self.kind]
+        names = set(kind.field_names)
+        unknown = [f for f in self.fields if f not in names]
+        if unknown:
+            raise ValueError(
+                f"{self.kind} has no field(s) {', '.join(unknown)}; "
+                f"its fields are: {', '.join(kind.field_names)}"
+            )
+        missing = [f.name for f in kind.fields if f.required and f.name not in self.fields]
+        if missing:
+            raise ValueError(f"a {self.kind} mapping must give: {', '.join(missing)}")
+        if self.duplicates.fields:
+            bad = [f for f in self.duplicates.fields if f not in names]
+            if bad:
+                raise ValueError(f"duplicates.fields names unknown field(s): {', '.join(bad)}")
+        return self

@@ -1,0 +1,301 @@
+"""The one orchestrator: read → map → check → duplicates → write → report. The CLI and (later)
+the watched folder call ``convert``; everything it does is recorded in the returned report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from . import __version__
+from .atomic import ensure_outdir, write_atomic
+from .duplicates import DuplicateIndex, flags_for
+from .errors import ConservationError, InputFileError, TargetError
+from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
+from .mapping.fields import spec_columns
+from .model import FieldType
+from .readers import ReadOptions, SourceInfo, open_source
+from .reports.files import DuplicatesFile, RejectsFile
+from .reports.ledger import Ledger, TieOut
+from .writers import OutputFile, Target, Writer, resolve_target
+
+DEFAULT_CHUNK_ROWS = 100_000
+
+
+@dataclass
+class ConvertResult:
+    """What a conversion did. ``report`` is exactly what report.json holds."""
+
+    report: dict[str, Any]
+    outputs: list[OutputFile]
+    tie_outs: list[TieOut]
+    rejected: int
+    duplicates: int
+    outdir: Path
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0: everything converted; 1: converted, but some rows were rejected."""
+        return 1 if self.rejected else 0
+
+
+def _read_options(lm: LoadedMapping, cm: CompiledMapping, encoding: str | None) -> ReadOptions:
+    r = lm.mapping.read
+    return ReadOptions(
+        encoding=encoding or r.encoding,
+        delimiter=r.delimiter,
+        quotechar=r.quotechar,
+        header_line=r.header_line,
+        no_header=r.no_header,
+        column_names=tuple(r.columns),
+        sheet=r.sheet,
+        expected_columns=() if r.no_header or r.header_line else cm.expected_columns(),
+        footer=r.footer,
+    )
+
+
+def _target_options(target: Target, lm: LoadedMapping, given: dict[str, str]) -> dict[str, str]:
+    mine = {k.split(".", 1)[1]: v for k, v in given.items() if k.startswith(target.name + ".")}
+    shared = {k: v for k, v in given.items() if "." not in k}
+    names = {o.name for o in target.options}
+    opts = target.resolve_options({**{k: v for k, v in shared.items() if k in names}, **mine})
+    if opts.get("date_order") == "auto":
+        cur = lm.mapping.fields.get("currency")
+        code = (cur.value or "").upper() if cur is not None and cur.value else None
+        if code is None:
+            raise TargetError(
+                f"{target.name} needs to know the date order of the company you import into, "
+                "and the mapping's currency comes from a column",
+                where=f"--to {target.name}",
+                hint="add --date-order dmy (DD/MM/YYYY) or --date-order mdy (MM/DD/YYYY).",
+                code="date-order-needed",
+            )
+        opts["date_order"] = "mdy" if code == "USD" else "dmy"
+    return opts
+
+
+def convert(
+    inputs: Sequence[str | Path],
+    mapping: str | Path | LoadedMapping,
+    targets: Sequence[str],
+    outdir: str | Path,
+    *,
+    options: dict[str, str] | None = None,
+    encoding: str | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    on_chunk: Callable[[int], None] | None = None,
+) -> ConvertResult:
+    """Convert ``inputs`` (one batch) with ``mapping`` into each of ``targets`` in ``outdir``.
+
+    Writes the import file(s), ``rejects.csv``, ``duplicates.csv`` and ``report.json``, all
+    atomically. ``options`` are target options (``date_order=dmy``, or per target
+    ``qbo-bank.date_order=mdy``). Raises CsvbridgeError subclasses for problems a user must fix;
+    row-level problems never raise, they are rejected and reported.
+    """
+    lm = mapping if isinstance(mapping, LoadedMapping) else load_mapping(mapping)
+    cm = CompiledMapping(lm.mapping, str(lm.path))
+    kind = cm.kind
+    if not inputs:
+        raise InputFileError(
+            "no input files given", hint="name one or more files to convert.", code="no-input"
+        )
+    chosen: list[Target] = []
+    for word in targets:
+        t = resolve_target(word, kind.name)
+        if t not in chosen:
+            chosen.append(t)
+    given = dict(options or {})
+    target_opts = {t.name: _target_options(t, lm, given) for t in chosen}
+    out = ensure_outdir(Path(outdir))
+    read_opts = _read_options(lm, cm, encoding)
+    dup_fields = tuple(lm.mapping.duplicates.fields or kind.fingerprint)
+    dup_fields = tuple(f for f in dup_fields if f in lm.mapping.fields) or dup_fields
+    hold_back = lm.mapping.duplicates.policy == "skip"
+
+    sources: list[str] = []
+    infos: list[SourceInfo] = []
+    ledger = Ledger()
+    index = DuplicateIndex()
+    writers: dict[str, Writer] = {}
+    rejects = RejectsFile(out, sources)
+    dups = DuplicatesFile(out, kind, sources)
+    committed = False
+    try:
+        for t in chosen:
+            writers[t.name] = t.factory(out, kind, target_opts[t.name], sources)
+        row_offset = 0
+        for i, path in enumerate(inputs):
+            with ExitStack() as stack:
+                finder = open_source(Path(path), i, read_opts, stack)
+                info = finder.info
+                sources.append(info.name)
+                infos.append(info)
+                columns = Columns(info.columns, info.name, str(lm.path))
+                _check_columns(cm, columns)
+                for chunk in finder.chunks(chunk_rows):
+                    result = cm.apply(chunk, columns, row_offset)
+                    row_offset += chunk.num_rows
+                    ledger.merge(result.ledger)
+                    rejects.add(result.rejects)
+                    records = result.records
+                    repeats = index.check(records, dup_fields)
+                    flagged = repeats >= 0
+                    if flagged.any():
+                        flags = flags_for(records, repeats, hold_back)
+                        dups.add(records.filter(pa.array(flagged)), flags)
+                        ledger.duplicates_flagged += len(flags)
+                        if hold_back:
+                            amounts = result.amounts
+                            cur = (
+                                records.column("currency").combine_chunks()
+                                if ("currency" in records.column_names)
+                                else None
+                            )
+                            known = None if amounts is None else _known(records, kind.amount_field)
+                            ledger.stages["duplicate"].add(flagged, amounts, known, cur)
+                            records = records.filter(pa.array(~flagged))
+                    for w in writers.values():
+                        w.write(records)
+                    if on_chunk is not None:
+                        on_chunk(chunk.num_rows)
+                if info.rows == 0:
+                    info.warnings.append("the file has a header but no data rows")
+        for name, w in writers.items():
+            ledger.written[name] = w.tally
+        tie_outs = [ledger.tie_out(t.name) for t in chosen]
+        failed = [t for t in tie_outs if not t.ok]
+        if failed:
+            raise ConservationError(
+                "the tie-out failed: " + "; ".join(p for t in failed for p in t.problems),
+                where="targets " + ", ".join(t.target for t in failed),
+                hint="this is a bug in csvbridge; no import file was written. Please report "
+                "it with report.json.",
+            )
+        outputs: list[OutputFile] = []
+        produced: dict[str, list[OutputFile]] = {}
+        for name, w in writers.items():
+            produced[name] = w.close()
+            outputs += produced[name]
+        committed = True
+        reject_files = rejects.close()
+        dup_files = dups.close()
+    finally:
+        if not committed:
+            for w in writers.values():
+                w.abort()
+            dups.abort()
+    report = _report(
+        lm,
+        infos,
+        chosen,
+        target_opts,
+        produced,
+        reject_files,
+        dup_files,
+        ledger,
+        tie_outs,
+        rejects,
+        dups,
+        dup_fields,
+        hold_back,
+    )
+    write_atomic(out / "report.json", _json(report))
+    warnings = [f"{i.name}: {w}" for i in infos for w in i.warnings]
+    return ConvertResult(
+        report=report,
+        outputs=outputs + reject_files + dup_files,
+        tie_outs=tie_outs,
+        rejected=rejects.count,
+        duplicates=dups.count,
+        outdir=out,
+        warnings=warnings,
+    )
+
+
+def _known(records: pa.Table, amount_field: str | None) -> np.ndarray | None:
+    if amount_field is None:
+        return None
+    return np.asarray(records.column(amount_field).combine_chunks().is_valid(), dtype=bool)
+
+
+def _check_columns(cm: CompiledMapping, columns: Columns) -> None:
+    """Resolve every column the mapping names before any row is read, so a missing column is
+    one clear error rather than a rejected row per line."""
+    for name, spec in cm.mapping.fields.items():
+        for ref in spec_columns(spec):
+            columns.resolve(ref, f"fields.{name}")
+    for i, f in enumerate(cm.mapping.filters, start=1):
+        columns.resolve(f.column, f"filters[{i}].column")
+
+
+def _report(
+    lm: LoadedMapping,
+    infos: list[SourceInfo],
+    chosen: list[Target],
+    target_opts: dict[str, dict[str, str]],
+    produced: dict[str, list[OutputFile]],
+    reject_files: list[OutputFile],
+    dup_files: list[OutputFile],
+    ledger: Ledger,
+    tie_outs: list[TieOut],
+    rejects: RejectsFile,
+    dups: DuplicatesFile,
+    dup_fields: tuple[str, ...],
+    hold_back: bool,
+) -> dict[str, Any]:
+    m = lm.mapping
+    kind = m.kind
+    date_fields = [n for n, s in m.fields.items() if _is_date(kind, n)]
+    return {
+        "csvbridge": __version__,
+        "mapping": {
+            "name": m.name,
+            "version": m.version,
+            "kind": kind,
+            "file": lm.path.name,
+            "sha256": lm.sha256,
+            "date_formats": {n: m.fields[n].format or m.dates for n in date_fields},
+        },
+        "inputs": [i.as_dict() for i in infos],
+        "targets": [
+            {
+                "name": t.name,
+                "options": target_opts[t.name],
+                "files": [f.as_dict() for f in produced.get(t.name, [])],
+            }
+            for t in chosen
+        ],
+        "ledger": ledger.as_dict(),
+        "tie_out": [t.as_dict() for t in tie_outs],
+        "rejects": {
+            "rows": rejects.count,
+            "by_rule": dict(sorted(ledger.rejected_by_rule.items())),
+            "files": [f.as_dict() for f in reject_files],
+            "first": rejects.sample,
+        },
+        "duplicates": {
+            "policy": "skip" if hold_back else "keep",
+            "fields": list(dup_fields),
+            "flagged": dups.count,
+            "held_back": dups.held_back,
+            "files": [f.as_dict() for f in dup_files],
+            "first": dups.sample,
+        },
+    }
+
+
+def _is_date(kind: str, name: str) -> bool:
+    from .model import get_kind
+
+    return get_kind(kind).field(name).type is FieldType.DATE
+
+
+def _json(report: dict[str, Any]) -> bytes:
+    return (json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()

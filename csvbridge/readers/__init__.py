@@ -1,0 +1,73 @@
+"""Readers turn input files into raw text tables. ``open_source`` picks one by file content."""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import ExitStack
+from pathlib import Path
+
+from ..errors import InputFileError
+from .base import Detection, RawChunk, ReadOptions, RowProblem, SourceInfo
+from .delimited import open_delimited
+from .detect import sniff_format
+from .excel import open_xlsx
+from .table import TableFinder
+
+READERS = {"csv": open_delimited, "xlsx": open_xlsx}
+
+__all__ = [
+    "READERS",
+    "Detection",
+    "RawChunk",
+    "ReadOptions",
+    "RowProblem",
+    "SourceInfo",
+    "TableFinder",
+    "file_sha256",
+    "open_source",
+]
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def open_source(path: Path, index: int, options: ReadOptions, stack: ExitStack) -> TableFinder:
+    """Open ``path`` with the reader its content calls for; the file closes with ``stack``."""
+    try:
+        f = stack.enter_context(path.open("rb"))
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputFileError(
+            "the input file does not exist",
+            where=str(path),
+            hint="check the path and the spelling.",
+            code="file-not-found",
+        ) from None
+    except IsADirectoryError:
+        raise InputFileError(
+            "the input is a folder, not a file",
+            where=str(path),
+            hint="name the files inside it, for example folder/*.csv",
+            code="file-not-found",
+        ) from None
+    except PermissionError:
+        raise InputFileError(
+            "the input file cannot be read (permission denied)",
+            where=str(path),
+            hint="check the file's permissions.",
+            code="file-unreadable",
+        ) from None
+    head = f.read(8)
+    fmt = sniff_format(head + f.read(4096), path.name)
+    f.seek(0)
+    info = SourceInfo(index=index, name=path.name, size=size, sha256=file_sha256(path), format=fmt)
+    suffix = path.suffix.lower()
+    if fmt == "xlsx" and suffix not in (".xlsx", ".xlsm"):
+        info.warnings.append(f"the file is named {suffix or 'without extension'} but is an xlsx")
+    return READERS[fmt](f, info, options)

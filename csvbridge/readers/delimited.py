@@ -1,0 +1,54 @@
+"""Delimited text (CSV, TSV, semicolon, pipe) read as text, streaming, with line numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from ..errors import InputFileError
+from .base import ReadOptions, SourceInfo
+from .detect import detect_dialect, detect_encoding, read_sample
+from .table import TableFinder
+
+
+def open_delimited(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> TableFinder:
+    """Detect encoding and dialect, then find the table; rows are read lazily from ``f``."""
+    sample = read_sample(f, info.size)
+    enc = detect_encoding(sample, options.encoding, info.name)
+    info.detections["encoding"] = enc
+    head = sample[: 64 * 1024].decode(enc.value, errors="replace")
+    dialect = detect_dialect(head.lstrip("\ufeff"), options.delimiter, options.quotechar)
+    info.detections["delimiter"] = dialect
+    f.seek(0)
+    text = io.TextIOWrapper(f, encoding=enc.value, errors="surrogateescape", newline="")
+    rows = _rows(text, dialect.value, options, info.name)
+    return TableFinder(info, options, rows, delimiter=dialect.value)
+
+
+def _rows(
+    text: io.TextIOWrapper, delimiter: str, options: ReadOptions, name: str
+) -> Iterator[tuple[int, list[str]]]:
+    csv.field_size_limit(min(options.max_field_size, sys.maxsize))
+    reader = csv.reader(text, delimiter=delimiter, quotechar=options.quotechar, strict=False)
+    line = 0
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise InputFileError(
+                f"the CSV cannot be parsed: {e}",
+                where=f"{name}, line {reader.line_num}",
+                hint="a field may exceed the size limit or the quoting is broken from here on; "
+                "check the file near that line.",
+                code="csv-malformed",
+            ) from None
+        if start == 1 and cells and cells[0].startswith("\ufeff"):
+            cells[0] = cells[0][1:]
+        line = start
+        yield line, cells

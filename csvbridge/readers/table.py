@@ -1,0 +1,248 @@
+"""Finding the table inside a file's rows: preamble, header, data, footer — and cutting the data
+into chunks. Shared by every reader; it sees only (line number, cells) pairs."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import InputFileError, MappingError
+from .base import RawChunk, ReadOptions, RowProblem, SourceInfo
+
+HEADER_SEARCH_ROWS = 200
+MAX_FOOTER_ROWS = 20
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.replace("\ufeff", "").split()).casefold()
+
+
+def _blank(cells: list[str]) -> bool:
+    return all(not c.strip() for c in cells)
+
+
+def unique_names(cells: list[str]) -> list[str]:
+    """Header cells as column names: trimmed, blanks named ``Column N``, repeats numbered."""
+    names: list[str] = []
+    seen: Counter[str] = Counter()
+    for i, cell in enumerate(cells, start=1):
+        name = " ".join(cell.replace("\ufeff", "").split()) or f"Column {i}"
+        seen[name] += 1
+        names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return names
+
+
+class TableFinder:
+    """Turns a stream of (line, cells) into the header, the data chunks and the report facts."""
+
+    def __init__(
+        self,
+        info: SourceInfo,
+        options: ReadOptions,
+        rows: Iterator[tuple[int, list[str]]],
+        *,
+        delimiter: str = ",",
+        native_dates: bool = False,
+    ) -> None:
+        self.info = info
+        self.options = options
+        self.rows = rows
+        self.delimiter = delimiter
+        self.native_dates = native_dates
+        self.width = 0
+        self._buffer: list[tuple[int, list[str]]] = []
+        self._find_header()
+
+    # -- header -----------------------------------------------------------------------------
+    def _find_header(self) -> None:
+        opts = self.options
+        for item in self.rows:
+            self._buffer.append(item)
+            if len(self._buffer) >= HEADER_SEARCH_ROWS:
+                break
+        if not any(not _blank(c) for _, c in self._buffer):
+            raise InputFileError(
+                "the file has no rows with any text in them",
+                where=self.info.name,
+                hint="check that the export finished; the file holds only blank lines.",
+                code="no-rows",
+            )
+        if opts.no_header:
+            first = next(c for _, c in self._buffer if not _blank(c))
+            self.width = len(opts.column_names) or len(first)
+            names = list(opts.column_names) or [f"Column {i}" for i in range(1, self.width + 1)]
+            self.info.columns = unique_names(names)
+            return
+        idx = self._header_index()
+        for line, cells in self._buffer[:idx]:
+            if _blank(cells):
+                continue
+            self.info.preamble.append((line, self.delimiter.join(cells).strip(self.delimiter)))
+        line, cells = self._buffer[idx]
+        while cells and not cells[-1].strip() and len(cells) > 1:
+            cells = cells[:-1]  # a trailing delimiter on the header line
+        self.info.header_line = line
+        self.info.columns = unique_names(cells)
+        self.width = len(cells)
+        self._buffer = self._buffer[idx + 1 :]
+
+    def _header_index(self) -> int:
+        opts = self.options
+        buf = self._buffer
+        if opts.header_line is not None:
+            for i, (line, _) in enumerate(buf):
+                if line == opts.header_line:
+                    return i
+            raise MappingError(
+                f"header_line {opts.header_line} is not among the first {len(buf)} rows",
+                where=self.info.name,
+                hint="check read.header_line in the mapping against the file.",
+                code="header-line-missing",
+            )
+        if opts.expected_columns:
+            return self._header_by_names(opts.expected_columns)
+        widths = Counter(len(c) for _, c in buf if not _blank(c) and len(c) > 1)
+        modal = widths.most_common(1)[0][0] if widths else 1
+        for i, (_, cells) in enumerate(buf):
+            filled = [c for c in cells if c.strip()]
+            if len(cells) >= modal and len(filled) >= max(1, modal // 2):
+                return i
+        return next(i for i, (_, c) in enumerate(buf) if not _blank(c))
+
+    def _header_by_names(self, expected: tuple[str, ...]) -> int:
+        want = {_norm(n): n for n in expected}
+        best_i, best_hits = -1, -1
+        for i, (_, cells) in enumerate(self._buffer):
+            have = {_norm(c) for c in cells}
+            hits = sum(1 for w in want if w in have)
+            if hits == len(want):
+                return i
+            if hits > best_hits:
+                best_i, best_hits = i, hits
+        line, cells = self._buffer[best_i]
+        have_names = [c.strip() for c in cells if c.strip()]
+        missing = [n for k, n in want.items() if k not in {_norm(c) for c in cells}]
+        hints = []
+        for m in missing:
+            close = difflib.get_close_matches(m, have_names, n=1, cutoff=0.6)
+            if close:
+                hints.append(f"'{m}' → did you mean '{close[0]}'?")
+        raise MappingError(
+            "the mapping names column(s) the file does not have: "
+            + ", ".join(f"'{m}'" for m in missing),
+            where=f"{self.info.name}, line {line} (the row most like a header): "
+            + self.delimiter.join(have_names),
+            hint=("; ".join(hints) + ". " if hints else "")
+            + "fix the column names in the mapping, or check this is the right mapping for "
+            "this file.",
+            code="column-missing",
+        )
+
+    # -- data -------------------------------------------------------------------------------
+    def _data_rows(self) -> Iterator[tuple[int, list[str], RowProblem | None]]:
+        w = self.width
+        pending: list[tuple[int, list[str]]] = []
+
+        def flush_pending() -> Iterator[tuple[int, list[str], RowProblem | None]]:
+            for line, cells in pending:
+                yield line, _fit(cells, w), _ragged(cells, w)
+            pending.clear()
+
+        def source() -> Iterator[tuple[int, list[str]]]:
+            yield from self._buffer
+            self._buffer = []
+            yield from self.rows
+
+        for line, cells in source():
+            if _blank(cells):
+                self.info.blank_lines += 1
+                continue
+            n = len(cells)
+            if n > w and _blank(cells[w:]):
+                cells, n = cells[:w], w
+            if n < w and self.options.footer:
+                pending.append((line, cells))
+                if len(pending) > MAX_FOOTER_ROWS:
+                    yield from flush_pending()
+                continue
+            yield from flush_pending()
+            if n == w:
+                yield line, cells, None
+            else:
+                yield line, _fit(cells, w), _ragged(cells, w)
+        for line, cells in pending:
+            self.info.footer.append((line, self.delimiter.join(cells).strip(self.delimiter)))
+
+    def chunks(self, size: int) -> Iterator[RawChunk]:
+        """Data rows in chunks of at most ``size`` rows."""
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        problems: dict[int, RowProblem] = {}
+        for line, cells, problem in self._data_rows():
+            if problem is not None:
+                problems[len(rows)] = problem
+            rows.append(cells)
+            lines.append(line)
+            if len(rows) >= size:
+                yield self._chunk(rows, lines, problems)
+                rows, lines, problems = [], [], {}
+        if rows:
+            yield self._chunk(rows, lines, problems)
+
+    def _chunk(
+        self, rows: list[list[str]], lines: list[int], problems: dict[int, RowProblem]
+    ) -> RawChunk:
+        self.info.rows += len(rows)
+        names = self.info.columns
+        try:
+            arrays = [pa.array(col, pa.string()) for col in zip(*rows, strict=True)]
+        except (UnicodeEncodeError, pa.ArrowException):
+            arrays = self._repair_undecodable(rows, lines, problems)
+        table = pa.Table.from_arrays(arrays, names=names)
+        return RawChunk(
+            source=self.info.index,
+            table=table,
+            lines=np.asarray(lines, dtype=np.int64),
+            problems=problems,
+            native_dates=self.native_dates,
+        )
+
+    def _repair_undecodable(
+        self, rows: list[list[str]], lines: list[int], problems: dict[int, RowProblem]
+    ) -> list[pa.Array]:
+        enc = self.info.detections.get("encoding")
+        enc_name = enc.value if enc else "the detected encoding"
+        for i, cells in enumerate(rows):
+            for j, cell in enumerate(cells):
+                m = _UNDECODABLE.search(cell)
+                if m is None:
+                    continue
+                bad = bytes(ord(ch) - 0xDC00 for ch in _UNDECODABLE.findall(cell))
+                problems.setdefault(
+                    i,
+                    RowProblem(
+                        "undecodable-bytes",
+                        f"column '{self.info.columns[j]}' has bytes that are not valid "
+                        f"{enc_name}: {bad.hex(' ')}",
+                    ),
+                )
+                cells[j] = _UNDECODABLE.sub("\ufffd", cell)
+        return [pa.array(col, pa.string()) for col in zip(*rows, strict=True)]
+
+
+def _fit(cells: list[str], width: int) -> list[str]:
+    return (cells + [""] * width)[:width]
+
+
+def _ragged(cells: list[str], width: int) -> RowProblem:
+    return RowProblem(
+        "ragged-row",
+        f"row has {len(cells)} fields but the header has {width}: columns may be shifted",
+        cells=list(cells),
+    )

@@ -1,0 +1,141 @@
+"""The rejects and duplicates files a person opens to act on: streamed to disk during the run,
+so a file full of bad rows does not fill memory."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from ..duplicates import DuplicateFlag
+from ..mapping.compile import RejectedRow
+from ..model import Kind
+from ..writers.base import CsvSink, OutputFile, csv_lines, guard_formula
+from ..writers.format import canonical
+
+SAMPLE = 50  # how many rejects and duplicates report.json shows in full
+
+
+class RejectsFile:
+    """Collects rejected rows; ``close`` writes ``rejects.csv``: where, why, then the row's
+    original cells under its original column names (the union over the batch's files)."""
+
+    FIXED = ("file", "line", "field", "column", "value", "rule", "message")
+
+    def __init__(self, outdir: Path, sources: list[str]) -> None:
+        self.outdir = outdir
+        self.sources = sources
+        self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
+        self._columns: dict[str, None] = {}
+        self.count = 0
+        self.sample: list[dict[str, Any]] = []
+
+    def add(self, rows: list[RejectedRow]) -> None:
+        for r in rows:
+            for c in r.cells:
+                self._columns.setdefault(c, None)
+            entry = {
+                "file": self.sources[r.source],
+                "line": r.line,
+                "errors": [
+                    {
+                        "field": e.field,
+                        "column": e.column,
+                        "value": e.value,
+                        "rule": e.rule,
+                        "message": e.message,
+                    }
+                    for e in r.errors
+                ],
+                "cells": r.cells,
+            }
+            self._spool.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            if len(self.sample) < SAMPLE:
+                self.sample.append({k: v for k, v in entry.items() if k != "cells"})
+            self.count += 1
+
+    def close(self) -> list[OutputFile]:
+        cols = [c for c in self._columns if c not in self.FIXED]
+        sink = CsvSink(self.outdir, "rejects", [*self.FIXED, *cols])
+        self._spool.seek(0)
+        batch: list[list[str]] = []
+        for line in self._spool:
+            e = json.loads(line)
+            errs = e["errors"]
+            row = [
+                e["file"],
+                str(e["line"]),
+                " | ".join(x["field"] for x in errs),
+                " | ".join(x["column"] for x in errs),
+                " | ".join(x["value"] for x in errs),
+                " | ".join(x["rule"] for x in errs),
+                " | ".join((f"{x['field']}: " if x["field"] else "") + x["message"] for x in errs),
+                *(e["cells"].get(c, "") for c in cols),
+            ]
+            batch.append(row)
+            if len(batch) >= 10_000:
+                _flush(sink, batch)
+        _flush(sink, batch)
+        self._spool.close()
+        return sink.close()
+
+
+def _flush(sink: CsvSink, rows: list[list[str]]) -> None:
+    if rows:
+        columns = [
+            guard_formula(pa.array(list(col), pa.string())) for col in zip(*rows, strict=True)
+        ]
+        sink.write_lines(csv_lines(columns))
+        rows.clear()
+
+
+class DuplicatesFile:
+    """Streams ``duplicates.csv``: each flagged record, the earlier record it repeats, what
+    was done with it, and its canonical fields."""
+
+    def __init__(self, outdir: Path, kind: Kind, sources: list[str]) -> None:
+        self.kind = kind
+        self.sources = sources
+        self.sink = CsvSink(
+            outdir,
+            "duplicates",
+            ["file", "line", "repeats_file", "repeats_line", "action", *kind.field_names],
+        )
+        self.count = 0
+        self.held_back = 0
+        self.sample: list[dict[str, Any]] = []
+
+    def add(self, records: pa.Table, flags: list[DuplicateFlag]) -> None:
+        if not flags:
+            return
+        for f in flags:
+            if len(self.sample) < SAMPLE:
+                self.sample.append(
+                    {
+                        "file": self.sources[f.source],
+                        "line": f.line,
+                        "repeats_file": self.sources[f.first_source],
+                        "repeats_line": f.first_line,
+                        "action": "held back" if f.held_back else "written",
+                    }
+                )
+        self.count += len(flags)
+        self.held_back += sum(f.held_back for f in flags)
+        cols = [
+            pa.array([self.sources[f.source] for f in flags]),
+            pa.array([str(f.line) for f in flags]),
+            pa.array([self.sources[f.first_source] for f in flags]),
+            pa.array([str(f.first_line) for f in flags]),
+            pa.array(["held back" if f.held_back else "written" for f in flags]),
+            *(canonical(records, self.kind, name, guard=True) for name in self.kind.field_names),
+        ]
+        self.sink.write_lines(csv_lines(cols))
+
+    def close(self) -> list[OutputFile]:
+        return self.sink.close()
+
+    def abort(self) -> None:
+        self.sink.abort()

@@ -1,0 +1,303 @@
+"""What writers share: the target registry entry, the streaming atomic CSV sink with file
+splitting, and vectorised CSV formatting (quoting, formula guard, line ends)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import OutputError, TargetError
+from ..model import Kind
+from ..reports.ledger import Tally
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """A file a run wrote: name (in the output folder), data rows, bytes and SHA-256."""
+
+    name: str
+    rows: int
+    size: int
+    sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "rows": self.rows, "bytes": self.size, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class Option:
+    """A target option a user can set with ``-O NAME=VALUE``."""
+
+    name: str
+    choices: tuple[str, ...]
+    default: str
+    doc: str
+    confidence: str = "C"  # C confirmed, R reported, U unconfirmed (see formats.md)
+
+
+class Writer(Protocol):
+    """Streams canonical records of one kind into one target's file(s)."""
+
+    tally: Tally
+
+    def write(self, records: pa.Table) -> None: ...
+
+    def close(self) -> list[OutputFile]: ...
+
+    def abort(self) -> None: ...
+
+
+WriterFactory = Callable[[Path, Kind, dict[str, str], list[str]], Writer]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One import format: what kind it takes and the rules it enforces."""
+
+    name: str
+    kinds: tuple[str, ...]
+    title: str
+    doc: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    limits: str
+    factory: WriterFactory
+    options: tuple[Option, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def resolve_options(self, given: dict[str, str]) -> dict[str, str]:
+        """Defaults overlaid by ``given``; TargetError on an unknown option or value."""
+        known = {o.name: o for o in self.options}
+        out = {o.name: o.default for o in self.options}
+        for k, v in given.items():
+            opt = known.get(k)
+            if opt is None:
+                raise TargetError(
+                    f"target {self.name} has no option '{k}'",
+                    where=f"-O {k}={v}",
+                    hint="options: "
+                    + (", ".join(known) or "none")
+                    + f". See: csvbridge formats {self.name}",
+                    code="option-unknown",
+                )
+            if opt.choices and v not in opt.choices:
+                raise TargetError(
+                    f"option {k} of {self.name} cannot be '{v}'",
+                    where=f"-O {k}={v}",
+                    hint=f"choose one of: {', '.join(opt.choices)}",
+                    code="option-invalid",
+                )
+            out[k] = v
+        return out
+
+
+# -- vectorised CSV formatting --------------------------------------------------------------
+def guard_formula(col: pa.Array) -> pa.Array:
+    """Prefix text that a spreadsheet would run as a formula (= + - @ tab CR) with ``'``."""
+    risky = pc.fill_null(pc.match_substring_regex(col, r"^[=+\-@\t\r]"), False)
+    return pc.if_else(risky, pc.binary_join_element_wise("'", col, ""), col)
+
+
+def single_line(col: pa.Array) -> pa.Array:
+    """Replace line breaks and tabs inside a cell with a space (import files are one line a
+    record)."""
+    return pc.replace_substring_regex(col, r"[\r\n\t]+", " ")
+
+
+def quote_csv(col: pa.Array, delimiter: str = ",") -> pa.Array:
+    """RFC 4180 minimal quoting: quote cells holding the delimiter, a quote or a line break."""
+    col = pc.fill_null(col.cast(pa.string()), "")
+    needs = pc.match_substring_regex(col, f'[{delimiter}"\r\n]')
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(col, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, col)
+
+
+def csv_lines(columns: list[pa.Array], delimiter: str = ",", eol: str = "\r\n") -> pa.Array:
+    """One string per record: quoted cells joined by ``delimiter``, ending with ``eol``."""
+    cells = [quote_csv(c, delimiter) for c in columns]
+    row = pc.binary_join_element_wise(*cells, delimiter) if len(cells) > 1 else cells[0]
+    return pc.binary_join_element_wise(row, eol, "")
+
+
+def _joined_bytes(lines: pa.Array) -> bytes:
+    if len(lines) == 0:
+        return b""
+    arr = lines.cast(pa.large_string()) if len(lines) and lines.nbytes > 2**30 else lines
+    offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offs = np.frombuffer(arr.buffers()[1], dtype=offsets_type)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
+    data = arr.buffers()[2]
+    return memoryview(data)[int(offs[0]) : int(offs[-1])].tobytes()
+
+
+# -- the sink -------------------------------------------------------------------------------
+class CsvSink:
+    """Streams lines into ``<stem>.csv`` in ``outdir``, atomically: parts are written under
+    temporary names and renamed only by ``close``. Splits into ``<stem>-001.csv``, ... when a
+    part would pass ``max_rows`` data rows or ``max_bytes`` bytes; each part gets the header."""
+
+    def __init__(
+        self,
+        outdir: Path,
+        stem: str,
+        header: list[str],
+        *,
+        delimiter: str = ",",
+        encoding: str = "utf-8",
+        bom: bool = False,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+        extension: str = ".csv",
+        write_header: bool = True,
+    ) -> None:
+        self.outdir = outdir
+        self.stem = stem
+        self.extension = extension
+        self.delimiter = delimiter
+        self.encoding = encoding
+        self.head = (
+            (
+                ("\ufeff" if bom else "") + delimiter.join(_quote1(h, delimiter) for h in header)
+            ).encode(encoding)
+            + b"\r\n"
+            if write_header
+            else ("\ufeff".encode(encoding) if bom else b"")
+        )
+        self.max_rows = max_rows
+        self.max_bytes = max_bytes
+        self._parts: list[tuple[Path, int]] = []  # temp path, rows
+        self._fh: Any = None
+        self._rows = 0
+        self._bytes = 0
+        self._hash: Any = None
+        self._hashes: list[tuple[str, int]] = []
+
+    def _open_part(self) -> None:
+        self._finish_part()
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{self.stem}.", suffix=".partial", dir=self.outdir)
+        except OSError as e:
+            raise OutputError(
+                f"cannot create files in the output folder: {e.strerror}",
+                where=str(self.outdir),
+                hint="check the folder exists, is writable, and the disk has space.",
+                code="output-unwritable",
+            ) from None
+        self._fh = os.fdopen(fd, "wb")
+        self._parts.append((Path(name), 0))
+        self._rows = 0
+        self._bytes = 0
+        self._hash = hashlib.sha256()
+        self._emit(self.head)
+
+    def _emit(self, data: bytes) -> None:
+        try:
+            self._fh.write(data)
+        except OSError as e:
+            raise OutputError(
+                f"writing the output failed: {e.strerror}",
+                where=str(self.outdir),
+                hint="check free disk space and permissions; no partial file is kept.",
+                code="output-write-failed",
+            ) from None
+        self._hash.update(data)
+        self._bytes += len(data)
+
+    def _finish_part(self) -> None:
+        if self._fh is None:
+            return
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        path, _ = self._parts[-1]
+        self._parts[-1] = (path, self._rows)
+        self._hashes.append((self._hash.hexdigest(), self._bytes))
+        self._fh = None
+
+    def write_lines(self, lines: pa.Array) -> None:
+        """Append formatted lines (each ending in its line terminator), splitting as needed."""
+        if self._fh is None:
+            self._open_part()
+        if self.encoding.replace("-", "").lower() != "utf8":
+            lines = pa.array(
+                [s.encode(self.encoding, errors="replace") for s in lines.to_pylist()],
+                pa.binary(),
+            )
+        sizes = np.asarray(pc.binary_length(lines), dtype=np.int64)
+        start = 0
+        n = len(lines)
+        while start < n:
+            room_rows = (self.max_rows - self._rows) if self.max_rows else n - start
+            end = min(n, start + max(room_rows, 0))
+            if self.max_bytes:
+                budget = self.max_bytes - self._bytes
+                fits = int(np.searchsorted(np.cumsum(sizes[start:end]), budget, side="right"))
+                end = start + fits
+            if end == start:
+                if self._rows == 0:
+                    raise OutputError(
+                        f"one record is larger than the target's file size limit "
+                        f"({self.max_bytes} bytes)",
+                        where=f"{self.stem}{self.extension}",
+                        hint="shorten the record's text fields.",
+                        code="record-too-large",
+                    )
+                self._open_part()
+                continue
+            self._emit(_joined_bytes(lines.slice(start, end - start)))
+            self._rows += end - start
+            start = end
+
+    def close(self) -> list[OutputFile]:
+        """Rename the parts into place and describe them. A file with no data rows is still
+        written (header only), so the user sees the target was produced."""
+        if self._fh is None and not self._parts:
+            self._open_part()
+        self._finish_part()
+        many = len(self._parts) > 1
+        out = []
+        for i, ((tmp, rows), (digest, size)) in enumerate(
+            zip(self._parts, self._hashes, strict=True), start=1
+        ):
+            name = (
+                f"{self.stem}-{i:03d}{self.extension}" if many else f"{self.stem}{self.extension}"
+            )
+            os.chmod(tmp, default_mode())
+            os.replace(tmp, self.outdir / name)
+            out.append(OutputFile(name, rows, size, digest))
+        self._parts = []
+        return out
+
+    def abort(self) -> None:
+        """Remove temporary parts; nothing of this run stays in the output folder."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        for tmp, _ in self._parts:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        self._parts = []
+
+
+def default_mode() -> int:
+    """The mode a plainly created file gets under the current umask (mkstemp uses 0600)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _quote1(text: str, delimiter: str) -> str:
+    if any(ch in text for ch in (delimiter, '"', "\r", "\n")):
+        return '"' + text.replace('"', '""') + '"'
+    return text

@@ -199,11 +199,53 @@ def parse_dates(values: pa.Array, formats: tuple[str, ...]) -> ParsedDates:
     )
 
 
-_STRFTIME = {"YYYY": "%Y", "YY": "%y", "MM": "%m", "DD": "%d", "MMM": "%b", "MMMM": "%B"}
+def civil_from_days(
+    days: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(year, month, day) of days since 1970-01-01 (H. Hinnant's algorithm, vectorised)."""
+    z = days + 719468
+    era = np.floor_divide(z, 146097)
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + np.where(mp < 10, 3, -9)
+    y = yoe + era * 400 + (m <= 2)
+    return y, m, d
+
+
+_OUT_TOKEN = re.compile(r"YYYY|YY|MMM|MM|DD")
+_ABBR = pa.array([m[:3].title() for m in _MONTHS])
 
 
 def format_dates(days: pa.Array, fmt: str) -> pa.Array:
-    """Format a date32 array with zero-padded tokens (``DD/MM/YYYY``, ``YYYY-MM-DD``)."""
-    spec = re.sub(r"YYYY|YY|MMMM|MMM|MM|DD", lambda m: _STRFTIME[m.group()], fmt)
-    ts = pc.cast(days, pa.timestamp("s"))
-    return pc.strftime(ts, format=spec)
+    """Format a date32 array with zero-padded tokens (``DD/MM/YYYY``, ``YYYY-MM-DD``,
+    ``DD MMM YYYY``). Nulls stay null."""
+    raw = np.asarray(pc.fill_null(days.cast(pa.int32()), 0), dtype=np.int64)
+    y, m, d = civil_from_days(raw)
+
+    def pad(a: npt.NDArray[np.int64], width: int) -> pa.Array:
+        return pc.utf8_lpad(pc.cast(pa.array(a), pa.string()), width=width, padding="0")
+
+    pieces: list[pa.Array | str] = []
+    pos = 0
+    for tok in _OUT_TOKEN.finditer(fmt):
+        if tok.start() > pos:
+            pieces.append(fmt[pos : tok.start()])
+        t = tok.group()
+        if t == "YYYY":
+            pieces.append(pad(y, 4))
+        elif t == "YY":
+            pieces.append(pad(y % 100, 2))
+        elif t == "MMM":
+            pieces.append(pc.take(_ABBR, pa.array(m - 1)))
+        elif t == "MM":
+            pieces.append(pad(m, 2))
+        else:
+            pieces.append(pad(d, 2))
+        pos = tok.end()
+    if pos < len(fmt):
+        pieces.append(fmt[pos:])
+    out = pc.binary_join_element_wise(*pieces, "")
+    return pc.if_else(pc.is_null(days), pa.scalar(None, pa.string()), out)

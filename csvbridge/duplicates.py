@@ -40,7 +40,9 @@ def fingerprints(records: pa.Table, fields: tuple[str, ...]) -> npt.NDArray[np.u
     for name in fields:
         col = records.column(name).combine_chunks()
         if pa.types.is_string(col.type):
-            norm = pc.utf8_trim_whitespace(pc.replace_substring_regex(col, r"\s+", " "))
+            norm = pc.utf8_trim_whitespace(col)
+            if pc.any(pc.match_substring_regex(norm, r"\s\s|[\t\r\n\x{a0}]")).as_py():
+                norm = pc.replace_substring_regex(norm, r"\s+", " ")
             cols[name] = pc.utf8_lower(pc.fill_null(norm, "\x00")).to_numpy(zero_copy_only=False)
         elif pa.types.is_date32(col.type):
             cols[name] = pc.fill_null(col.cast(pa.int32()), -(2**31)).to_numpy()

@@ -95,6 +95,11 @@ def parse_money(
     values = pc.cast(values, pa.string())
     stripped = pc.utf8_trim_whitespace(values)
     empty = np.asarray(pc.fill_null(pc.equal(stripped, ""), True), dtype=bool)
+    exp_arr = np.asarray(exponent, dtype=np.int64)
+    if exp_arr.ndim == 0 or (n and (exp_arr == exp_arr.flat[0]).all()):
+        fast = _parse_plain(stripped, empty, int(exp_arr.flat[0]) if n else 2, fmt)
+        if fast is not None:
+            return fast
     parts = pc.extract_regex(pc.fill_null(values, ""), _pattern(fmt))
     matched = np.asarray(parts.is_valid(), dtype=bool) & ~empty
     parts = pc.fill_null(parts, pa.scalar({k: "" for k in _GROUPS}, parts.type))
@@ -144,6 +149,31 @@ def parse_money(
     minor = np.where(negative, -minor, minor)
     minor = np.where(ok, minor, 0)
     return ParsedMoney(minor=minor, ok=ok, empty=empty, too_precise=too_precise)
+
+
+def _parse_plain(
+    stripped: pa.Array, empty: npt.NDArray[np.bool_], exponent: int, fmt: NumberFormat
+) -> ParsedMoney | None:
+    """The everyday shape — optional minus, digits (grouped or not), exactly the currency's
+    decimals — parsed with cheap kernels; None when any cell needs the full parser."""
+    d, t = re.escape(fmt.decimal), re.escape(fmt.thousands or "")
+    frac = rf"{d}\d{{{exponent}}}" if exponent else ""
+    grouped = rf"|\d{{1,3}}(?:{t}\d{{3}})+" if fmt.thousands else ""
+    plain = rf"^-?(?:\d{{1,{_MAX_INT_DIGITS}}}{grouped}){frac}$"
+    fits = np.asarray(pc.fill_null(pc.match_substring_regex(stripped, plain), False), dtype=bool)
+    if not (fits | empty).all():
+        return None
+    digits = pc.fill_null(stripped, "")
+    if fmt.thousands:
+        digits = pc.replace_substring(digits, fmt.thousands, "")
+    if exponent:
+        digits = pc.replace_substring(digits, fmt.decimal, "")
+    digits = pc.if_else(pa.array(empty), "0", digits)
+    minor = np.asarray(pc.cast(digits, pa.int64()), dtype=np.int64)
+    n = len(minor)
+    return ParsedMoney(
+        minor=np.where(empty, 0, minor), ok=~empty, empty=empty, too_precise=np.zeros(n, bool)
+    )
 
 
 _GROUPS = ("lp", "s1", "c1", "s2", "int", "frac", "c2", "ts", "rp")

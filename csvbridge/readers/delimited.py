@@ -33,22 +33,18 @@ def _rows(
 ) -> Iterator[tuple[int, list[str]]]:
     csv.field_size_limit(min(options.max_field_size, sys.maxsize))
     reader = csv.reader(text, delimiter=delimiter, quotechar=options.quotechar, strict=False)
-    line = 0
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            raise InputFileError(
-                f"the CSV cannot be parsed: {e}",
-                where=f"{name}, line {reader.line_num}",
-                hint="a field may exceed the size limit or the quoting is broken from here on; "
-                "check the file near that line.",
-                code="csv-malformed",
-            ) from None
-        if start == 1 and cells and cells[0].startswith("\ufeff"):
-            cells[0] = cells[0][1:]
-        line = start
-        yield line, cells
+    prev = 0
+    try:
+        for cells in reader:
+            if prev == 0 and cells and cells[0].startswith("\ufeff"):
+                cells[0] = cells[0][1:]
+            yield prev + 1, cells
+            prev = reader.line_num
+    except csv.Error as e:
+        raise InputFileError(
+            f"the CSV cannot be parsed: {e}",
+            where=f"{name}, line {reader.line_num}",
+            hint="a field may exceed the size limit or the quoting is broken from here on; "
+            "check the file near that line.",
+            code="csv-malformed",
+        ) from None

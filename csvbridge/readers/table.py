@@ -4,6 +4,7 @@ into chunks. Shared by every reader; it sees only (line number, cells) pairs."""
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ def _norm(name: str) -> str:
 
 
 def _blank(cells: list[str]) -> bool:
-    return all(not c.strip() for c in cells)
+    return not "".join(cells).strip()
 
 
 def unique_names(cells: list[str]) -> list[str]:
@@ -147,37 +148,40 @@ class TableFinder:
     # -- data -------------------------------------------------------------------------------
     def _data_rows(self) -> Iterator[tuple[int, list[str], RowProblem | None]]:
         w = self.width
+        footer = self.options.footer
         pending: list[tuple[int, list[str]]] = []
-
-        def flush_pending() -> Iterator[tuple[int, list[str], RowProblem | None]]:
-            for line, cells in pending:
-                yield line, _fit(cells, w), _ragged(cells, w)
-            pending.clear()
-
-        def source() -> Iterator[tuple[int, list[str]]]:
-            yield from self._buffer
-            self._buffer = []
-            yield from self.rows
-
-        for line, cells in source():
-            if _blank(cells):
-                self.info.blank_lines += 1
-                continue
+        info = self.info
+        buffered, self._buffer = self._buffer, []
+        for line, cells in itertools.chain(buffered, self.rows):
             n = len(cells)
+            if n == w and not pending:
+                if not "".join(cells).strip():
+                    info.blank_lines += 1
+                    continue
+                yield line, cells, None  # the common case, kept short
+                continue
+            if not "".join(cells).strip():
+                info.blank_lines += 1
+                continue
             if n > w and _blank(cells[w:]):
                 cells, n = cells[:w], w
-            if n < w and self.options.footer:
+            if n < w and footer:
                 pending.append((line, cells))
-                if len(pending) > MAX_FOOTER_ROWS:
-                    yield from flush_pending()
-                continue
-            yield from flush_pending()
-            if n == w:
+                if len(pending) <= MAX_FOOTER_ROWS:
+                    continue
+            for p_line, p_cells in pending:
+                if p_cells is not cells:
+                    yield p_line, _fit(p_cells, w), _ragged(p_cells, w)
+            was_pending = bool(pending) and pending[-1][1] is cells
+            pending.clear()
+            if was_pending:
+                yield line, _fit(cells, w), _ragged(cells, w)
+            elif n == w:
                 yield line, cells, None
             else:
                 yield line, _fit(cells, w), _ragged(cells, w)
         for line, cells in pending:
-            self.info.footer.append((line, self.delimiter.join(cells).strip(self.delimiter)))
+            info.footer.append((line, self.delimiter.join(cells).strip(self.delimiter)))
 
     def chunks(self, size: int) -> Iterator[RawChunk]:
         """Data rows in chunks of at most ``size`` rows."""
@@ -201,7 +205,7 @@ class TableFinder:
         self.info.rows += len(rows)
         names = self.info.columns
         try:
-            arrays = [pa.array(col, pa.string()) for col in zip(*rows, strict=True)]
+            arrays = _columns(rows, len(names))
         except (UnicodeEncodeError, pa.ArrowException):
             arrays = self._repair_undecodable(rows, lines, problems)
         table = pa.Table.from_arrays(arrays, names=names)
@@ -233,7 +237,14 @@ class TableFinder:
                     ),
                 )
                 cells[j] = _UNDECODABLE.sub("\ufffd", cell)
-        return [pa.array(col, pa.string()) for col in zip(*rows, strict=True)]
+        return _columns(rows, len(self.info.columns))
+
+
+def _columns(rows: list[list[str]], width: int) -> list[pa.Array]:
+    """Rows of equal width to one string array per column (numpy transposes in C)."""
+    grid = np.empty((len(rows), width), dtype=object)
+    grid[:] = rows
+    return [pa.array(grid[:, j], pa.string()) for j in range(width)]
 
 
 def _fit(cells: list[str], width: int) -> list[str]:

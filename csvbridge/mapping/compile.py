@@ -65,6 +65,9 @@ class _Errors:
     blocks: list[tuple[npt.NDArray[np.bool_], str, str, pa.Array | None, str, str]] = field(
         default_factory=list
     )
+    # Rows the reader already condemned (ragged, undecodable): their field errors would only
+    # be echoes of that one problem, so they are not added.
+    exclude: npt.NDArray[np.bool_] | None = None
 
     def add(
         self,
@@ -75,6 +78,8 @@ class _Errors:
         rule: str,
         message: str,
     ) -> None:
+        if self.exclude is not None and fld:
+            mask = mask & ~self.exclude
         if mask.any():
             self.blocks.append((mask, fld, column, values, rule, message))
 
@@ -168,6 +173,9 @@ class CompiledMapping:
             mask = np.zeros(n, dtype=bool)
             mask[i] = True
             errs.add(mask, "", "", None, problem.rule, problem.message)
+        if chunk.problems:
+            errs.exclude = np.zeros(n, dtype=bool)
+            errs.exclude[list(chunk.problems)] = True
 
         filtered = self._filters(t, columns)
         values: dict[str, pa.Array] = {}
@@ -195,14 +203,22 @@ class CompiledMapping:
             raw[name] = (col, text)
             empty = np.asarray(pc.equal(text, ""), dtype=bool)
             if required:
-                errs.add(empty, name, col, text, "required", f"'{name}' is empty")
+                errs.add(empty, name, col, text, "required", f"'{name}' is empty and is required")
             if fld.type is FieldType.TEXT:
                 values[name] = pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), text)
             elif fld.type is FieldType.CURRENCY:
                 code = pc.utf8_upper(text)
                 known = np.asarray(pc.is_in(code, value_set=_KNOWN_CURRENCIES), dtype=bool)
                 bad = ~known & ~empty
-                errs.add(bad, name, col, text, "currency-unknown", "not an ISO 4217 currency code")
+                errs.add(
+                    bad,
+                    name,
+                    col,
+                    text,
+                    "currency-unknown",
+                    "not an ISO 4217 currency code (GBP, EUR, USD, ...); add a map: to the "
+                    "currency field if the source uses its own codes",
+                )
                 cur_ok = known
                 values[name] = pc.if_else(pa.array(known), code, pa.scalar(None, pa.string()))
                 exps = _exponents(code)
@@ -218,7 +234,7 @@ class CompiledMapping:
                     col,
                     text,
                     "date-invalid",
-                    "not a real calendar date",
+                    f"not a real calendar date (read as {shown}); check the day and month",
                 )
                 errs.add(
                     ~parsed.ok & ~parsed.matched_shape & ~empty,
@@ -226,7 +242,8 @@ class CompiledMapping:
                     col,
                     text,
                     "date-format",
-                    f"does not match the date format {shown}",
+                    f"does not match the date format {shown}; fix the cell, or add its "
+                    "format to the mapping's date formats",
                 )
                 values[name] = parsed.to_arrow()
             elif fld.type is FieldType.DECIMAL:
@@ -311,22 +328,31 @@ class CompiledMapping:
                     both,
                     name,
                     f"{parts[0][0]} + {parts[1][0]}",
-                    None,
+                    pc.binary_join_element_wise(parts[0][1], " / ", parts[1][1], ""),
                     "amount-both-sides",
                     f"both '{parts[0][0]}' and '{parts[1][0]}' hold an amount; "
-                    "only one side should",
+                    "only one side should; check the row in the source",
                 )
                 bad |= both
             cols = " / ".join(c for c, *_ in parts)
             if required:
-                errs.add(empty, name, cols, None, "required", f"'{name}' is empty in {cols}")
+                errs.add(
+                    empty,
+                    name,
+                    cols,
+                    None,
+                    "required",
+                    f"no amount in {' or '.join(repr(c) for c, *_ in parts)}",
+                )
             ok = ~bad & ~empty
         else:
             col, text = self._text(spec, t, columns, key)
             pm = parse_money(text, exps, fmt)
             self._money_errors(pm, name, col, text, errs, fmt)
             if required:
-                errs.add(pm.empty, name, col, text, "required", f"'{name}' is empty")
+                errs.add(
+                    pm.empty, name, col, text, "required", f"'{name}' is empty and is required"
+                )
             minor, ok = pm.minor, pm.ok
         if spec.invert:
             minor = -minor
@@ -347,7 +373,9 @@ class CompiledMapping:
             col,
             text,
             "amount-invalid",
-            f"not an amount (decimal mark '{fmt.decimal}', thousands '{fmt.thousands or 'none'}')",
+            f"not an amount with decimal mark '{fmt.decimal}' and thousands separator "
+            f"'{fmt.thousands or 'none'}'; fix the cell, or the mapping's numbers: if the "
+            "whole file is written another way",
         )
         errs.add(
             pm.too_precise,
@@ -355,7 +383,7 @@ class CompiledMapping:
             col,
             text,
             "amount-precision",
-            "has more decimal places than the currency allows",
+            "has more decimal places than the currency has; csvbridge never rounds money",
         )
 
     def _filters(self, t: pa.Table, columns: Columns) -> _Filtered:

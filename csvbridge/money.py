@@ -34,6 +34,12 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 # Symbols a statement may put beside an amount; stripped, never interpreted as a currency.
 _SYMBOLS = "£$€¥₹₩₽₺₪฿₫₦"
 _MAX_INT_DIGITS = 15
+_INT64_DIGITS = 18  # every 18-digit number fits in int64 (max 9.2e18)
+
+
+def max_int_digits(exponent: int) -> int:
+    """Whole-unit digits an amount may have so that its minor units fit in int64."""
+    return min(_MAX_INT_DIGITS, _INT64_DIGITS - exponent)
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,7 @@ def parse_money(
         fast = _parse_plain(stripped, empty, int(exp_arr.flat[0]) if n else 2, fmt)
         if fast is not None:
             return fast
-    parts = pc.extract_regex(pc.fill_null(values, ""), _pattern(fmt))
+    parts = pc.extract_regex(pc.fill_null(stripped, ""), _pattern(fmt))
     matched = np.asarray(parts.is_valid(), dtype=bool) & ~empty
     parts = pc.fill_null(parts, pa.scalar({k: "" for k in _GROUPS}, parts.type))
 
@@ -122,25 +128,25 @@ def parse_money(
     )
     n_signs = sum(m.astype(np.int64) for m in minus) + sum(p.astype(np.int64) for p in plus)
     n_signs = n_signs + lp.astype(np.int64)
+    exps = np.broadcast_to(np.asarray(exponent, dtype=np.int64), (n,))
     ok = (
         matched
         & (lp == rp)
         & (n_signs <= 1)
         & ~two_symbols
         & ((int_len > 0) | (frac_len > 0))
-        & (int_len <= _MAX_INT_DIGITS)
+        & (int_len <= np.minimum(_MAX_INT_DIGITS, _INT64_DIGITS - exps))
     )
     negative = lp | minus[0] | minus[1] | minus[2]
 
-    exps = np.broadcast_to(np.asarray(exponent, dtype=np.int64), (n,))
-    whole = _to_int(int_s, int_len > 0)
+    whole = _to_int(int_s, ok & (int_len > 0))
     minor = np.zeros(n, dtype=np.int64)
     too_precise = np.zeros(n, dtype=bool)
     frac_filled = pc.utf8_rpad(frac_s, width=int(max(frac_len.max(initial=0), 4)), padding="0")
     for e in np.unique(exps):
         rows = exps == e
         e = int(e)
-        kept = _to_int(pc.utf8_slice_codeunits(frac_filled, 0, e), np.full(n, e > 0))
+        kept = _to_int(pc.utf8_slice_codeunits(frac_filled, 0, e), ok & (e > 0))
         rest = pc.utf8_slice_codeunits(frac_s, e)
         extra_nonzero = np.asarray(pc.match_substring_regex(rest, "[1-9]"), dtype=bool)
         too_precise |= rows & ok & extra_nonzero
@@ -159,7 +165,7 @@ def _parse_plain(
     d, t = re.escape(fmt.decimal), re.escape(fmt.thousands or "")
     frac = rf"{d}\d{{{exponent}}}" if exponent else ""
     grouped = rf"|\d{{1,3}}(?:{t}\d{{3}})+" if fmt.thousands else ""
-    plain = rf"^-?(?:\d{{1,{_MAX_INT_DIGITS}}}{grouped}){frac}$"
+    plain = rf"^-?(?:\d{{1,{max_int_digits(exponent)}}}{grouped}){frac}$"
     fits = np.asarray(pc.fill_null(pc.match_substring_regex(stripped, plain), False), dtype=bool)
     if not (fits | empty).all():
         return None
@@ -169,6 +175,11 @@ def _parse_plain(
     if exponent:
         digits = pc.replace_substring(digits, fmt.decimal, "")
     digits = pc.if_else(pa.array(empty), "0", digits)
+    if fmt.thousands:  # grouped thousands may spell more whole digits than allowed
+        unsigned = pc.utf8_ltrim(digits, characters="-")
+        lengths = np.asarray(pc.utf8_length(unsigned), dtype=np.int64)
+        if (lengths > max_int_digits(exponent) + exponent).any():
+            return None
     minor = np.asarray(pc.cast(digits, pa.int64()), dtype=np.int64)
     n = len(minor)
     return ParsedMoney(

@@ -112,6 +112,7 @@ def convert(
         if t not in chosen:
             chosen.append(t)
     given = dict(options or {})
+    _check_option_names(given, chosen)
     target_opts = {t.name: _target_options(t, lm, given) for t in chosen}
     out = ensure_outdir(Path(outdir))
     read_opts = _read_options(lm, cm, encoding)
@@ -217,6 +218,28 @@ def convert(
         outdir=out,
         warnings=warnings,
     )
+
+
+def _check_option_names(given: dict[str, str], chosen: list[Target]) -> None:
+    """Every option must mean something to a chosen target: a typo is an error, not a no-op."""
+    for key, value in given.items():
+        tname, _, opt = key.rpartition(".")
+        targets = [t for t in chosen if t.name == tname] if tname else chosen
+        if tname and not targets:
+            raise TargetError(
+                f"option {key} is for target {tname}, which this run does not write",
+                where=f"-O {key}={value}",
+                hint="targets of this run: " + ", ".join(t.name for t in chosen),
+                code="option-unknown",
+            )
+        if not any(opt in {o.name for o in t.options} for t in targets):
+            names = sorted({o.name for t in targets for o in t.options})
+            raise TargetError(
+                f"no target of this run has an option '{opt}'",
+                where=f"-O {key}={value}",
+                hint="options: " + (", ".join(names) or "none") + ". See: csvbridge formats NAME",
+                code="option-unknown",
+            )
 
 
 def _known(records: pa.Table, amount_field: str | None) -> np.ndarray | None:

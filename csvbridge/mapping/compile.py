@@ -18,7 +18,15 @@ from ..model import LINE_COL, ROW_COL, SOURCE_COL, FieldType, Kind, get_kind
 from ..money import CURRENCY_EXPONENTS, NumberFormat, format_minor, parse_money
 from ..readers.base import RawChunk
 from ..reports.ledger import Ledger
-from .fields import Columns, apply_map, constant, render_template, spec_columns, text_of
+from .fields import (
+    Columns,
+    apply_map,
+    constant,
+    is_position,
+    render_template,
+    spec_columns,
+    text_of,
+)
 from .model import FieldSpec, FilterSpec, Mapping
 
 _DECIMAL_PLACES = 6  # exact decimals (quantities, unit prices) keep up to this many places
@@ -153,8 +161,12 @@ class CompiledMapping:
         header row."""
         names: list[str] = []
         for spec in self.mapping.fields.values():
-            names += [c for c in spec_columns(spec) if isinstance(c, str)]
-        names += [f.column for f in self.mapping.filters if isinstance(f.column, str)]
+            names += [c for c in spec_columns(spec) if isinstance(c, str) and not is_position(c)]
+        names += [
+            f.column
+            for f in self.mapping.filters
+            if isinstance(f.column, str) and not is_position(f.column)
+        ]
         return tuple(dict.fromkeys(names))
 
     def number_format(self, spec: FieldSpec) -> NumberFormat:

@@ -15,6 +15,11 @@ from .model import ColumnRef, FieldSpec
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 
 
+def is_position(ref: str) -> bool:
+    """True for a column given by position: ``#1``, ``#12``."""
+    return len(ref) > 1 and ref[0] == "#" and ref[1:].isdigit()
+
+
 def template_columns(template: str) -> list[str]:
     """The column names a template refers to."""
     return [m.group(1) for m in _PLACEHOLDER.finditer(template) if m.group(1)]
@@ -41,7 +46,10 @@ class Columns:
         self.mapping_src = mapping_src
 
     def resolve(self, ref: ColumnRef, key: str) -> str:
-        """The file's column name for ``ref``; MappingError if the file has no such column."""
+        """The file's column name for ``ref`` (a name, or ``#3`` for the third column);
+        MappingError if the file has no such column."""
+        if isinstance(ref, str) and is_position(ref):
+            ref = int(ref[1:])
         if isinstance(ref, int):
             if 1 <= ref <= len(self.names):
                 return self.names[ref - 1]

@@ -14,7 +14,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-ColumnRef = str | int  # a header name, or a 1-based column number
+ColumnRef = str | int  # a header name, or "#3" (in YAML) / 3 (from Python) for the 3rd column
 
 
 class ReadSpec(_Strict):
@@ -71,7 +71,9 @@ class FieldSpec(_Strict):
     A bare string is short for ``column``.
     """
 
-    column: ColumnRef | None = Field(None, description="take the value from this column")
+    column: ColumnRef | None = Field(
+        None, description="take the value from this column (a header name, or #3 for the third)"
+    )
     value: str | None = Field(None, description="a constant")
     template: str | None = Field(
         None, description="text built from columns, e.g. '{First} {Last}'; '{{' is a brace"

@@ -1,0 +1,81 @@
+"""The command line: help, examples, the formats listing, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from csvbridge import TARGETS
+from csvbridge.cli import main
+
+from .conftest import ROOT, run_cli
+
+COMMANDS = sorted(main.commands)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.output, f"csvbridge {command} --help shows no example"
+
+
+def test_top_level_help_and_version() -> None:
+    assert "Example" in run_cli("--help").output
+    assert run_cli("--version").output.startswith("csvbridge, version ")
+
+
+def test_formats_lists_every_target_and_kind() -> None:
+    out = run_cli("formats").output
+    for name in TARGETS:
+        assert name in out
+    for kind in ("transaction", "invoice", "bill", "journal", "contact", "account", "item"):
+        assert kind in out
+
+
+def test_formats_shows_one_target_with_limits_and_options() -> None:
+    out = run_cli("formats", "qbo-bank").output
+    assert "Date, Description, Amount" in out
+    assert "350 KB" in out and "999" in out
+    assert "date_order = auto|dmy|mdy|ymd" in out
+
+
+def test_formats_unknown_target() -> None:
+    result = run_cli("formats", "sage")
+    assert result.exit_code == 2
+    assert "error [target-unknown]" in result.output
+
+
+def test_convert_exit_code_1_when_rows_rejected(tmp_path: Path) -> None:
+    case = ROOT / "tests" / "golden" / "bad_rows"
+    args = ["convert", case / "statement.csv", "-m", case / "mapping.yaml"]
+    result = run_cli(*args, "--to", "qbo-bank", "-o", tmp_path, "--date-order", "dmy")
+    assert result.exit_code == 1
+    assert "rejected 10 row(s)" in result.output
+
+
+def test_quiet_prints_nothing_on_success(tmp_path: Path) -> None:
+    result = run_cli(
+        "convert",
+        ROOT / "sample_data" / "us_card_activity.csv",
+        "-m",
+        ROOT / "mappings" / "us_card.yaml",
+        "--to",
+        "csv",
+        "-o",
+        tmp_path,
+        "-q",
+    )
+    assert result.exit_code == 0
+    assert result.output == ""
+
+
+def test_python_dash_m(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "csvbridge", "formats"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0 and "qbo-bank" in proc.stdout

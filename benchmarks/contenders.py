@@ -57,9 +57,13 @@ def job_polars(inp: str, out: str) -> None:
 
     amount = pl.col("_amount")
     mag = amount.abs()
-    text = pl.concat_str([
-        (mag // 100).cast(pl.Utf8), pl.lit("."), (mag % 100).cast(pl.Utf8).str.pad_start(2, "0"),
-    ])
+    text = pl.concat_str(
+        [
+            (mag // 100).cast(pl.Utf8),
+            pl.lit("."),
+            (mag % 100).cast(pl.Utf8).str.pad_start(2, "0"),
+        ]
+    )
     (
         pl.read_csv(inp, infer_schema_length=0)
         .unique(maintain_order=True)
@@ -67,7 +71,9 @@ def job_polars(inp: str, out: str) -> None:
         .select(
             pl.col("Date").str.strptime(pl.Date, "%d/%m/%Y").dt.strftime("%m/%d/%Y"),
             pl.col("Description"),
-            pl.when(amount < 0).then(pl.concat_str([pl.lit("-"), text])).otherwise(text)
+            pl.when(amount < 0)
+            .then(pl.concat_str([pl.lit("-"), text]))
+            .otherwise(text)
             .alias("Amount"),
         )
         .write_csv(out)
@@ -109,8 +115,10 @@ def job_duckdb(inp: str, out: str) -> None:
 
 
 JOBS: dict[str, Callable[[str, str], None]] = {
-    "pandas-plain": job_pandas_plain, "pandas-full": job_pandas_full,
-    "polars": job_polars, "duckdb": job_duckdb,
+    "pandas-plain": job_pandas_plain,
+    "pandas-full": job_pandas_full,
+    "polars": job_polars,
+    "duckdb": job_duckdb,
 }
 
 

@@ -67,8 +67,18 @@ def skip_reason(name: str) -> str | None:
 
 def command(name: str, inp: Path, outdir: Path) -> list[str]:
     if name == "csvbridge":
-        return [str(CSVBRIDGE), "convert", str(inp), "-m", str(MAPPING), "--to", "qbo-bank",
-                "-o", str(outdir), "--quiet"]
+        return [
+            str(CSVBRIDGE),
+            "convert",
+            str(inp),
+            "-m",
+            str(MAPPING),
+            "--to",
+            "qbo-bank",
+            "-o",
+            str(outdir),
+            "--quiet",
+        ]
     return [sys.executable, str(CONTENDER_SCRIPT), name, str(inp), str(outdir / "out.csv")]
 
 
@@ -119,8 +129,19 @@ def ensure_input(workdir: Path, rows: int) -> Path:
         print(f"generating {rows:,} rows -> {path}", flush=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        subprocess.run([sys.executable, str(GENERATE), "--rows", str(rows), "--out", str(tmp),
-                        "--seed", str(SEED)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(GENERATE),
+                "--rows",
+                str(rows),
+                "--out",
+                str(tmp),
+                "--seed",
+                str(SEED),
+            ],
+            check=True,
+        )
         tmp.rename(path)
     return path
 
@@ -150,9 +171,13 @@ def machine_info() -> dict[str, Any]:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     libs = ["pandas", "numpy", "pyarrow", "polars", "duckdb", "csvbridge"]
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "usable_cores": usable,
-        "memory_gib": round(mem_kib / 2**20, 1), "platform": platform.platform(),
-        "python": platform.python_version(), "versions": {lib: version(lib) for lib in libs},
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "memory_gib": round(mem_kib / 2**20, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {lib: version(lib) for lib in libs},
     }
 
 
@@ -169,9 +194,11 @@ def print_table(results: list[dict[str, Any]]) -> None:
             print(f"{r['contender']:<13} {r['rows']:>10,} FAILED: {r['error'][:50]}")
             continue
         out = "?" if r["rows_out"] is None else f"{r['rows_out']:,}"
-        print(f"{r['contender']:<13} {r['rows']:>10,} {r['wall_s']:>8.2f} "
-              f"{r['peak_rss_mib']:>13.1f} {r['rows_per_s']:>11,.0f} "
-              f"{fmt(r['ratio_vs_baseline'], '.2f'):>13} {out:>10}")
+        print(
+            f"{r['contender']:<13} {r['rows']:>10,} {r['wall_s']:>8.2f} "
+            f"{r['peak_rss_mib']:>13.1f} {r['rows_per_s']:>11,.0f} "
+            f"{fmt(r['ratio_vs_baseline'], '.2f'):>13} {out:>10}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,8 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, nargs="+", required=True)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/csvbridge-bench"))
-    parser.add_argument("--only", default=",".join(CONTENDERS),
-                        help=f"comma-separated subset of: {', '.join(CONTENDERS)}, pandas")
+    parser.add_argument(
+        "--only",
+        default=",".join(CONTENDERS),
+        help=f"comma-separated subset of: {', '.join(CONTENDERS)}, pandas",
+    )
     parser.add_argument("--rss-method", choices=["auto", "time", "launcher"], default="auto")
     parser.add_argument("--keep-outputs", action="store_true")
     args = parser.parse_args(argv)
@@ -195,10 +225,16 @@ def main(argv: list[str] | None = None) -> int:
         method = "time" if TIME_BIN.exists() else "launcher"
 
     info = machine_info()
-    print(f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
-          f"{info['memory_gib']} GiB RAM, {info['platform']}")
-    print("python " + info["python"] + "; " + ", ".join(
-        f"{k} {v}" for k, v in info["versions"].items() if v))
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
+        f"{info['memory_gib']} GiB RAM, {info['platform']}"
+    )
+    print(
+        "python "
+        + info["python"]
+        + "; "
+        + ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
+    )
     print(f"repeat={args.repeat} (median wall, max RSS), rss via {method}, workdir={args.workdir}")
 
     contenders, skipped = [], {}
@@ -234,8 +270,10 @@ def main(argv: list[str] | None = None) -> int:
                 if name == BASELINE:
                     base_wall = wall
                 entry.update(
-                    wall_s=round(wall, 4), wall_s_runs=[round(w, 4) for w in walls],
-                    peak_rss_mib=round(max(rss) / 1024, 1), rows_per_s=round(rows / wall),
+                    wall_s=round(wall, 4),
+                    wall_s_runs=[round(w, 4) for w in walls],
+                    peak_rss_mib=round(max(rss) / 1024, 1),
+                    rows_per_s=round(rows / wall),
                     ratio_vs_baseline=round(wall / base_wall, 3) if base_wall else None,
                     rows_out=count_rows(outdir),
                 )
@@ -245,8 +283,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  done {name} @ {rows:,} rows", flush=True)
 
     print_table(results)
-    report = {"machine": info, "baseline": BASELINE, "repeat": args.repeat, "rss_method": method,
-              "seed": SEED, "skipped": skipped, "results": results}
+    report = {
+        "machine": info,
+        "baseline": BASELINE,
+        "repeat": args.repeat,
+        "rss_method": method,
+        "seed": SEED,
+        "skipped": skipped,
+        "results": results,
+    }
     args.workdir.mkdir(parents=True, exist_ok=True)
     (args.workdir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwrote {args.workdir / 'results.json'}")

@@ -109,8 +109,10 @@ def measure(cmd: list[str], method: str) -> tuple[float, int]:
 
 
 def count_rows(outdir: Path) -> int | None:
-    """Data rows (lines minus one header) over all CSV files written to ``outdir``."""
-    files = sorted(outdir.rglob("*.csv"))
+    """Data rows (lines minus one header) over the import files written to ``outdir`` (not
+    csvbridge's rejects.csv and duplicates.csv, which are reports)."""
+    reports = {"rejects.csv", "duplicates.csv"}
+    files = sorted(f for f in outdir.rglob("*.csv") if f.name not in reports)
     if not files:
         return None
     total = 0

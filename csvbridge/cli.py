@@ -100,7 +100,7 @@ def _options(pairs: tuple[str, ...], date_order: str | None) -> dict[str, str]:
 @click.option(
     "--chunk-rows",
     type=click.IntRange(min=1),
-    default=50_000,
+    default=25_000,
     show_default=True,
     help="rows processed at a time (memory is bounded by this)",
 )

@@ -25,7 +25,7 @@ from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, TieOut
 from .writers import OutputFile, Target, Writer, resolve_target
 
-DEFAULT_CHUNK_ROWS = 50_000
+DEFAULT_CHUNK_ROWS = 25_000
 
 
 @dataclass

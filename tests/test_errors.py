@@ -320,7 +320,7 @@ def test_no_input_files_library() -> None:
 def test_failed_tie_out_is_loud_and_writes_no_import(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from csvbridge.writers import bank
+    from csvbridge.writers import base as bank
 
     real = bank.add_written
 

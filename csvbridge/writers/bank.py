@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow as pa
 
-from ..model import Kind
-from ..reports.ledger import Tally
 from . import format as fmt
-from .base import CsvSink, Option, OutputFile, Target, csv_lines
-from .generic import FORMULA_GUARD, add_written
+from .base import CsvWriter, Option, Target
+from .generic import FORMULA_GUARD
 
 DATE_ORDER = Option(
     "date_order",
@@ -23,80 +19,42 @@ DATE_ORDER = Option(
 )
 
 
-class QboBankWriter:
+class QboBankWriter(CsvWriter):
     """QuickBooks Online 'Upload from file', 3 columns: Date, Description, Amount (signed,
     negative = money out, blank instead of 0). At most 999 data rows and 350 KB per file."""
 
-    MAX_ROWS = 999
-    MAX_BYTES = 350 * 1000
+    stem = "qbo-bank"
+    header = ("Date", "Description", "Amount")
+    max_rows = 999
+    max_bytes = 350 * 1000
+    MAX_BYTES = max_bytes
 
-    def __init__(self, outdir: Path, kind: Kind, options: dict[str, str], sources: list[str]):
-        self.kind = kind
-        self.order = options["date_order"]
-        self.guard = options["formula_guard"] == "on"
-        self.sink = CsvSink(
-            outdir,
-            "qbo-bank",
-            ["Date", "Description", "Amount"],
-            max_rows=self.MAX_ROWS,
-            max_bytes=self.MAX_BYTES,
-        )
-        self.tally = Tally()
-
-    def write(self, records: pa.Table) -> None:
-        if records.num_rows:
-            cols = [
-                fmt.date(records, "date", self.order),
-                fmt.text(records, "description", guard=self.guard),
-                fmt.money(records, "amount", blank_zero=True),
-            ]
-            self.sink.write_lines(csv_lines(cols))
-        add_written(self.tally, records, self.kind)
-
-    def close(self) -> list[OutputFile]:
-        return self.sink.close()
-
-    def abort(self) -> None:
-        self.sink.abort()
+    def cells(self, records: pa.Table) -> list[pa.Array]:
+        return [
+            fmt.date(records, "date", self.options["date_order"]),
+            fmt.text(records, "description", guard=self.guard),
+            fmt.money(records, "amount", blank_zero=True),
+        ]
 
 
-class XeroBankWriter:
+class XeroBankWriter(CsvWriter):
     """Xero 'Import a statement': *Date, *Amount (signed), Payee, Description, Reference,
     Cheque Number. At most 1,000 transactions per file."""
 
-    MAX_ROWS = 1000
+    stem = "xero-bank"
+    header = ("*Date", "*Amount", "Payee", "Description", "Reference", "Cheque Number")
+    max_rows = 1000
 
-    def __init__(self, outdir: Path, kind: Kind, options: dict[str, str], sources: list[str]):
-        self.kind = kind
-        self.order = options["date_order"]
-        self.guard = options["formula_guard"] == "on"
-        self.sink = CsvSink(
-            outdir,
-            "xero-bank",
-            ["*Date", "*Amount", "Payee", "Description", "Reference", "Cheque Number"],
-            max_rows=self.MAX_ROWS,
-        )
-        self.tally = Tally()
-
-    def write(self, records: pa.Table) -> None:
-        if records.num_rows:
-            g = self.guard
-            cols = [
-                fmt.date(records, "date", self.order),
-                fmt.money(records, "amount"),
-                fmt.text(records, "payee", guard=g),
-                fmt.text(records, "description", guard=g),
-                fmt.text(records, "reference", guard=g),
-                fmt.text(records, "check_number", guard=g),
-            ]
-            self.sink.write_lines(csv_lines(cols))
-        add_written(self.tally, records, self.kind)
-
-    def close(self) -> list[OutputFile]:
-        return self.sink.close()
-
-    def abort(self) -> None:
-        self.sink.abort()
+    def cells(self, records: pa.Table) -> list[pa.Array]:
+        g = self.guard
+        return [
+            fmt.date(records, "date", self.options["date_order"]),
+            fmt.money(records, "amount"),
+            fmt.text(records, "payee", guard=g),
+            fmt.text(records, "description", guard=g),
+            fmt.text(records, "reference", guard=g),
+            fmt.text(records, "check_number", guard=g),
+        ]
 
 
 TARGETS = [
@@ -111,9 +69,7 @@ TARGETS = [
         required=("date", "description", "amount"),
         limits="999 data rows and 350 KB per file; larger outputs are split into "
         "qbo-bank-001.csv, qbo-bank-002.csv, ...",
-        factory=lambda outdir, kind, options, sources: QboBankWriter(
-            outdir, kind, options, sources
-        ),
+        factory=QboBankWriter,
         options=(DATE_ORDER, FORMULA_GUARD),
         notes=(
             "The upload wizard asks which date format the file uses: answer with the "
@@ -131,9 +87,7 @@ TARGETS = [
         columns=("*Date", "*Amount", "Payee", "Description", "Reference", "Cheque Number"),
         required=("date", "amount"),
         limits="1,000 transactions per file; larger outputs are split into xero-bank-001.csv, ...",
-        factory=lambda outdir, kind, options, sources: XeroBankWriter(
-            outdir, kind, options, sources
-        ),
+        factory=XeroBankWriter,
         options=(DATE_ORDER, FORMULA_GUARD),
         notes=("US organisations use MM/DD/YYYY: pass -O date_order=mdy or use a USD mapping.",),
     ),

@@ -101,6 +101,66 @@ class Target:
         return out
 
 
+class CsvWriter:
+    """Base of the CSV targets: a subclass names its file, header and limits, and turns
+    records into cells; writing, splitting, counting for the tie-out and atomic publication
+    are shared."""
+
+    stem = ""
+    header: tuple[str, ...] = ()
+    max_rows: int | None = None
+    max_bytes: int | None = None
+
+    def __init__(
+        self, outdir: Path, kind: Kind, options: dict[str, str], sources: list[str]
+    ) -> None:
+        self.kind = kind
+        self.options = options
+        self.sources = sources
+        self.guard = options.get("formula_guard", "on") == "on"
+        self.sink = CsvSink(
+            outdir,
+            self.stem or kind.name,
+            list(self.header_for(kind)),
+            max_rows=self.max_rows,
+            max_bytes=self.max_bytes,
+        )
+        self.tally = Tally()
+
+    def header_for(self, kind: Kind) -> tuple[str, ...]:
+        """The header row (the class's ``header`` unless a subclass derives it from the kind)."""
+        return self.header
+
+    def cells(self, records: pa.Table) -> list[pa.Array]:
+        """One text array per output column."""
+        raise NotImplementedError
+
+    def write(self, records: pa.Table) -> None:
+        """Append records; counts them, with their money, for the tie-out."""
+        if records.num_rows:
+            self.sink.write_lines(csv_lines(self.cells(records)))
+        add_written(self.tally, records, self.kind)
+
+    def close(self) -> list[OutputFile]:
+        return self.sink.close()
+
+    def abort(self) -> None:
+        self.sink.abort()
+
+
+def add_written(tally: Tally, records: pa.Table, kind: Kind) -> None:
+    """Count what a writer wrote, with its money, for the tie-out."""
+    n = records.num_rows
+    mask = np.ones(n, dtype=bool)
+    if kind.amount_field is None:
+        tally.add(mask, None, None, None)
+        return
+    amt = records.column(kind.amount_field).combine_chunks()
+    known = np.asarray(amt.is_valid(), dtype=bool)
+    amounts = np.asarray(pc.fill_null(amt, 0), dtype=np.int64)
+    tally.add(mask, amounts, known, records.column("currency").combine_chunks())
+
+
 # -- vectorised CSV formatting --------------------------------------------------------------
 def guard_formula(col: pa.Array) -> pa.Array:
     """Prefix text that a spreadsheet would run as a formula (= + - @ tab CR) with ``'``."""

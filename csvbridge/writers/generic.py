@@ -2,59 +2,27 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..model import LINE_COL, SOURCE_COL, Kind
-from ..reports.ledger import Tally
 from . import format as fmt
-from .base import CsvSink, Option, OutputFile, Target, csv_lines
+from .base import CsvWriter, Option, Target
 
 
-class CanonicalCsvWriter:
+class CanonicalCsvWriter(CsvWriter):
     """Writes ``<kind>.csv``: the kind's fields in order, then source_file and source_line."""
 
-    def __init__(self, outdir: Path, kind: Kind, options: dict[str, str], sources: list[str]):
-        self.kind = kind
-        self.guard = options.get("formula_guard", "on") == "on"
-        self.sources = sources
-        header = [*kind.field_names, "source_file", "source_line"]
-        self.sink = CsvSink(outdir, kind.name, header)
-        self.tally = Tally()
+    def header_for(self, kind: Kind) -> tuple[str, ...]:
+        return (*kind.field_names, "source_file", "source_line")
 
-    def write(self, records: pa.Table) -> None:
+    def cells(self, records: pa.Table) -> list[pa.Array]:
         cols = [
             fmt.canonical(records, self.kind, f, guard=self.guard) for f in self.kind.field_names
         ]
-        src = fmt.column(records, SOURCE_COL)
-        cols.append(pc.take(pa.array(self.sources, pa.string()), src))
+        cols.append(pc.take(pa.array(self.sources, pa.string()), fmt.column(records, SOURCE_COL)))
         cols.append(pc.cast(fmt.column(records, LINE_COL), pa.string()))
-        if records.num_rows:
-            self.sink.write_lines(csv_lines(cols))
-        add_written(self.tally, records, self.kind)
-
-    def close(self) -> list[OutputFile]:
-        return self.sink.close()
-
-    def abort(self) -> None:
-        self.sink.abort()
-
-
-def add_written(tally: Tally, records: pa.Table, kind: Kind) -> None:
-    """Count what a writer wrote, with its money, for the tie-out."""
-    import numpy as np
-
-    n = records.num_rows
-    mask = np.ones(n, dtype=bool)
-    if kind.amount_field is None:
-        tally.add(mask, None, None, None)
-        return
-    amt = fmt.column(records, kind.amount_field)
-    known = np.asarray(amt.is_valid(), dtype=bool)
-    amounts = np.asarray(pc.fill_null(amt, 0), dtype=np.int64)
-    tally.add(mask, amounts, known, fmt.column(records, "currency"))
+        return cols
 
 
 FORMULA_GUARD = Option(
@@ -75,9 +43,7 @@ TARGETS = [
         columns=("<the kind's fields>", "source_file", "source_line"),
         required=(),
         limits="none",
-        factory=lambda outdir, kind, options, sources: CanonicalCsvWriter(
-            outdir, kind, options, sources
-        ),
+        factory=CanonicalCsvWriter,
         options=(FORMULA_GUARD,),
     )
 ]

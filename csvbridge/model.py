@@ -158,7 +158,9 @@ KINDS: dict[str, Kind] = {
                 Field("memo", T),
             ),
             amount_field="amount",
-            fingerprint=("date", "amount", "currency", "description", "reference"),
+            # A re-exported line repeats its running balance; two real same-day purchases of
+            # the same amount do not, so a stated balance tells them apart.
+            fingerprint=("date", "amount", "currency", "description", "reference", "balance"),
         ),
         _document_kind("invoice", "A sales invoice line (one record per line).", "customer"),
         _document_kind("bill", "A purchase bill line (one record per line).", "supplier"),

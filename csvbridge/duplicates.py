@@ -47,7 +47,7 @@ def fingerprints(records: pa.Table, fields: tuple[str, ...]) -> npt.NDArray[np.u
         elif pa.types.is_date32(col.type):
             cols[name] = pc.fill_null(col.cast(pa.int32()), -(2**31)).to_numpy()
         else:
-            cols[name] = pc.fill_null(col, -(2**63)).to_numpy()
+            cols[name] = pc.fill_null(col.cast(pa.int64()), -(2**63)).to_numpy()
     frame = pd.DataFrame(cols)
     hashed = pd.util.hash_pandas_object(frame, index=False)
     return np.asarray(hashed, dtype=np.uint64)
@@ -74,12 +74,12 @@ class DuplicateIndex:
     def _add(self, keys: npt.NDArray[np.uint64], locs: npt.NDArray[np.int64]) -> None:
         order = np.argsort(keys, kind="stable")
         run = (keys[order], locs[order])
-        while self._runs and len(self._runs[-1][0]) <= len(run[0]):
-            prev = self._runs.pop()
-            k = np.concatenate([prev[0], run[0]])
-            v = np.concatenate([prev[1], run[1]])
-            o = np.argsort(k, kind="stable")
-            run = (k[o], v[o])
+        while (
+            self._runs
+            and len(self._runs[-1][0]) <= len(run[0])
+            and len(self._runs[-1][0]) + len(run[0]) <= MAX_RUN
+        ):
+            run = _merge(self._runs.pop(), run)
         self._runs.append(run)
 
     def check(self, records: pa.Table, fields: tuple[str, ...]) -> npt.NDArray[np.int64]:
@@ -104,6 +104,27 @@ class DuplicateIndex:
         if new.any():
             self._add(uniq[new], locs[first_idx[new]])
         return result
+
+
+# Runs stop merging at this many entries, so a merge never needs more than a few times 16 MB
+# of scratch memory however large the batch; past it, lookups visit one run per MAX_RUN.
+MAX_RUN = 1 << 20
+
+
+def _merge(
+    a: tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]],
+    b: tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]],
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """Merge two sorted runs in linear time and one output allocation (no re-sort)."""
+    n = len(a[0]) + len(b[0])
+    pos_b = np.searchsorted(a[0], b[0], side="right") + np.arange(len(b[0]))
+    in_b = np.zeros(n, dtype=bool)
+    in_b[pos_b] = True
+    keys = np.empty(n, dtype=np.uint64)
+    locs = np.empty(n, dtype=np.int64)
+    keys[in_b], locs[in_b] = b
+    keys[~in_b], locs[~in_b] = a
+    return keys, locs
 
 
 def unpack(loc: int) -> tuple[int, int]:

@@ -213,3 +213,25 @@ def test_sample_statement_matches_its_own_balances() -> None:
     to_pence = lambda s: int(s.replace(".", "").replace(",", ""))  # noqa: E731
     total = r.report["ledger"]["written"]["csv"]["amounts"]["GBP"]
     assert to_pence(closing) - to_pence(opening) == int(total.replace(".", ""))
+
+
+def test_stray_nul_byte_in_text_is_read(tmp_path: Path) -> None:
+    src, m = _setup(tmp_path, b"Date,Description,Amount\n01/03/2025,Te\x00a,-1.00\n")
+    result = convert([src], m, ["csv"], tmp_path / "out")
+    assert result.report["ledger"]["written"]["csv"]["rows"] == 1
+
+
+def test_truncated_utf16_does_not_crash(tmp_path: Path) -> None:
+    text = "Date,Description,Amount\r\n01/03/2025,Tea,-1.00\r\n".encode("utf-16-le")
+    src, m = _setup(tmp_path, b"\xff\xfe" + text + b"\x41")  # one byte short of a character
+    result = convert([src], m, ["csv"], tmp_path / "out")
+    assert result.tie_outs[0].ok
+    assert result.report["ledger"]["stages"]["read"]["rows"] >= 1
+
+
+def test_undecodable_bytes_in_extra_cells_of_a_ragged_row(tmp_path: Path) -> None:
+    data = b"Date,Description,Amount\n01/03/2025,Tea,-1.00,extra \xff cell\n02/03/2025,Cake,-2.00\n"
+    src, m = _setup(tmp_path, data, SIMPLE.replace("dates:", "read: {encoding: utf-8}\ndates:"))
+    result = convert([src], m, ["csv"], tmp_path / "out")
+    assert result.rejected == 1
+    assert "extra \ufffd cell" in (tmp_path / "out" / "rejects.csv").read_text("utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import sys
@@ -13,6 +14,21 @@ from .base import ReadOptions, SourceInfo
 from .detect import detect_dialect, detect_encoding, read_sample
 from .table import TableFinder
 
+ESCAPE_ERRORS = "csvbridge-escape"
+
+
+def _escape(err: UnicodeError) -> tuple[str, int]:
+    """Like surrogateescape, but for every undecodable byte (surrogateescape refuses bytes
+    below 0x80, which a truncated UTF-16 file has): each becomes U+DC00 + byte, so the row
+    can be found and rejected with the bytes named, and reading goes on."""
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    bad = err.object[err.start : err.end]
+    return "".join(chr(0xDC00 + b) for b in bad), err.end
+
+
+codecs.register_error(ESCAPE_ERRORS, _escape)
+
 
 def open_delimited(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> TableFinder:
     """Detect encoding and dialect, then find the table; rows are read lazily from ``f``."""
@@ -23,7 +39,7 @@ def open_delimited(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> Table
     dialect = detect_dialect(head.lstrip("\ufeff"), options.delimiter, options.quotechar)
     info.detections["delimiter"] = dialect
     f.seek(0)
-    text = io.TextIOWrapper(f, encoding=enc.value, errors="surrogateescape", newline="")
+    text = io.TextIOWrapper(f, encoding=enc.value, errors=ESCAPE_ERRORS, newline="")
     rows = _rows(text, dialect.value, options, info.name)
     return TableFinder(info, options, rows, delimiter=dialect.value)
 

@@ -65,30 +65,29 @@ def sniff_format(head: bytes, name: str) -> str:
     return "csv"
 
 
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\x0b\x0c") + b"\x7f"
+
+
 def _looks_binary(head: bytes) -> bool:
-    if b"\x00" not in head:
+    """Binary if control bytes are common; a stray NUL in a text export is not enough."""
+    if not head or _utf16_without_bom(head):
         return False
-    # UTF-16/32 without BOM: NULs in a regular pattern, decoding cleanly.
-    for enc in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
-        width = 4 if "32" in enc else 2
-        try:
-            text = head[: len(head) - len(head) % width].decode(enc)
-        except UnicodeDecodeError:
-            continue
-        printable = sum(c.isprintable() or c in "\r\n\t" for c in text)
-        if text and printable / len(text) > 0.95:
-            return False
-    return True
+    control = sum(head.count(bytes([b])) for b in _CONTROL)
+    return control > 4 and control / len(head) > 0.05
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
-    for enc in ("utf-16-le", "utf-16-be"):
-        try:
-            text = head[: len(head) - len(head) % 2].decode(enc)
-        except UnicodeDecodeError:
-            continue
-        if text and sum(c.isprintable() or c in "\r\n\t" for c in text) / len(text) > 0.95:
-            return enc
+    """UTF-16 without a byte-order mark shows as NULs on every other byte (for the mostly
+    ASCII text of exports)."""
+    even, odd = head[0::2], head[1::2]
+    if len(head) < 8:
+        return None
+    nul_even = even.count(0) / len(even)
+    nul_odd = odd.count(0) / len(odd) if odd else 0.0
+    if nul_odd >= 0.5 and nul_even <= 0.1:
+        return "utf-16-le"
+    if nul_even >= 0.5 and nul_odd <= 0.1:
+        return "utf-16-be"
     return None
 
 
@@ -124,7 +123,7 @@ def detect_encoding(sample: bytes, override: str | None, name: str) -> Detection
     for bom, enc in _BOMS:
         if sample.startswith(bom):
             return Detection(enc, 1.0, "byte-order mark")
-    no_bom16 = _utf16_without_bom(sample) if b"\x00" in sample else None
+    no_bom16 = _utf16_without_bom(sample[:SAMPLE_BYTES]) if b"\x00" in sample else None
     if no_bom16:
         return Detection(no_bom16, 0.9, "NUL pattern of UTF-16 without BOM")
     try:

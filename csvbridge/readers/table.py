@@ -17,7 +17,12 @@ from .base import RawChunk, ReadOptions, RowProblem, SourceInfo
 
 HEADER_SEARCH_ROWS = 200
 MAX_FOOTER_ROWS = 20
-_UNDECODABLE = re.compile("[\udc80-\udcff]")
+_UNDECODABLE = re.compile("[\udc00-\udcff]")
+
+
+def clean(text: str) -> str:
+    """Text from the file made safe to report: undecodable bytes become U+FFFD."""
+    return _UNDECODABLE.sub("\ufffd", text) if _UNDECODABLE.search(text) else text
 
 
 def _norm(name: str) -> str:
@@ -33,7 +38,7 @@ def unique_names(cells: list[str]) -> list[str]:
     names: list[str] = []
     seen: Counter[str] = Counter()
     for i, cell in enumerate(cells, start=1):
-        name = " ".join(cell.replace("\ufeff", "").split()) or f"Column {i}"
+        name = " ".join(clean(cell).replace("\ufeff", "").split()) or f"Column {i}"
         seen[name] += 1
         names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return names
@@ -84,7 +89,7 @@ class TableFinder:
         for line, cells in self._buffer[:idx]:
             if _blank(cells):
                 continue
-            self.info.preamble.append((line, self.delimiter.join(cells).strip(self.delimiter)))
+            self.info.preamble.append((line, self._text(cells)))
         line, cells = self._buffer[idx]
         while cells and not cells[-1].strip() and len(cells) > 1:
             cells = cells[:-1]  # a trailing delimiter on the header line
@@ -145,6 +150,17 @@ class TableFinder:
             code="column-missing",
         )
 
+    def _text(self, cells: list[str]) -> str:
+        text = self.delimiter.join(cells).strip(self.delimiter)
+        safe = clean(text)
+        if safe != text:
+            enc = self.info.detections.get("encoding")
+            self.info.warnings.append(
+                f"a preamble or footer line has bytes that are not valid "
+                f"{enc.value if enc else 'text'}; shown as \ufffd"
+            )
+        return safe
+
     # -- data -------------------------------------------------------------------------------
     def _data_rows(self) -> Iterator[tuple[int, list[str], RowProblem | None]]:
         w = self.width
@@ -181,7 +197,7 @@ class TableFinder:
             else:
                 yield line, _fit(cells, w), _ragged(cells, w)
         for line, cells in pending:
-            info.footer.append((line, self.delimiter.join(cells).strip(self.delimiter)))
+            info.footer.append((line, self._text(cells)))
 
     def chunks(self, size: int) -> Iterator[RawChunk]:
         """Data rows in chunks of at most ``size`` rows."""
@@ -255,5 +271,5 @@ def _ragged(cells: list[str], width: int) -> RowProblem:
     return RowProblem(
         "ragged-row",
         f"row has {len(cells)} fields but the header has {width}: columns may be shifted",
-        cells=list(cells),
+        cells=[clean(c) for c in cells],
     )

@@ -19,7 +19,7 @@ from .duplicates import DuplicateIndex, flags_for
 from .errors import ConservationError, InputFileError, TargetError
 from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
 from .mapping.fields import spec_columns
-from .model import FieldType
+from .model import FieldType, get_kind
 from .readers import ReadOptions, SourceInfo, open_source
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, TieOut
@@ -275,7 +275,7 @@ def _report(
 ) -> dict[str, Any]:
     m = lm.mapping
     kind = m.kind
-    date_fields = [n for n, s in m.fields.items() if _is_date(kind, n)]
+    date_fields = [n for n in m.fields if get_kind(kind).field(n).type is FieldType.DATE]
     return {
         "csvbridge": __version__,
         "mapping": {
@@ -312,12 +312,6 @@ def _report(
             "first": dups.sample,
         },
     }
-
-
-def _is_date(kind: str, name: str) -> bool:
-    from .model import get_kind
-
-    return get_kind(kind).field(name).type is FieldType.DATE
 
 
 def _json(report: dict[str, Any]) -> bytes:

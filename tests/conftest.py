@@ -13,6 +13,31 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 
+# A minimal transaction mapping for tests that need one.
+SIMPLE_MAPPING = """\
+name: t
+version: "3"
+kind: transaction
+dates: DD/MM/YYYY
+fields:
+  date: Date
+  description: Description
+  amount: Amount
+  currency: {value: GBP}
+"""
+
+
+def write_case(
+    tmp_path: Path, data: bytes | str, mapping: str = SIMPLE_MAPPING, name: str = "in.csv"
+) -> tuple[Path, Path]:
+    """Write an input file and a mapping into ``tmp_path``; return their paths."""
+    src = tmp_path / name
+    src.write_bytes(data.encode() if isinstance(data, str) else data)
+    m = tmp_path / "m.yaml"
+    m.write_text(mapping, encoding="utf-8")
+    return src, m
+
+
 def run_cli(*args: str | Path) -> Result:
     """Run ``csvbridge ARGS`` in-process; exceptions surface as they would to a user."""
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)

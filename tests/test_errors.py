@@ -12,27 +12,12 @@ import pytest
 from csvbridge import convert
 from csvbridge.errors import CsvbridgeError, InputFileError
 
-from .conftest import ROOT, run_cli
+from .conftest import ROOT, SIMPLE_MAPPING, run_cli
+from .conftest import write_case as _files
+
+SIMPLE = SIMPLE_MAPPING.replace('version: "3"\n', "")
 
 MAPPING = ROOT / "mappings" / "uk_bank.yaml"
-SIMPLE = """\
-name: t
-kind: transaction
-dates: DD/MM/YYYY
-fields:
-  date: Date
-  description: Description
-  amount: Amount
-  currency: {value: GBP}
-"""
-
-
-def _files(tmp_path: Path, data: bytes | str, mapping: str = SIMPLE, name: str = "in.csv"):
-    src = tmp_path / name
-    src.write_bytes(data.encode() if isinstance(data, str) else data)
-    m = tmp_path / "m.yaml"
-    m.write_text(mapping, encoding="utf-8")
-    return src, m
 
 
 def _fails(args: list, code: str, *, where: str, exit_code: int = 2) -> str:

@@ -12,27 +12,10 @@ import pytest
 from csvbridge import convert
 from csvbridge.writers.bank import QboBankWriter
 
-from .conftest import ROOT
+from .conftest import ROOT, SIMPLE_MAPPING
+from .conftest import write_case as _setup
 
-SIMPLE = """\
-name: t
-version: "3"
-kind: transaction
-dates: DD/MM/YYYY
-fields:
-  date: Date
-  description: Description
-  amount: Amount
-  currency: {value: GBP}
-"""
-
-
-def _setup(tmp_path: Path, data: bytes, mapping: str = SIMPLE, name: str = "in.csv"):
-    src = tmp_path / name
-    src.write_bytes(data)
-    m = tmp_path / "m.yaml"
-    m.write_text(mapping, encoding="utf-8")
-    return src, m
+SIMPLE = SIMPLE_MAPPING
 
 
 def _rows(n: int) -> bytes:

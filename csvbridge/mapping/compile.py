@@ -63,7 +63,6 @@ class ChunkResult:
     rejects: list[RejectedRow]
     ledger: Ledger
     amounts: npt.NDArray[np.int64] | None = None  # kept rows' amounts, for later stages
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

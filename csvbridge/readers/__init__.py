@@ -63,8 +63,7 @@ def open_source(path: Path, index: int, options: ReadOptions, stack: ExitStack) 
             hint="check the file's permissions.",
             code="file-unreadable",
         ) from None
-    head = f.read(8)
-    fmt = sniff_format(head + f.read(4096), path.name)
+    fmt = sniff_format(f.read(4096), path.name)
     f.seek(0)
     info = SourceInfo(index=index, name=path.name, size=size, sha256=file_sha256(path), format=fmt)
     suffix = path.suffix.lower()

@@ -135,7 +135,7 @@ def detect_encoding(sample: bytes, override: str | None, name: str) -> Detection
             return Detection("utf-8", 0.95, "decodes as UTF-8")
     guess = chardet.detect(sample)
     enc_name = guess.get("encoding") or ""
-    conf = float(guess.get("confidence") or 0.0)
+    conf: float = guess.get("confidence") or 0.0
     try:
         enc = codecs.lookup(enc_name).name if enc_name else ""
     except LookupError:

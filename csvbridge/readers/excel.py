@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
@@ -23,7 +24,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             return str(value)
         text = format(Decimal(format(value, ".15g")), "f")
         return text.rstrip("0").rstrip(".") if "." in text else text

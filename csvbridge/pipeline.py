@@ -24,6 +24,7 @@ from .readers import ReadOptions, SourceInfo, open_source
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, TieOut
 from .writers import OutputFile, Target, Writer, resolve_target
+from .writers.base import WriteContext
 
 DEFAULT_CHUNK_ROWS = 25_000
 
@@ -129,8 +130,16 @@ def convert(
     dups = DuplicatesFile(out, kind, sources)
     committed = False
     try:
+
+        def target_reject(
+            target: str, records: pa.Table, fld: str, rule: str, message: str
+        ) -> None:
+            rejects.add_records(target, records, kind, fld, rule, message)
+            ledger.rejected_by_rule[rule] += records.num_rows
+
         for t in chosen:
-            writers[t.name] = t.factory(out, kind, target_opts[t.name], sources)
+            ctx = WriteContext(out, kind, target_opts[t.name], sources, t.name, target_reject)
+            writers[t.name] = t.factory(ctx)
         row_offset = 0
         for i, path in enumerate(inputs):
             with ExitStack() as stack:
@@ -170,6 +179,7 @@ def convert(
                     info.warnings.append("the file has a header but no data rows")
         for name, w in writers.items():
             ledger.written[name] = w.tally
+            ledger.target_rejected[name] = w.rejected
         tie_outs = [ledger.tie_out(t.name) for t in chosen]
         failed = [t for t in tie_outs if not t.ok]
         if failed:

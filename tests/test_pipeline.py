@@ -218,3 +218,25 @@ def test_undecodable_bytes_in_extra_cells_of_a_ragged_row(tmp_path: Path) -> Non
     result = convert([src], m, ["csv"], tmp_path / "out")
     assert result.rejected == 1
     assert "extra \ufffd cell" in (tmp_path / "out" / "rejects.csv").read_text("utf-8")
+
+
+def test_a_target_refusing_records_balances_its_own_tie_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(QboBankWriter, "text_limits", {"description": 18})
+    src, m = _setup(tmp_path, _rows(3))  # descriptions "Payment number N to supplier"
+    data = (
+        b"Date,Description,Amount\r\n01/03/2025,Short one,-1.00\r\n" + _rows(2).split(b"\r\n", 1)[1]
+    )
+    src.write_bytes(data)
+    result = convert([src], m, ["qbo-bank", "csv"], tmp_path / "out")
+    assert result.exit_code == 1 and all(t.ok for t in result.tie_outs)
+    ledger = result.report["ledger"]
+    assert ledger["written"]["qbo-bank"]["rows"] == 1 and ledger["written"]["csv"]["rows"] == 3
+    assert ledger["rejected_by_target"]["qbo-bank"]["rows"] == 2
+    qbo = next(t for t in result.report["tie_out"] if t["target"] == "qbo-bank")
+    assert qbo["equation"][0] == "rows: 3 = 1 written + 2 rejected + 0 filtered + 0 duplicate"
+    rejects = list(csv.DictReader(io.StringIO((tmp_path / "out" / "rejects.csv").read_text())))
+    assert [r["target"] for r in rejects] == ["qbo-bank", "qbo-bank"]
+    assert rejects[0]["rule"] == "text-too-long" and rejects[0]["line"] == "3"
+    assert rejects[0]["record.description"] == "Payment number 0 to supplier"

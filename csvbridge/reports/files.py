@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from ..duplicates import DuplicateFlag
 from ..mapping.compile import RejectedRow
-from ..model import Kind
+from ..model import LINE_COL, SOURCE_COL, Kind
 from ..writers.base import CsvSink, OutputFile, csv_lines, guard_formula
 from ..writers.format import canonical
 
@@ -23,7 +23,7 @@ class RejectsFile:
     """Collects rejected rows; ``close`` writes ``rejects.csv``: where, why, then the row's
     original cells under its original column names (the union over the batch's files)."""
 
-    FIXED = ("file", "line", "field", "column", "value", "rule", "message")
+    FIXED = ("file", "line", "target", "field", "column", "value", "rule", "message")
 
     def __init__(self, outdir: Path, sources: list[str]) -> None:
         self.outdir = outdir
@@ -40,6 +40,7 @@ class RejectsFile:
             entry = {
                 "file": self.sources[r.source],
                 "line": r.line,
+                "target": "",
                 "errors": [
                     {
                         "field": e.field,
@@ -57,6 +58,33 @@ class RejectsFile:
                 self.sample.append({k: v for k, v in entry.items() if k != "cells"})
             self.count += 1
 
+    def add_records(
+        self, target: str, records: pa.Table, kind: Kind, field: str, rule: str, message: str
+    ) -> None:
+        """Records a target's writer refused: canonical values stand in for the source cells
+        (columns ``record.<field>``), with the source file and line from provenance."""
+        src = records.column(SOURCE_COL).to_pylist()
+        lines = records.column(LINE_COL).to_pylist()
+        texts = {f: canonical(records, kind, f, guard=False).to_pylist() for f in kind.field_names}
+        for i in range(records.num_rows):
+            cells = {f"record.{f}": texts[f][i] or "" for f in kind.field_names}
+            for c in cells:
+                self._columns.setdefault(c, None)
+            value = cells.get(f"record.{field}", "")
+            entry = {
+                "file": self.sources[src[i]],
+                "line": lines[i],
+                "target": target,
+                "errors": [
+                    {"field": field, "column": "", "value": value, "rule": rule, "message": message}
+                ],
+                "cells": cells,
+            }
+            self._spool.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            if len(self.sample) < SAMPLE:
+                self.sample.append({k: v for k, v in entry.items() if k != "cells"})
+            self.count += 1
+
     def close(self) -> list[OutputFile]:
         cols = [c for c in self._columns if c not in self.FIXED]
         sink = CsvSink(self.outdir, "rejects", [*self.FIXED, *cols])
@@ -68,6 +96,7 @@ class RejectsFile:
             row = [
                 e["file"],
                 str(e["line"]),
+                e["target"],
                 " | ".join(x["field"] for x in errs),
                 " | ".join(x["column"] for x in errs),
                 " | ".join(x["value"] for x in errs),

@@ -78,6 +78,7 @@ class Ledger:
 
     stages: dict[str, Tally] = field(default_factory=lambda: {s: Tally() for s in STAGES})
     written: dict[str, Tally] = field(default_factory=dict)
+    target_rejected: dict[str, Tally] = field(default_factory=dict)  # refused by one writer
     filtered_by_rule: dict[str, Tally] = field(default_factory=dict)
     rejected_by_rule: Counter[str] = field(default_factory=Counter)
     duplicates_flagged: int = 0
@@ -88,14 +89,24 @@ class Ledger:
             self.stages[s].merge(other.stages[s])
         for target, t in other.written.items():
             self.written.setdefault(target, Tally()).merge(t)
+        for target, t in other.target_rejected.items():
+            self.target_rejected.setdefault(target, Tally()).merge(t)
         for name, t in other.filtered_by_rule.items():
             self.filtered_by_rule.setdefault(name, Tally()).merge(t)
         self.rejected_by_rule.update(other.rejected_by_rule)
         self.duplicates_flagged += other.duplicates_flagged
 
     def outcome(self, target: str, stage: str) -> Tally:
-        """The tally of one outcome as seen from one target."""
-        return self.written.get(target, Tally()) if stage == "written" else self.stages[stage]
+        """The tally of one outcome as seen from one target: rows the target's writer refused
+        count as rejected for that target only."""
+        if stage == "written":
+            return self.written.get(target, Tally())
+        if stage == "rejected" and target in self.target_rejected:
+            both = Tally()
+            both.merge(self.stages["rejected"])
+            both.merge(self.target_rejected[target])
+            return both
+        return self.stages[stage]
 
     def tie_out(self, target: str) -> TieOut:
         """Check read = written + rejected + filtered + duplicate for one target, by count and
@@ -123,6 +134,9 @@ class Ledger:
         return {
             "stages": {s: self.stages[s].as_dict() for s in STAGES},
             "written": {k: v.as_dict() for k, v in sorted(self.written.items())},
+            "rejected_by_target": {
+                k: v.as_dict() for k, v in sorted(self.target_rejected.items()) if v.count
+            },
             "filtered_by_rule": {k: v.as_dict() for k, v in sorted(self.filtered_by_rule.items())},
             "rejected_by_rule": dict(sorted(self.rejected_by_rule.items())),
             "duplicates_flagged": self.duplicates_flagged,

@@ -46,9 +46,12 @@ class Option:
 
 
 class Writer(Protocol):
-    """Streams canonical records of one kind into one target's file(s)."""
+    """Streams canonical records of one kind into one target's file(s). ``tally`` counts
+    what it wrote and ``rejected`` what it refused (each refusal also goes to the context's
+    ``reject``), so that the target's tie-out balances."""
 
     tally: Tally
+    rejected: Tally
 
     def write(self, records: pa.Table) -> None: ...
 
@@ -57,7 +60,23 @@ class Writer(Protocol):
     def abort(self) -> None: ...
 
 
-WriterFactory = Callable[[Path, Kind, dict[str, str], list[str]], Writer]
+RejectFn = Callable[[str, pa.Table, str, str, str], None]  # target, records, field, rule, msg
+
+
+@dataclass
+class WriteContext:
+    """What a writer is given: where to write, the kind and options, the batch's source file
+    names (indexed by the records' _source), and where to send records it must refuse."""
+
+    outdir: Path
+    kind: Kind
+    options: dict[str, str]
+    sources: list[str]
+    target: str = ""
+    reject: RejectFn | None = None
+
+
+WriterFactory = Callable[[WriteContext], Writer]
 
 
 @dataclass(frozen=True)
@@ -110,22 +129,50 @@ class CsvWriter:
     header: tuple[str, ...] = ()
     max_rows: int | None = None
     max_bytes: int | None = None
+    # Canonical text fields the target caps, in characters: longer ones are refused with the
+    # reason rather than written into a file the target would reject or truncate.
+    text_limits: dict[str, int] = {}  # noqa: RUF012 - read-only class data
 
-    def __init__(
-        self, outdir: Path, kind: Kind, options: dict[str, str], sources: list[str]
-    ) -> None:
-        self.kind = kind
-        self.options = options
-        self.sources = sources
-        self.guard = options.get("formula_guard", "on") == "on"
+    def __init__(self, ctx: WriteContext) -> None:
+        self.ctx = ctx
+        self.kind = ctx.kind
+        self.options = ctx.options
+        self.sources = ctx.sources
+        self.guard = ctx.options.get("formula_guard", "on") == "on"
         self.sink = CsvSink(
-            outdir,
-            self.stem or kind.name,
-            list(self.header_for(kind)),
+            ctx.outdir,
+            self.stem or ctx.kind.name,
+            list(self.header_for(ctx.kind)),
             max_rows=self.max_rows,
             max_bytes=self.max_bytes,
         )
         self.tally = Tally()
+        self.rejected = Tally()
+
+    def reject(self, records: pa.Table, field: str, rule: str, message: str) -> None:
+        """Refuse ``records`` for this target, with the reason; they count as rejected in
+        this target's tie-out and are listed in rejects.csv."""
+        if not records.num_rows:
+            return
+        add_written(self.rejected, records, self.kind)
+        if self.ctx.reject is not None:
+            self.ctx.reject(self.ctx.target, records, field, rule, message)
+
+    def check(self, records: pa.Table) -> pa.Table:
+        """Refuse what the target cannot take; return the rest. Subclasses may extend."""
+        for name, limit in self.text_limits.items():
+            lengths = pc.fill_null(pc.utf8_length(records.column(name)), 0)
+            over = pc.greater(lengths, limit)
+            if pc.any(over).as_py():
+                self.reject(
+                    records.filter(over),
+                    name,
+                    "text-too-long",
+                    f"longer than the {limit} characters {self.ctx.target or 'the target'} "
+                    "accepts; shorten it in the source",
+                )
+                records = records.filter(pc.invert(over))
+        return records
 
     def header_for(self, kind: Kind) -> tuple[str, ...]:
         """The header row (the class's ``header`` unless a subclass derives it from the kind)."""
@@ -137,6 +184,7 @@ class CsvWriter:
 
     def write(self, records: pa.Table) -> None:
         """Append records; counts them, with their money, for the tie-out."""
+        records = self.check(records)
         if records.num_rows:
             self.sink.write_lines(csv_lines(self.cells(records)))
         add_written(self.tally, records, self.kind)

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from . import __version__
 from .atomic import ensure_outdir, write_atomic
+from .documents import DocumentSpool
 from .duplicates import DuplicateIndex, flags_for
 from .errors import ConservationError, InputFileError, TargetError
 from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
@@ -128,6 +129,7 @@ def convert(
     writers: dict[str, Writer] = {}
     rejects = RejectsFile(out, sources)
     dups = DuplicatesFile(out, kind, sources)
+    spool = DocumentSpool(kind.document_key, kind.arrow_schema()) if kind.document_key else None
     committed = False
     try:
 
@@ -171,12 +173,19 @@ def convert(
                             known = None if amounts is None else _known(records, kind.amount_field)
                             ledger.stages["duplicate"].add(flagged, amounts, known, cur)
                             records = records.filter(pa.array(~flagged))
-                    for w in writers.values():
-                        w.write(records)
+                    if spool is not None:
+                        spool.add(records)
+                    else:
+                        for w in writers.values():
+                            w.write(records)
                     if on_chunk is not None:
                         on_chunk(chunk.num_rows)
                 if info.rows == 0:
                     info.warnings.append("the file has a header but no data rows")
+        if spool is not None:  # documents reach writers whole, lines in source order
+            for group in spool.groups(chunk_rows):
+                for w in writers.values():
+                    w.write(group)
         for name, w in writers.items():
             ledger.written[name] = w.tally
             ledger.target_rejected[name] = w.rejected

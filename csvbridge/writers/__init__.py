@@ -1,32 +1,56 @@
 """Writers: one canonical kind to one target format. ``TARGETS`` is keyed by the word users
-type after ``--to``."""
+type after ``--to``; every module in this package that defines ``TARGETS`` contributes."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from ..errors import TargetError
-from . import bank, generic
-from .base import CsvSink, Option, OutputFile, Target, Writer
+from .base import CsvSink, CsvWriter, Option, OutputFile, Target, WriteContext, Writer
 
-TARGETS: dict[str, Target] = {t.name: t for t in (*generic.TARGETS, *bank.TARGETS)}
+_HELPERS = {"base", "format"}
 
-# A system's name alone picks that system's target for the mapping's kind.
-_FAMILIES: dict[str, dict[str, str]] = {
-    "qbo": {"transaction": "qbo-bank"},
-    "xero": {"transaction": "xero-bank"},
-}
 
-__all__ = ["TARGETS", "CsvSink", "Option", "OutputFile", "Target", "Writer", "resolve_target"]
+def _discover() -> dict[str, Target]:
+    found: dict[str, Target] = {}
+    for mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+        if mod in _HELPERS:
+            continue
+        for t in getattr(importlib.import_module(f"{__name__}.{mod}"), "TARGETS", []):
+            if t.name in found:
+                raise RuntimeError(f"two writers claim the target name {t.name!r}")
+            found[t.name] = t
+    return dict(sorted(found.items()))
+
+
+TARGETS: dict[str, Target] = _discover()
+
+__all__ = [
+    "TARGETS",
+    "CsvSink",
+    "CsvWriter",
+    "Option",
+    "OutputFile",
+    "Target",
+    "WriteContext",
+    "Writer",
+    "resolve_target",
+]
 
 
 def resolve_target(word: str, kind: str) -> Target:
-    """The target a user means by ``word`` for records of ``kind``."""
+    """The target a user means by ``word`` for records of ``kind``: a target name, or a
+    system's family name (``qbo``, ``xero``) meaning its target for that kind."""
     name = word.strip().lower()
-    if name in _FAMILIES and kind in _FAMILIES[name]:
-        name = _FAMILIES[name][kind]
+    family = [t for t in TARGETS.values() if t.family == name and kind in t.kinds]
+    if name not in TARGETS and len(family) == 1:
+        name = family[0].name
     target = TARGETS.get(name)
     if target is None:
         raise TargetError(
-            f"unknown target '{word}'",
+            f"unknown target '{word}'"
+            + (f" for {kind} records" if any(t.family == name for t in TARGETS.values()) else ""),
             where=f"--to {word}",
             hint="targets: " + ", ".join(sorted(TARGETS)) + " (csvbridge formats lists them)",
             code="target-unknown",

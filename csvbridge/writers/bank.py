@@ -70,6 +70,7 @@ TARGETS = [
         limits="999 data rows and 350 KB per file; larger outputs are split into "
         "qbo-bank-001.csv, qbo-bank-002.csv, ...",
         factory=QboBankWriter,
+        family="qbo",
         options=(DATE_ORDER, FORMULA_GUARD),
         notes=(
             "The upload wizard asks which date format the file uses: answer with the "
@@ -88,6 +89,7 @@ TARGETS = [
         required=("date", "amount"),
         limits="1,000 transactions per file; larger outputs are split into xero-bank-001.csv, ...",
         factory=XeroBankWriter,
+        family="xero",
         options=(DATE_ORDER, FORMULA_GUARD),
         notes=("US organisations use MM/DD/YYYY: pass -O date_order=mdy or use a USD mapping.",),
     ),

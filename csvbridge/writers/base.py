@@ -93,6 +93,7 @@ class Target:
     factory: WriterFactory
     options: tuple[Option, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    family: str = ""  # the system's short name (qbo, xero): --to qbo picks by the kind
 
     def resolve_options(self, given: dict[str, str]) -> dict[str, str]:
         """Defaults overlaid by ``given``; TargetError on an unknown option or value."""

@@ -55,15 +55,22 @@ def test_pdf_named_csv(tmp_path: Path) -> None:
     _fails(_convert(tmp_path, src, m), "binary-file", where="in.csv")
 
 
-def test_legacy_xls(tmp_path: Path) -> None:
+def test_damaged_legacy_xls(tmp_path: Path) -> None:
     src, m = _files(tmp_path, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, name="x.xls")
-    out = _fails(_convert(tmp_path, src, m), "xls-unsupported", where="x.xls")
-    assert ".xlsx" in out
+    out = _fails(_convert(tmp_path, src, m), "workbook-unreadable", where="x.xls")
+    assert "re-save" in out
+
+
+def test_password_protected_workbook(corpus: Path, tmp_path: Path) -> None:
+    book = corpus / "qsv" / "resources" / "test" / "password-protected-password123.xlsx"
+    _, m = _files(tmp_path, "")
+    out = _fails(_convert(tmp_path, book, m), "workbook-protected", where=book.name)
+    assert "without protection" in out
 
 
 def test_damaged_xlsx(tmp_path: Path) -> None:
     src, m = _files(tmp_path, b"PK\x03\x04" + b"garbage" * 50, name="x.xlsx")
-    _fails(_convert(tmp_path, src, m), "xlsx-unreadable", where="x.xlsx")
+    _fails(_convert(tmp_path, src, m), "workbook-unreadable", where="x.xlsx")
 
 
 def test_missing_sheet(tmp_path: Path) -> None:
@@ -347,4 +354,4 @@ def test_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("readme.txt", "hello")
     _, m = _files(tmp_path, GOOD)
-    _fails(_convert(tmp_path, path, m), "xlsx-unreadable", where="notes.xlsx")
+    _fails(_convert(tmp_path, path, m), "workbook-unreadable", where="notes.xlsx")

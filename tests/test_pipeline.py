@@ -115,7 +115,7 @@ def test_xlsx_content_with_csv_name_is_read_as_xlsx(tmp_path: Path) -> None:
     m.write_text(SIMPLE, encoding="utf-8")
     result = convert([path], m, ["csv"], tmp_path / "out")
     assert result.report["inputs"][0]["format"] == "xlsx"
-    assert "is an xlsx" in result.report["inputs"][0]["warnings"][0]
+    assert "named .csv but is xlsx" in result.report["inputs"][0]["warnings"][0]
     assert result.report["ledger"]["written"]["csv"]["amounts"] == {"GBP": "-1.50"}
 
 

@@ -10,10 +10,15 @@ from ..errors import InputFileError
 from .base import Detection, RawChunk, ReadOptions, RowProblem, SourceInfo
 from .delimited import open_delimited
 from .detect import sniff_format
-from .excel import open_xlsx
+from .excel import open_spreadsheet
 from .table import TableFinder
 
-READERS = {"csv": open_delimited, "xlsx": open_xlsx}
+READERS = {
+    "csv": open_delimited,
+    "xlsx": open_spreadsheet,
+    "xls": open_spreadsheet,
+    "ods": open_spreadsheet,
+}
 
 __all__ = [
     "READERS",
@@ -65,8 +70,11 @@ def open_source(path: Path, index: int, options: ReadOptions, stack: ExitStack) 
         ) from None
     fmt = sniff_format(f.read(4096), path.name)
     f.seek(0)
-    info = SourceInfo(index=index, name=path.name, size=size, sha256=file_sha256(path), format=fmt)
+    info = SourceInfo(
+        index=index, name=path.name, size=size, sha256=file_sha256(path), format=fmt, path=path
+    )
     suffix = path.suffix.lower()
-    if fmt == "xlsx" and suffix not in (".xlsx", ".xlsm"):
-        info.warnings.append(f"the file is named {suffix or 'without extension'} but is an xlsx")
+    expected = {"xlsx": (".xlsx", ".xlsm", ".xlsb"), "xls": (".xls",), "ods": (".ods",)}
+    if fmt in expected and suffix not in expected[fmt]:
+        info.warnings.append(f"the file is named {suffix or 'without extension'} but is {fmt}")
     return READERS[fmt](f, info, options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,7 @@ class SourceInfo:
     blank_lines: int = 0
     rows: int = 0
     warnings: list[str] = field(default_factory=list)
+    path: Path | None = None  # where it was read from (not reported: names stay relative)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready description of the file and what was detected."""

@@ -36,14 +36,10 @@ def sniff_format(head: bytes, name: str) -> str:
             code="empty-file",
         )
     if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
+        # OpenDocument puts its mimetype uncompressed first in the zip.
+        return "ods" if b"application/vnd.oasis.opendocument.spreadsheet" in head[:200] else "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        raise InputFileError(
-            "this is a legacy Excel (.xls) workbook, which this version cannot read",
-            where=name,
-            hint="open it in Excel or LibreOffice and save it as .xlsx or CSV, then convert that.",
-            code="xls-unsupported",
-        )
+        return "xls"  # OLE2: legacy Excel, or an encrypted xlsx (reported as protected)
     if head.startswith(b"%PDF"):
         raise InputFileError(
             "this is a PDF, not a spreadsheet or CSV export",

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from . import __version__
 from .atomic import ensure_outdir, write_atomic
+from .balances import balance_check, stated_balances
 from .documents import DocumentSpool
 from .duplicates import DuplicateIndex, flags_for
 from .errors import ConservationError, InputFileError, TargetError
@@ -23,7 +24,8 @@ from .mapping.fields import spec_columns
 from .model import FieldType, get_kind
 from .readers import ReadOptions, SourceInfo, open_source
 from .reports.files import DuplicatesFile, RejectsFile
-from .reports.ledger import Ledger, TieOut
+from .money import NumberFormat
+from .reports.ledger import Ledger, Tally, TieOut
 from .writers import OutputFile, Target, Writer, resolve_target
 from .writers.base import WriteContext
 
@@ -124,6 +126,7 @@ def convert(
 
     sources: list[str] = []
     infos: list[SourceInfo] = []
+    reconciliation: list[dict[str, Any]] = []
     ledger = Ledger()
     index = DuplicateIndex()
     writers: dict[str, Writer] = {}
@@ -151,10 +154,12 @@ def convert(
                 infos.append(info)
                 columns = Columns(info.columns, info.name, str(lm.path))
                 _check_columns(cm, columns)
+                read_here = Tally()
                 for chunk in finder.chunks(chunk_rows):
                     result = cm.apply(chunk, columns, row_offset)
                     row_offset += chunk.num_rows
                     ledger.merge(result.ledger)
+                    read_here.merge(result.ledger.stages["read"])
                     rejects.add(result.rejects)
                     records = result.records
                     repeats = index.check(records, dup_fields)
@@ -182,6 +187,9 @@ def convert(
                         on_chunk(chunk.num_rows)
                 if info.rows == 0:
                     info.warnings.append("the file has a header but no data rows")
+                check = _statement_check(lm, info, read_here)
+                if check is not None:
+                    reconciliation.append(check)
         if spool is not None:  # documents reach writers whole, lines in source order
             for group in spool.groups(chunk_rows):
                 for w in writers.values():
@@ -226,6 +234,7 @@ def convert(
         dup_fields,
         hold_back,
     )
+    report["reconciliation"] = reconciliation
     write_atomic(out / "report.json", _json(report))
     warnings = [f"{i.name}: {w}" for i in infos for w in i.warnings]
     return ConvertResult(
@@ -237,6 +246,24 @@ def convert(
         outdir=out,
         warnings=warnings,
     )
+
+
+def _statement_check(lm: LoadedMapping, info: SourceInfo, read: Tally) -> dict[str, Any] | None:
+    """Opening + Σ amounts = closing, for a statement that states both (transactions only)."""
+    m = lm.mapping
+    amount = m.fields.get("amount")
+    if m.kind != "transaction" or amount is None or len(read.totals) > 1:
+        return None
+    cur = m.fields.get("currency")
+    currency = next(iter(read.totals), None) or (cur.value.upper() if cur and cur.value else None)
+    if currency is None:
+        return None
+    fmt = NumberFormat(m.numbers.decimal, m.numbers.thousands or None)
+    found = stated_balances(info, fmt, currency)
+    # An inverted amount (a card statement) means the file's balances are in its own sign.
+    sign = -1 if amount.invert else 1
+    totals = {c: sign * v for c, v in read.totals.items()}
+    return balance_check(info.name, found, totals, read.unknown, currency)
 
 
 def _check_option_names(given: dict[str, str], chosen: list[Target]) -> None:

@@ -46,6 +46,10 @@ def summary_lines(report: dict[str, Any], outdir: str) -> list[str]:
             f"duplicates {dup['flagged']} flagged ({dup['held_back']} held back, policy "
             f"{dup['policy']}) → {outdir}/duplicates.csv"
         )
+    for check in report.get("reconciliation", []):
+        lines.append(f"check    {check['name']} ({check['file']}): {check['status']}")
+        if check.get("detail"):
+            lines.append(f"         {check['detail']}")
     for t in report["tie_out"]:
         mark = "balanced" if t["balanced"] else "FAILED"
         lines.append(f"tie-out  {t['target']}: {mark}")

@@ -22,9 +22,9 @@ from .errors import ConservationError, InputFileError, TargetError
 from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
 from .mapping.fields import spec_columns
 from .model import FieldType, get_kind
+from .money import NumberFormat
 from .readers import ReadOptions, SourceInfo, open_source
 from .reports.files import DuplicatesFile, RejectsFile
-from .money import NumberFormat
 from .reports.ledger import Ledger, Tally, TieOut
 from .writers import OutputFile, Target, Writer, resolve_target
 from .writers.base import WriteContext

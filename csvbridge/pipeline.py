@@ -60,8 +60,11 @@ def _read_options(lm: LoadedMapping, cm: CompiledMapping, encoding: str | None) 
         no_header=r.no_header,
         column_names=tuple(r.columns),
         sheet=r.sheet,
-        expected_columns=() if r.no_header or r.header_line else cm.expected_columns(),
+        expected_columns=()
+        if r.no_header or r.header_line or r.fixed_width
+        else cm.expected_columns(),
         footer=r.footer,
+        fixed_widths=tuple((c.name, c.start, c.end) for c in r.fixed_width),
     )
 
 

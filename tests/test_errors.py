@@ -355,3 +355,13 @@ def test_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
         z.writestr("readme.txt", "hello")
     _, m = _files(tmp_path, GOOD)
     _fails(_convert(tmp_path, path, m), "workbook-unreadable", where="notes.xlsx")
+
+
+def test_fixed_width_columns_overlap(tmp_path: Path) -> None:
+    fw = (
+        "read:\n  fixed_width:\n    - {name: Date, start: 1, end: 10}\n"
+        "    - {name: Description, start: 8, end: 30}\n"
+    )
+    src, m = _files(tmp_path, GOOD, SIMPLE + fw)
+    out = _fails(_convert(tmp_path, src, m), "mapping-invalid", where="m.yaml")
+    assert "Date and Description overlap" in out

@@ -3,6 +3,7 @@ says which columns become which canonical fields and how their text is parsed.""
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -15,6 +16,21 @@ class _Strict(BaseModel):
 
 
 ColumnRef = str | int  # a header name, or "#3" (in YAML) / 3 (from Python) for the 3rd column
+
+
+class FixedColumn(_Strict):
+    """One column of a fixed-width file: its name and character positions (1-based,
+    inclusive: a 10-character date at the start of the line is start 1, end 10)."""
+
+    name: str
+    start: int = Field(ge=1)
+    end: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _order(self) -> FixedColumn:
+        if self.end < self.start:
+            raise ValueError(f"column {self.name}: end {self.end} is before start {self.start}")
+        return self
 
 
 class ReadSpec(_Strict):
@@ -32,6 +48,11 @@ class ReadSpec(_Strict):
     )
     sheet: str | int | None = Field(None, description="xlsx sheet name or number (from 1)")
     footer: bool = Field(True, description="treat short rows at the end as a footer")
+    fixed_width: list[FixedColumn] = Field(
+        default_factory=list,
+        description="fixed-width columns (name, start, end); lines up to header_line are "
+        "skipped as preamble",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ReadSpec:
@@ -42,6 +63,13 @@ class ReadSpec(_Strict):
                 raise ValueError("delimiter must be one character (or 'tab')")
         if self.no_header and self.header_line is not None:
             raise ValueError("no_header and header_line cannot both be set")
+        if self.fixed_width:
+            if self.delimiter is not None:
+                raise ValueError("a fixed-width file has no delimiter: give one or the other")
+            spans = sorted((c.start, c.end, c.name) for c in self.fixed_width)
+            for (_, e1, n1), (s2, _, n2) in itertools.pairwise(spans):
+                if s2 <= e1:
+                    raise ValueError(f"fixed-width columns {n1} and {n2} overlap")
         return self
 
 

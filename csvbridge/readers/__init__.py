@@ -11,6 +11,7 @@ from .base import Detection, RawChunk, ReadOptions, RowProblem, SourceInfo
 from .delimited import open_delimited
 from .detect import sniff_format
 from .excel import open_spreadsheet
+from .fixed_width import open_fixed_width
 from .table import TableFinder
 
 READERS = {
@@ -77,4 +78,7 @@ def open_source(path: Path, index: int, options: ReadOptions, stack: ExitStack) 
     expected = {"xlsx": (".xlsx", ".xlsm", ".xlsb"), "xls": (".xls",), "ods": (".ods",)}
     if fmt in expected and suffix not in expected[fmt]:
         info.warnings.append(f"the file is named {suffix or 'without extension'} but is {fmt}")
+    if options.fixed_widths and fmt == "csv":
+        info.format = "fixed-width"
+        return open_fixed_width(f, info, options)
     return READERS[fmt](f, info, options)

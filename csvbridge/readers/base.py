@@ -25,6 +25,7 @@ class ReadOptions:
     expected_columns: tuple[str, ...] = ()  # names the mapping uses: they locate the header
     footer: bool = True  # treat short rows at the end of the file as a footer
     max_field_size: int = 10_000_000
+    fixed_widths: tuple[tuple[str, int, int], ...] = ()  # (name, first, last) 1-based columns
 
 
 @dataclass

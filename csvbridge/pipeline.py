@@ -26,6 +26,8 @@ from .money import NumberFormat
 from .readers import ReadOptions, SourceInfo, open_source
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, Tally, TieOut
+from .reports.render_html import render_html
+from .reports.render_xlsx import render_xlsx
 from .writers import OutputFile, Target, Writer, resolve_target
 from .writers.base import WriteContext
 
@@ -239,6 +241,8 @@ def convert(
     )
     report["reconciliation"] = reconciliation
     write_atomic(out / "report.json", _json(report))
+    write_atomic(out / "report.html", render_html(report, out))
+    write_atomic(out / "report.xlsx", render_xlsx(report, out))
     warnings = [f"{i.name}: {w}" for i in infos for w in i.warnings]
     return ConvertResult(
         report=report,

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputFileError, MappingError
-from .base import RawChunk, ReadOptions, RowProblem, SourceInfo
+from .base import Detection, RawChunk, ReadOptions, RowProblem, SourceInfo
 
 HEADER_SEARCH_ROWS = 200
 MAX_FOOTER_ROWS = 20
@@ -85,7 +85,7 @@ class TableFinder:
             names = list(opts.column_names) or [f"Column {i}" for i in range(1, self.width + 1)]
             self.info.columns = unique_names(names)
             return
-        idx = self._header_index()
+        idx, how, conf = self._header_index()
         for line, cells in self._buffer[:idx]:
             if _blank(cells):
                 continue
@@ -94,17 +94,19 @@ class TableFinder:
         while cells and not cells[-1].strip() and len(cells) > 1:
             cells = cells[:-1]  # a trailing delimiter on the header line
         self.info.header_line = line
+        self.info.detections["header"] = Detection(line, conf, how)
         self.info.columns = unique_names(cells)
         self.width = len(cells)
         self._buffer = self._buffer[idx + 1 :]
 
-    def _header_index(self) -> int:
+    def _header_index(self) -> tuple[int, str, float]:
+        """(position in the buffer, how it was found, confidence) of the header row."""
         opts = self.options
         buf = self._buffer
         if opts.header_line is not None:
             for i, (line, _) in enumerate(buf):
                 if line == opts.header_line:
-                    return i
+                    return i, "given", 1.0
             raise MappingError(
                 f"header_line {opts.header_line} is not among the first {len(buf)} rows",
                 where=self.info.name,
@@ -112,14 +114,15 @@ class TableFinder:
                 code="header-line-missing",
             )
         if opts.expected_columns:
-            return self._header_by_names(opts.expected_columns)
+            return self._header_by_names(opts.expected_columns), "has the mapping's columns", 1.0
         widths = Counter(len(c) for _, c in buf if not _blank(c) and len(c) > 1)
         modal = widths.most_common(1)[0][0] if widths else 1
         for i, (_, cells) in enumerate(buf):
             filled = [c for c in cells if c.strip()]
             if len(cells) >= modal and len(filled) >= max(1, modal // 2):
-                return i
-        return next(i for i, (_, c) in enumerate(buf) if not _blank(c))
+                return i, "first row as wide as the table", 0.8
+        first = next(i for i, (_, c) in enumerate(buf) if not _blank(c))
+        return first, "first non-blank row", 0.5
 
     def _header_by_names(self, expected: tuple[str, ...]) -> int:
         want = {_norm(n): n for n in expected}

@@ -179,5 +179,7 @@ class TieOut:
             "target": self.target,
             "balanced": self.ok,
             "equation": self.equation(),
+            "read": self.ledger.stages["read"].as_dict(),
+            "outcomes": {s: self.ledger.outcome(self.target, s).as_dict() for s in OUTCOMES},
             "problems": self.problems,
         }

@@ -54,7 +54,7 @@ def summary_lines(report: dict[str, Any], outdir: str) -> list[str]:
         mark = "balanced" if t["balanced"] else "FAILED"
         lines.append(f"tie-out  {t['target']}: {mark}")
         lines += [f"         {e}" for e in t["equation"]]
-    lines.append(f"report   {outdir}/report.json")
+    lines.append(f"report   {outdir}/report.html (also report.json, report.xlsx)")
     return lines
 
 

@@ -212,8 +212,12 @@ def add_written(tally: Tally, records: pa.Table, kind: Kind) -> None:
 
 # -- vectorised CSV formatting --------------------------------------------------------------
 def guard_formula(col: pa.Array) -> pa.Array:
-    """Prefix text that a spreadsheet would run as a formula (= + - @ tab CR) with ``'``."""
-    risky = pc.fill_null(pc.match_substring_regex(col, r"^[=+\-@\t\r]"), False)
+    """Prefix text that a spreadsheet would run as a formula (= + - @ tab CR) with ``'``.
+    A plain signed number (-12.50, +3) is left alone: a spreadsheet reads it as a number,
+    and a person fixing rejects.csv must see the value as it was."""
+    starts = pc.match_substring_regex(col, r"^[=+\-@\t\r]")
+    number = pc.match_substring_regex(col, r"^[-+]?\d[\d.,]*$")
+    risky = pc.fill_null(pc.and_(starts, pc.invert(number)), False)
     return pc.if_else(risky, pc.binary_join_element_wise("'", col, ""), col)
 
 

@@ -1,0 +1,399 @@
+"""QuickBooks Desktop IIF (formats.md §2): TAB-separated, CRLF, no quoting. Transactions are
+TRNS / SPL... / ENDTRNS blocks whose amounts sum to zero (positive = debit); lists are one
+row each under a ``!KEYWORD`` header row."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..money import exponent_of, format_one
+from . import format as fmt
+from .base import Option, Target, WriteContext, csv_lines
+from .plaintext import TextWriter, check_entries, entry_ids, option_value
+
+EOL = "\r\n"
+
+
+def clean(col: pa.Array) -> pa.Array:
+    """IIF has no quoting: TAB, CR and LF become a space, '"' goes, ';' becomes ',' (a
+    semicolon reportedly makes QuickBooks refuse the file, §2.7 [R])."""
+    col = pc.replace_substring_regex(pc.fill_null(col, ""), r"[\t\r\n]+", " ")
+    col = pc.replace_substring(pc.replace_substring(col, '"', ""), ";", ",")
+    return pc.utf8_trim_whitespace(col)
+
+
+def cells(records: pa.Table, name: str) -> list[str]:
+    return list(clean(fmt.column(records, name)).to_pylist())
+
+
+def _neg_decimal(text: str) -> str:
+    return "" if not text else format(-Decimal(text), "f") if Decimal(text) else "0"
+
+
+_COLS = "TRNSTYPE DATE ACCNT NAME AMOUNT DOCNUM MEMO"
+
+
+def _row(*values: str) -> str:
+    return "\t".join(values) + EOL
+
+
+class IifWriter(TextWriter):
+    """``iif.iif``: bank lines as CHECK / DEPOSIT (cards: CREDIT CARD / CCARD REFUND) with one
+    SPL to the offset account; journal entries as GENERAL JOURNAL (the first line is the TRNS);
+    invoices as INVOICE on the A/R account with one SPL per line (amounts and quantities
+    negative) and one for the tax."""
+
+    stem = "iif"
+    extension = ".iif"
+    encoding = "cp1252"
+
+    HEADS = {  # noqa: RUF012 - read-only class data: kind -> (TRNS columns, SPL columns)
+        "transaction": (f"{_COLS} CLEAR TOPRINT", _COLS),
+        "journal": (_COLS, _COLS),
+        "invoice": (f"{_COLS} DUEDATE", f"{_COLS} QNTY PRICE INVITEM"),
+    }
+
+    def __init__(self, ctx: WriteContext) -> None:
+        super().__init__(ctx)
+        self.order = ctx.options["date_order"]
+        if ctx.kind.name == "transaction":
+            self.bank = option_value(
+                ctx,
+                "bank_account",
+                bool,
+                "the QuickBooks account (full name, Parent:Sub) the statement belongs to; "
+                "IIF creates any account it does not find, so it must match exactly",
+            )
+
+    def head(self) -> list[str]:
+        trns, spl = self.HEADS[self.kind.name]
+        return [_row("!TRNS", *trns.split()), _row("!SPL", *spl.split()), _row("!ENDTRNS")]
+
+    def check(self, records: pa.Table) -> pa.Table:
+        records = super().check(records)
+        if self.kind.name == "journal":
+            return check_entries(self, records)
+        if self.kind.name == "invoice" and records.num_rows:
+            ids = entry_ids(records, "number")
+            cur = np.asarray(pc.fill_null(fmt.column(records, "currency"), "").to_pylist())
+            first = cur[np.flatnonzero(np.diff(ids, prepend=-1))][ids]
+            mixed = np.isin(ids, np.unique(ids[cur != first]))
+            if mixed.any():
+                self.reject(
+                    records.filter(pa.array(mixed)),
+                    "currency",
+                    "document-mixed-currency",
+                    "the invoice's lines are in more than one currency; an IIF invoice has one",
+                )
+                records = records.filter(pa.array(~mixed))
+        return records
+
+    def render(self, records: pa.Table) -> list[str]:
+        dates = fmt.date(records, "date", self.order).to_pylist()
+        amt = fmt.money(records, "amount" if self.kind.name != "invoice" else "line_amount")
+        amounts = amt.to_pylist()
+        if self.kind.name == "transaction":
+            return self._bank(records, dates, amounts)
+        if self.kind.name == "journal":
+            return self._journal(records, dates, amounts)
+        return self._invoices(records, dates, amounts)
+
+    def _bank(self, records: pa.Table, dates: list[str], amounts: list[str]) -> list[str]:
+        card = self.options["account_kind"] == "card"
+        raw = np.asarray(fmt.column(records, "amount"), dtype=np.int64).tolist()
+        cur = fmt.column(records, "currency").to_pylist()
+        payee, num, memo = (cells(records, n) for n in ("payee", "check_number", "description"))
+        out = []
+        for i, v in enumerate(raw):
+            kind = (
+                ("CREDIT CARD" if v < 0 else "CCARD REFUND")
+                if card
+                else ("CHECK" if v < 0 else "DEPOSIT")
+            )
+            other = self.options["expense_account" if v < 0 else "income_account"]
+            neg = format_one(-v, exponent_of(cur[i]) or 0)
+            common = (kind, dates[i])
+            out.append(
+                _row("TRNS", *common, self.bank, payee[i], amounts[i], num[i], memo[i], "N", "N")
+            )
+            out.append(_row("SPL", *common, other, payee[i], neg, num[i], memo[i]))
+            out.append(_row("ENDTRNS"))
+        return out
+
+    def _journal(self, records: pa.Table, dates: list[str], amounts: list[str]) -> list[str]:
+        ids = entry_ids(records, "number").tolist()
+        names = ("account_code", "number", "description", "narration")
+        acct, num, desc, narr = (cells(records, n) for n in names)
+        out = []
+        for i, e in enumerate(ids):
+            first = i == 0 or ids[i - 1] != e
+            if first and i:
+                out.append(_row("ENDTRNS"))
+            line = ("GENERAL JOURNAL", dates[i], acct[i], "", amounts[i], num[i])
+            out.append(_row("TRNS" if first else "SPL", *line, desc[i] or narr[i]))
+        return [*out, _row("ENDTRNS")] if out else out
+
+    def _invoices(self, records: pa.Table, dates: list[str], amounts: list[str]) -> list[str]:
+        ids = entry_ids(records, "number")
+        due = pc.fill_null(fmt.date(records, "due_date", self.order), "").to_pylist()
+        line = np.asarray(fmt.column(records, "line_amount"), dtype=np.int64)
+        tax = np.asarray(pc.fill_null(fmt.column(records, "tax_amount"), 0), dtype=np.int64)
+        cur = fmt.column(records, "currency").to_pylist()
+        names = ("contact", "number", "reference", "description", "account_code", "item_code")
+        contact, num, ref, desc, acct, item = (cells(records, n) for n in names)
+        qty, price = (pc.fill_null(fmt.column(records, n), "").to_pylist() for n in _QP)
+        starts = np.flatnonzero(np.diff(ids, prepend=-1)).tolist()
+        out = []
+        for s, e in zip(starts, [*starts[1:], records.num_rows], strict=True):
+            exp = exponent_of(cur[s]) or 0
+            total = format_one(int(line[s:e].sum() + tax[s:e].sum()), exp)
+            ar = self.options["ar_account"]
+            out.append(
+                _row("TRNS", "INVOICE", dates[s], ar, contact[s], total, num[s], ref[s], due[s])
+            )
+            for i in range(s, e):
+                account = acct[i] or self.options["income_account"]
+                amount = format_one(-int(line[i]), exp)
+                head = ("SPL", "INVOICE", dates[s], account, "", amount, num[s], desc[i])
+                out.append(_row(*head, _neg_decimal(qty[i]), price[i], item[i]))
+            if tax[s:e].any():
+                amount = format_one(-int(tax[s:e].sum()), exp)
+                tax_acct = self.options["tax_account"]
+                tax_line = ("SPL", "INVOICE", dates[s], tax_acct, "", amount, num[s], "Sales tax")
+                out.append(_row(*tax_line, "", "", ""))
+            out.append(_row("ENDTRNS"))
+        return out
+
+
+_QP = ("quantity", "unit_price")
+
+
+# -- lists ----------------------------------------------------------------------------------
+ACCOUNT_TYPES = {  # ACCNTTYPE: the type words (lower case, letters only) that mean it
+    "BANK": "bank cash",
+    "AR": "ar accountsreceivable receivable receivables debtors",
+    "AP": "ap accountspayable payable payables creditors",
+    "CCARD": "ccard creditcard",
+    "COGS": "cogs costofgoodssold costofsales directcosts",
+    "EQUITY": "equity",
+    "EXEXP": "exexp otherexpense",
+    "EXINC": "exinc otherincome",
+    "EXP": "exp expense expenses overhead overheads",
+    "FIXASSET": "fixasset fixedasset fixed noncurrentasset",
+    "INC": "inc income revenue sales",
+    "LTLIAB": "ltliab longtermliability termliab noncurrentliability",
+    "NONPOSTING": "nonposting",
+    "OASSET": "oasset otherasset",
+    "OCASSET": "ocasset asset assets currentasset othercurrentasset current prepayment inventory",
+    "OCLIAB": "ocliab liability liabilities currentliability othercurrentliability currliab",
+}
+_TYPE_OF = {alias: kw for kw, words in ACCOUNT_TYPES.items() for alias in words.split()}
+CUSTOMER_WORDS = {"customer", "customers", "client", "debtor", "c"}
+SUPPLIER_WORDS = {"supplier", "suppliers", "vendor", "vendors", "creditor", "s", "v"}
+
+
+class IifListWriter(TextWriter):
+    """One list (``!ACCNT``, ``!CUST`` or ``!VEND``): one row per record."""
+
+    extension = ".iif"
+    encoding = "cp1252"
+    keyword = ""
+    columns: tuple[str, ...] = ()
+
+    def head(self) -> list[str]:
+        return [_row("!" + self.keyword, *self.columns)]
+
+    def values(self, records: pa.Table) -> list[pa.Array]:
+        raise NotImplementedError
+
+    def render(self, records: pa.Table) -> list[str]:
+        kw = pa.array([self.keyword] * records.num_rows, pa.string())
+        lines = csv_lines([kw, *(clean(c) for c in self.values(records))], "\t", EOL)
+        return list(lines.to_pylist())
+
+
+class IifAccountsWriter(IifListWriter):
+    """``!ACCNT`` rows: NAME, ACCNTTYPE (from the record's type: Revenue is INC, Overhead is
+    EXP...; unknown types are refused, rule account-type-unknown), DESC, ACCNUM (the code)."""
+
+    stem = "iif-accounts"
+    keyword = "ACCNT"
+    columns = ("NAME", "ACCNTTYPE", "DESC", "ACCNUM")
+
+    def _types(self, records: pa.Table) -> list[str | None]:
+        raw = pc.fill_null(fmt.column(records, "type"), "").to_pylist()
+        return [_TYPE_OF.get("".join(ch for ch in t.lower() if ch.isalnum())) for t in raw]
+
+    def check(self, records: pa.Table) -> pa.Table:
+        records = super().check(records)
+        bad = np.array([t is None for t in self._types(records)], dtype=bool)
+        if bad.any():
+            self.reject(
+                records.filter(pa.array(bad)),
+                "type",
+                "account-type-unknown",
+                "not an account type QuickBooks Desktop knows; use one of "
+                + ", ".join(k.lower() for k in ACCOUNT_TYPES)
+                + " (or bank, expense, income...)",
+            )
+            records = records.filter(pa.array(~bad))
+        return records
+
+    def values(self, records: pa.Table) -> list[pa.Array]:
+        col = fmt.column
+        types = pa.array(self._types(records), pa.string())
+        return [col(records, "name"), types, col(records, "description"), col(records, "code")]
+
+
+class _ContactsWriter(IifListWriter):
+    """Contacts whose type says they belong on the other list are refused (rule contact-type):
+    QuickBooks wants each name on one list only."""
+
+    other: set[str] = set()  # noqa: RUF012
+    extra: tuple[str, ...] = ()
+    noun = ""
+
+    def check(self, records: pa.Table) -> pa.Table:
+        records = super().check(records)
+        kinds = pc.utf8_lower(
+            pc.utf8_trim_whitespace(pc.fill_null(fmt.column(records, "type"), ""))
+        )
+        bad = pc.is_in(kinds, value_set=pa.array(sorted(self.other)))
+        if pc.any(bad).as_py():
+            self.reject(
+                records.filter(bad),
+                "type",
+                "contact-type",
+                f"its type says it is not a {self.noun}"
+                f"; it goes in the other list ({self.ctx.target} writes the "
+                f"{self.keyword} list only)",
+            )
+            records = records.filter(pc.invert(bad))
+        return records
+
+    def values(self, records: pa.Table) -> list[pa.Array]:
+        def col(n: str) -> pa.Array:
+            return fmt.column(records, n)
+
+        where = (pc.fill_null(col(n), "") for n in ("city", "region", "postal_code"))
+        place = pc.replace_substring_regex(pc.binary_join_element_wise(*where, " "), " +", " ")
+        head = pc.if_else(pc.is_valid(col("company")), col("company"), col("name"))
+        names = ("name", "company", "first_name", "last_name")
+        return [
+            *(col(n) for n in names),
+            head,
+            col("address_line1"),
+            col("address_line2"),
+            pc.utf8_trim_whitespace(place),
+            *(col(n) for n in ("country", "phone", "email", *self.extra)),
+            col("notes"),
+        ]
+
+
+def _contact_columns(addr: str, extra: str = "") -> tuple[str, ...]:
+    lines = " ".join(f"{addr}{i}" for i in range(1, 6))
+    return tuple(
+        f"NAME COMPANYNAME FIRSTNAME LASTNAME {lines} PHONE1 EMAIL {extra} NOTEPAD".split()
+    )
+
+
+class IifCustomersWriter(_ContactsWriter):
+    """``!CUST`` rows: name, company, first/last name, BADDR1-5 (company or name, street
+    lines, town-region-postcode, country), phone, email, notes. Contacts typed supplier or
+    vendor are refused (rule contact-type): QuickBooks wants each name on one list."""
+
+    stem = "iif-customers"
+    keyword = "CUST"
+    noun = "customer"
+    columns = _contact_columns("BADDR")
+    other = SUPPLIER_WORDS
+    extra = ()
+
+
+class IifVendorsWriter(_ContactsWriter):
+    """``!VEND`` rows: as customers, with ADDR1-5 and TAXID (the tax number). Contacts typed
+    customer or client are refused (rule contact-type): QuickBooks wants each name on one
+    list."""
+
+    stem = "iif-vendors"
+    keyword = "VEND"
+    noun = "vendor"
+    columns = _contact_columns("ADDR", "TAXID")
+    other = CUSTOMER_WORDS
+    extra = ("tax_number",)
+
+
+_KINDS = ("bank", "card")
+
+
+def _opt(name: str, default: str, doc: str, choices: tuple[str, ...] = (), c: str = "C") -> Option:
+    return Option(name, choices, default, doc, confidence=c)
+
+
+_DATES = "mdy = MM/DD/YYYY (US), dmy = DD/MM/YYYY; QuickBooks reads IIF dates the Windows way"
+_OPTIONS = (
+    _opt("date_order", "auto", _DATES + "; auto = mdy for USD", ("auto", "mdy", "dmy"), "U"),
+    _opt("bank_account", "", "transactions: the bank or card account as QuickBooks names it"),
+    _opt("account_kind", "bank", "CHECK/DEPOSIT, or CREDIT CARD/CCARD REFUND", _KINDS, "R"),
+    _opt("expense_account", "Uncategorized Expenses", "the other side of money out"),
+    _opt("income_account", "Uncategorized Income", "the other side of money in; invoice lines"),
+    _opt("ar_account", "Accounts Receivable", "invoices: the A/R account"),
+    _opt("tax_account", "Sales Tax Payable", "invoices: where line tax is posted"),
+)
+_TEXT = (
+    "TAB-separated, CRLF, Windows-1252 (other characters become '?'); TAB, CR, LF and '\"' "
+    "are removed from values and ';' becomes ','."
+)
+_NOTE = (
+    "QuickBooks creates any account, name or item it does not find, silently: names must "
+    "match the company file exactly [R]."
+)
+_LISTS = {  # target: (kind, title, writer — whose docstring is the target's doc)
+    "iif-accounts": ("account", "chart of accounts", IifAccountsWriter),
+    "iif-customers": ("contact", "customer list", IifCustomersWriter),
+    "iif-vendors": ("contact", "vendor list", IifVendorsWriter),
+}
+
+TARGETS = [
+    Target(
+        name="iif",
+        kinds=("transaction", "journal", "invoice"),
+        title="QuickBooks Desktop IIF transactions",
+        doc="File → Utilities → Import → IIF Files. Each transaction is a TRNS row, SPL rows "
+        "and ENDTRNS, summing to zero (positive = debit). Bank lines: CHECK (money out) or "
+        "DEPOSIT with one SPL to expense_account / income_account; journal entries: GENERAL "
+        "JOURNAL, refused whole if they do not balance (rule journal-unbalanced); invoices: "
+        "INVOICE on ar_account, SPL lines negative, tax to tax_account (line_amount excludes "
+        f"tax). {_TEXT}",
+        columns=("!TRNS", "!SPL", "!ENDTRNS"),
+        required=("date", "amount"),
+        limits="none; one file. Importing twice makes duplicates (IIF has no duplicate check).",
+        factory=IifWriter,
+        family="iif",
+        options=_OPTIONS,
+        notes=(
+            _NOTE,
+            "A/R and A/P journal lines need a customer or vendor name, which journal "
+            "records do not carry: post those as invoices or bills.",
+        ),
+    ),
+    *(
+        Target(
+            n,
+            (k,),
+            f"QuickBooks Desktop IIF {t}",
+            " ".join((f.__doc__ or "").split()).replace("``", "") + " " + _TEXT,
+            f.columns,
+            ("name",),
+            "none; one file",
+            f,
+            family="iif",
+            notes=(_NOTE,),
+        )
+        for n, (k, t, f) in _LISTS.items()
+    ),
+]

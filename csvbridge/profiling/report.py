@@ -11,9 +11,13 @@ def inspect_lines(profile: FileProfile) -> list[str]:
     d = profile.as_dict()
     out = [f"file      {info.name} ({info.size} bytes, {info.format})"]
     for key, det in sorted(info.detections.items()):
+        if key == "header":
+            continue
         shown = repr(det.value) if isinstance(det.value, str) and len(det.value) == 1 else det.value
         out.append(f"{key:<9} {shown} ({det.confidence:.0%}, {det.method})")
-    out.append(f"header    line {info.header_line}; {info.rows} data rows")
+    head = info.detections.get("header")
+    how = f" ({head.confidence:.0%}, {head.method})" if head else ""
+    out.append(f"header    line {info.header_line}{how}; {info.rows} data rows")
     for line, text in info.preamble:
         out.append(f"preamble  line {line}: {text}")
     for line, text in info.footer:

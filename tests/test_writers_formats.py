@@ -420,8 +420,8 @@ def test_one_line_journal_is_unbalanced(tmp_path: Path) -> None:
 def test_journal_with_two_dates_is_refused(tmp_path: Path) -> None:
     rows = "1,2025-01-01,Assets:A,1.00\n1,2025-01-02,Assets:B,-1.00\n"
     assert _journal(tmp_path, "iif", rows) == [
-        ("journal-dates-differ", "2"),
-        ("journal-dates-differ", "3"),
+        ("document-inconsistent", "2"),
+        ("document-inconsistent", "3"),
     ]
 
 
@@ -435,7 +435,7 @@ def test_journal_account_that_cannot_be_valid_is_refused(
 
 def test_invoice_in_two_currencies_is_refused(tmp_path: Path) -> None:
     rows = {r["line"]: r["rule"] for r in _golden_rejects("w_iif_invoice")}
-    assert rows == {"8": "document-mixed-currency", "9": "document-mixed-currency"}
+    assert rows == {"8": "document-inconsistent", "9": "document-inconsistent"}
 
 
 def test_unknown_account_type_is_refused() -> None:

@@ -77,19 +77,9 @@ class IifWriter(TextWriter):
         records = super().check(records)
         if self.kind.name == "journal":
             return check_entries(self, records)
-        if self.kind.name == "invoice" and records.num_rows:
-            ids = entry_ids(records, "number")
-            cur = np.asarray(pc.fill_null(fmt.column(records, "currency"), "").to_pylist())
-            first = cur[np.flatnonzero(np.diff(ids, prepend=-1))][ids]
-            mixed = np.isin(ids, np.unique(ids[cur != first]))
-            if mixed.any():
-                self.reject(
-                    records.filter(pa.array(mixed)),
-                    "currency",
-                    "document-mixed-currency",
-                    "the invoice's lines are in more than one currency; an IIF invoice has one",
-                )
-                records = records.filter(pa.array(~mixed))
+        if self.kind.name == "invoice":
+            same = ("contact", "date", "due_date", "currency")
+            return check_entries(self, records, same=same, balance=False)
         return records
 
     def render(self, records: pa.Table) -> list[str]:

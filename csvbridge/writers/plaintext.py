@@ -116,19 +116,26 @@ def entry_ids(records: pa.Table, key: str) -> np.ndarray:
 
 
 def _problem(
-    n: str, dates: list[str], sums: dict[str, int], bad: list[str], target: str
+    n: str,
+    lines: int,
+    sums: dict[str, int] | None,
+    same: dict[str, list[str]],
+    bad: list[str],
+    target: str,
 ) -> tuple[str, str, str] | None:
-    """(field, rule, message) for a journal entry no ledger takes, or None."""
-    off = sorted((c, v) for c, v in sums.items() if v)
-    if len(dates) < 2 or off:
-        why = "has one line" if len(dates) < 2 else "does not balance: its {} lines sum to {}"
+    """(field, rule, message) for a document no ledger takes, or None."""
+    off = sorted((c, v) for c, v in (sums or {}).items() if v)
+    if sums is not None and (lines < 2 or off):
+        why = "has one line" if lines < 2 else "does not balance: its {} lines sum to {}"
         if off:
             why = why.format(off[0][0], format_one(off[0][1], exponent_of(off[0][0]) or 0))
-        msg = f"entry {n} {why}; debits must equal credits (it is never written unbalanced)"
+        msg = f"{n} {why}; debits must equal credits (it is never written unbalanced)"
         return "amount", "journal-unbalanced", msg
-    if len(set(dates)) > 1:
-        msg = f"entry {n} has lines dated {min(dates)} and {max(dates)}; an entry has one date"
-        return "date", "journal-dates-differ", msg
+    for name, values in same.items():
+        if len(set(values)) > 1:
+            seen = ", ".join(repr(v) for v in sorted(set(values))[:3])
+            msg = f"the lines of {n} disagree on {name} ({seen}); they must all have the same"
+            return name, "document-inconsistent", msg
     if bad:
         msg = (
             f"account '{bad[0]}' cannot be a {target} account name; map it to a full name "
@@ -139,31 +146,40 @@ def _problem(
 
 
 def check_entries(
-    w: CsvWriter, records: pa.Table, account: Callable[[str], str | None] | None = None
+    w: CsvWriter,
+    records: pa.Table,
+    account: Callable[[str], str | None] | None = None,
+    same: tuple[str, ...] = ("date",),
+    balance: bool = True,
 ) -> pa.Table:
-    """Refuse whole journal entries that no ledger takes; return the others.
-
-    Rules, first match wins: ``journal-unbalanced`` (fewer than two lines, or the amounts of
-    one currency do not sum to zero), ``journal-dates-differ`` (an entry has one date),
-    ``account-invalid`` (``account`` returns None for a line's account_code).
-    """
+    """Refuse whole documents (journal entries, invoices) a target cannot take; return the
+    others. Rules, first match wins: ``journal-unbalanced`` (with ``balance``: fewer than two
+    lines, or the amounts of a currency do not sum to zero), ``document-inconsistent`` (lines
+    disagree on a field of ``same``), ``account-invalid`` (``account`` refuses an
+    account_code)."""
     if not records.num_rows:
         return records
     ids = entry_ids(records, "number")
-    amounts = np.asarray(pc.fill_null(fmt.column(records, "amount"), 0), dtype=np.int64)
+    n = records.num_rows
+    amount = fmt.column(records, "amount") if balance else pa.nulls(n, pa.int64())
+    amounts = np.asarray(pc.fill_null(amount, 0), dtype=np.int64)
     cur = pc.fill_null(fmt.column(records, "currency"), "").to_pylist()
-    dates = fmt.date(records, "date", "iso").to_pylist()
     nums = pc.fill_null(fmt.column(records, "number"), "").to_pylist()
-    accts = pc.fill_null(fmt.column(records, "account_code"), "").to_pylist()
+    accts = pc.fill_null(fmt.column(records, "account_code"), "").to_pylist() if account else []
+    values = {
+        f: pc.fill_null(fmt.column(records, f).cast(pa.string()), "").to_pylist() for f in same
+    }
     starts = np.flatnonzero(np.diff(ids, prepend=-1))
     ends = np.append(starts[1:], len(ids))
     keep = np.ones(len(ids), dtype=bool)
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        sums: dict[str, int] = {}
+        sums: dict[str, int] | None = {} if balance else None
         for i in range(s, e):
-            sums[cur[i]] = sums.get(cur[i], 0) + int(amounts[i])
+            if sums is not None:
+                sums[cur[i]] = sums.get(cur[i], 0) + int(amounts[i])
         bad = [a for a in accts[s:e] if account is not None and account(a) is None]
-        problem = _problem(nums[s], dates[s:e], sums, bad, w.ctx.target)
+        same_vals = {f: v[s:e] for f, v in values.items()}
+        problem = _problem(f"{w.kind.name} {nums[s]}", e - s, sums, same_vals, bad, w.ctx.target)
         if problem is None:
             continue
         keep[s:e] = False

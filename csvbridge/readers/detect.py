@@ -138,6 +138,17 @@ def detect_encoding(sample: bytes, override: str | None, name: str) -> Detection
         enc = ""
     if conf >= CONFIDENT and enc and enc not in ("latin-1", "iso8859-1", "ascii"):
         return Detection(enc, conf, "chardet on a sample")
+    high = sum(1 for b in sample if b >= 0x80) / max(len(sample), 1)
+    if enc in _MULTIBYTE and high > 0.2 and _decodes(sample, enc):
+        # Western text in Windows-1252 has few bytes above 0x7F (accented letters); text
+        # that is mostly such bytes and decodes cleanly as the CJK code page chardet names
+        # is that code page, however low chardet's own score on a small sample.
+        return Detection(
+            enc,
+            max(conf, 0.7),
+            f"chardet's {enc_name} ({conf:.0%}); {high:.0%} of bytes are non-ASCII, too many for "
+            "Windows-1252 text",
+        )
     try:
         sample.decode("cp1252")
     except UnicodeDecodeError:
@@ -151,6 +162,35 @@ def detect_encoding(sample: bytes, override: str | None, name: str) -> Detection
 
 
 CONFIDENT = 0.7
+_MULTIBYTE = {
+    "big5",
+    "big5hkscs",
+    "cp950",
+    "euc_jp",
+    "euc_jis_2004",
+    "euc_kr",
+    "cp949",
+    "shift_jis",
+    "cp932",
+    "shift_jis_2004",
+    "gb2312",
+    "gbk",
+    "gb18030",
+    "iso2022_jp",
+    "johab",
+}
+
+
+def _decodes(sample: bytes, enc: str) -> bool:
+    try:
+        sample.decode(enc)
+    except UnicodeDecodeError as e:
+        return e.start >= len(sample) - 3  # a character cut by the sample's end
+    except LookupError:
+        return False
+    return True
+
+
 _DELIMS = (",", ";", "\t", "|", ":")
 
 

@@ -283,6 +283,20 @@ class QboVendorWriter(QboContactWriter):
     other = "qbo-customers"
     text_limits = {**CONTACT_LIMITS, "tax_number": 20}  # noqa: RUF012
 
+    def problems(self, records: pa.Table, docs: npt.NDArray[np.int64]) -> list[Problem]:
+        kind = pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(fmt.column(records, "type"), "")))
+        return [
+            *super().problems(records, docs),
+            Problem(
+                as_mask(pc.equal(kind, "both")),
+                "type",
+                "name-in-both-lists",
+                "this contact is a customer too, and QuickBooks Online names are unique across "
+                "customers and vendors [C]: import it with qbo-customers, and add the vendor "
+                "under another name (e.g. with ' (supplier)') in the source",
+            ),
+        ]
+
     def cells(self, records: pa.Table) -> list[pa.Array]:
         return [*super().cells(records), fmt.text(records, "tax_number", guard=self.guard)]
 
@@ -514,7 +528,8 @@ TARGETS = [
                 "double quote, or repeating an earlier one (names are unique across "
                 "customers, vendors and employees); an email without @ and a dot; fields "
                 "over Intuit's lengths (Company 50, Phone 21, ZIP 30, Tax ID 20 ...).",
-                f"A contact whose type is the other side is refused; use {w.other} for it.",
+                f"A contact whose type is the other side is refused; use {w.other} for it."
+                + (" One typed 'both' goes to qbo-customers only." if w.noun == "supplier" else ""),
                 "Not chosen by --to qbo (customers or vendors: name the target).",
                 _BOM_NOTE,
                 _NAME_NOTE,

@@ -513,3 +513,46 @@ def test_hledger_keeps_descriptions_that_look_like_syntax(tmp_path: Path) -> Non
     printed = _hledger("-f", tmp_path / "out" / "hledger.journal", "print", "-O", "csv")
     descriptions = [r["description"] for r in csv.DictReader(io.StringIO(printed))]
     assert descriptions[::2] == ["(Refund) shop, ref 7", "* star"]
+
+
+def test_ledger_cli_reads_our_journal(tmp_path: Path) -> None:
+    ledger = shutil.which("ledger")
+    if ledger is None:
+        pytest.skip("ledger-cli is not installed (optional: apt-get install -y ledger)")
+    convert(*UK, ["hledger"], tmp_path)
+    done = subprocess.run(
+        [ledger, "-f", str(tmp_path / "hledger.journal"), "bal", "Assets:Bank"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "-752.41 GBP" in done.stdout, done.stdout + done.stderr
+
+
+def test_beancount_metadata_from_every_text_field(tmp_path: Path) -> None:
+    head = "Date,Description,Amount,Chq,Ref,Payee,Memo\n"
+    data = head + '01/01/2025,"Tab\\\\ ""q""",-1.00,12,R-1,Bob,m\n'
+    extra = "  check_number: Chq\n  reference: Ref\n  payee: Payee\n  memo: Memo\n"
+    src, m = write_case(tmp_path, data, SIMPLE_MAPPING + extra)
+    convert([src], m, ["beancount"], tmp_path / "out")
+    from beancount import loader
+
+    entries, errors, _ = loader.load_file(str(tmp_path / "out" / "beancount.beancount"))
+    (txn,) = [e for e in entries if hasattr(e, "postings")]
+    assert errors == [] and txn.narration == 'Tab\\\\ "q"' and txn.payee == "Bob"
+    assert txn.meta["check-number"] == "12" and txn.meta["reference"] == "R-1"
+    _beancount(tmp_path / "out" / "beancount.beancount")
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 5])
+def test_chunk_size_does_not_change_our_files(tmp_path: Path, chunk_rows: int) -> None:
+    targets = ["ofx", "ofx2", "qbo-webconnect", "iif", "hledger", "beancount"]
+    opts = {**UK_OFX, "bank_account": "Assets:Bank"}
+    journal = GOLDEN / "w_hledger_journal"
+    for name, chunk in (("a", 25_000), ("b", chunk_rows)):
+        convert(*UK, targets, tmp_path / name, options=opts, chunk_rows=chunk)
+        jargs = ([journal / "journal.csv"], journal / "mapping.yaml", ["hledger", "beancount"])
+        convert(*jargs, tmp_path / f"j{name}", chunk_rows=chunk)
+    for a, b in (("a", "b"), ("ja", "jb")):
+        for p in (tmp_path / a).glob("*"):
+            if p.suffix in (".ofx", ".qbo", ".iif", ".journal", ".beancount"):
+                assert p.read_bytes() == (tmp_path / b / p.name).read_bytes(), p.name

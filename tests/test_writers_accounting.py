@@ -530,3 +530,12 @@ def test_family_names_pick_the_target_for_the_kind(tmp_path: Path) -> None:
         "xero-invoices",
         "sage50",
     ]
+
+
+def test_sage50_bank_option_must_be_a_nominal_code(tmp_path: Path) -> None:
+    from .conftest import SIMPLE_MAPPING
+
+    data = "Date,Description,Amount\n01/03/2025,Fee,-12.00\n"
+    with pytest.raises(TargetError) as e:
+        run(tmp_path, data, SIMPLE_MAPPING, ["sage50"], {"sage50.bank": "Current account"})
+    assert e.value.code == "option-invalid" and "nominal code" in e.value.message

@@ -417,9 +417,12 @@ class AccountingWriter(CsvWriter):
         width = int(codes.max()) + 1 if len(codes) else 1
         pairs = np.unique(docs * width + codes)
         counts = np.bincount(pairs // width, minlength=int(docs.max()) + 1 if len(docs) else 0)
+        bad = np.flatnonzero(counts > 1)
+        if not len(bad):
+            return []
         numbers = fmt.column(records, self.kind.document_key or name).to_pylist()
         out = []
-        for d in np.flatnonzero(counts > 1):
+        for d in bad:
             m = docs == d
             seen = sorted(set(vals.filter(pa.array(m)).to_pylist()))
             out.append(
@@ -442,6 +445,8 @@ class AccountingWriter(CsvWriter):
         lines of each refused document; return what is kept."""
         n = records.num_rows
         taken = np.zeros(n, dtype=bool)
+        if not any(p.mask.any() for p in problems):
+            return ~taken
         first: dict[int, tuple[int, str]] = {}  # document → (line, rule) of its first refusal
         lines = fmt.column(records, LINE_COL).to_pylist()
         for p in problems:

@@ -10,6 +10,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import TargetError
+from ..money import format_minor
 from . import format as fmt
 from .bank import (
     AccountingWriter,
@@ -137,6 +139,15 @@ class Sage50Writer(AccountingWriter):
                 names = ("account",)
                 limits["account"] = 8
         self.needs, self.names, self.text_limits = needs, names, limits
+        for opt in ("bank", "nominal"):
+            if len(o[opt]) > 8 or re.search(r"\s", o[opt]) or (opt == "nominal" and not o[opt]):
+                raise TargetError(
+                    f"option {opt} of sage50 must be a Sage nominal code: 1 to 8 characters, "
+                    "no spaces",
+                    where=f"-O sage50.{opt}={o[opt]}",
+                    hint="for example -O sage50.bank=1200 or -O sage50.nominal=9999",
+                    code="option-invalid",
+                )
         super().__init__(ctx)
         self.tax = code_map(o["tax_codes"], "tax_codes", self.system)
         self.refs: dict[str, str] = {}  # derived account reference → the contact it stands for
@@ -264,17 +275,20 @@ class Sage50Writer(AccountingWriter):
         plus, minus = TYPES[self.kind.name]
         none = pa.nulls(records.num_rows, pa.string())
         details = self.details(records)
+        zero = format_minor(
+            pa.array(np.zeros(records.num_rows, dtype=np.int64)), fmt.exponents(records)
+        )
         if self.document:
             reference, extra = fmt.text(records, "number", guard=g), "reference"
             tax = pc.if_else(
-                blank_array(records, "tax_amount"), "0.00", money_abs(records, "tax_amount")
+                blank_array(records, "tax_amount"), zero, money_abs(records, "tax_amount")
             )
         else:
             reference = fmt.text(
                 records, "number" if self.kind.name == "journal" else "reference", guard=g
             )
             extra = "reference" if self.kind.name == "journal" else "check_number"
-            tax = pa.array(["0.00"] * records.num_rows, pa.string())
+            tax = zero
         if self.kind.name == "transaction":
             nominal = pa.array([self.options["nominal"]] * records.num_rows, pa.string())
         else:

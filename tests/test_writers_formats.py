@@ -121,9 +121,18 @@ def _fitids(path: Path) -> list[str]:
     ]
 
 
-def test_fitids_are_stable_across_runs_and_chunk_sizes(tmp_path: Path) -> None:
+def _own_history(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """A history store of its own for one run, so a second run in the same test is not held
+    back as already imported."""
+    monkeypatch.setenv("CSVBRIDGE_HISTORY", str(path / "history.sqlite"))
+
+
+def test_fitids_are_stable_across_runs_and_chunk_sizes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runs = []
     for i, chunk in enumerate([25_000, 25_000, 1, 3]):
+        _own_history(monkeypatch, tmp_path / str(i))
         convert(*UK, ["ofx"], tmp_path / str(i), options=UK_OFX, chunk_rows=chunk)
         runs.append(_fitids(tmp_path / str(i) / "ofx.ofx"))
     assert all(r == runs[0] for r in runs) and len(set(runs[0])) == 28
@@ -137,13 +146,17 @@ def test_identical_same_day_lines_get_different_fitids(tmp_path: Path) -> None:
     assert len(ids) == 3 and len(set(ids)) == 3
 
 
-def test_fitid_does_not_depend_on_the_line_position(tmp_path: Path) -> None:
+def test_fitid_does_not_depend_on_the_line_position(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     head = "Date,Description,Amount\n"
     rows = ["02/02/2025,TEA,-1.00\n", "03/02/2025,RENT,-500.00\n", "03/02/2025,TEA,-1.00\n"]
     opts = {**UK_OFX, "ledger_balance": "0"}
     src, m = write_case(tmp_path, head + "".join(rows[1:]))
+    _own_history(monkeypatch, tmp_path / "a")
     convert([src], m, ["ofx"], tmp_path / "a", options=opts)
     src, m = write_case(tmp_path, head + "".join(rows))
+    _own_history(monkeypatch, tmp_path / "b")
     convert([src], m, ["ofx"], tmp_path / "b", options=opts)
     assert _fitids(tmp_path / "a" / "ofx.ofx") == _fitids(tmp_path / "b" / "ofx.ofx")[1:]
 
@@ -544,11 +557,14 @@ def test_beancount_metadata_from_every_text_field(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 5])
-def test_chunk_size_does_not_change_our_files(tmp_path: Path, chunk_rows: int) -> None:
+def test_chunk_size_does_not_change_our_files(
+    tmp_path: Path, chunk_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     targets = ["ofx", "ofx2", "qbo-webconnect", "iif", "hledger", "beancount"]
     opts = {**UK_OFX, "bank_account": "Assets:Bank"}
     journal = GOLDEN / "w_hledger_journal"
     for name, chunk in (("a", 25_000), ("b", chunk_rows)):
+        _own_history(monkeypatch, tmp_path / f"h{name}")
         convert(*UK, targets, tmp_path / name, options=opts, chunk_rows=chunk)
         jargs = ([journal / "journal.csv"], journal / "mapping.yaml", ["hledger", "beancount"])
         convert(*jargs, tmp_path / f"j{name}", chunk_rows=chunk)

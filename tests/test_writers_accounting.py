@@ -91,11 +91,14 @@ def run(
     opts: dict[str, str] | None = None,
     chunk_rows: int = 25_000,
 ) -> tuple[ConvertResult, Path]:
-    """Convert ``data`` with ``mapping``; the tie-out must balance whatever is refused."""
+    """Convert ``data`` with ``mapping`` as a batch of its own (its own import history); the
+    tie-out must balance whatever is refused."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     src, m = write_case(tmp_path, data, mapping)
     out = tmp_path / "out"
-    result = convert([src], m, targets, out, options=opts or {}, chunk_rows=chunk_rows)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CSVBRIDGE_HISTORY", str(tmp_path / "history.sqlite"))
+        result = convert([src], m, targets, out, options=opts or {}, chunk_rows=chunk_rows)
     assert all(t.ok for t in result.tie_outs)
     return result, out
 

@@ -15,12 +15,14 @@ import click
 from . import __version__
 from .atomic import write_atomic
 from .errors import CsvbridgeError
+from .history import History, default_path
 from .model import KINDS
 from .pipeline import convert
 from .profiling import profile_file
 from .profiling.draft import draft_transaction
 from .profiling.report import inspect_lines
 from .readers import ReadOptions
+from .reconcile import reconcile
 from .reports.summary import summary_lines
 from .writers import TARGETS, resolve_target
 
@@ -112,6 +114,19 @@ def _options(pairs: tuple[str, ...], date_order: str | None) -> dict[str, str]:
     show_default=True,
     help="rows processed at a time (memory is bounded by this)",
 )
+@click.option(
+    "--history",
+    "history_path",
+    type=click.Path(),
+    help="history database (default: $CSVBRIDGE_HISTORY or "
+    "~/.local/share/csvbridge/history.sqlite)",
+)
+@click.option("--no-history", is_flag=True, help="do not check or record this batch in the history")
+@click.option(
+    "--decisions",
+    type=click.Path(),
+    help="CSV of duplicate decisions (identity, decision) that override the flags",
+)
 @click.option("-q", "--quiet", is_flag=True, help="print only errors")
 @click.option("--debug", is_flag=True, help="show tracebacks")
 def convert_cmd(
@@ -123,6 +138,9 @@ def convert_cmd(
     opts: tuple[str, ...],
     encoding: str | None,
     chunk_rows: int,
+    history_path: str | None,
+    no_history: bool,
+    decisions: str | None,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -147,10 +165,14 @@ def convert_cmd(
             options=_options(opts, date_order),
             encoding=encoding,
             chunk_rows=chunk_rows,
+            history=False if no_history else (history_path or True),
+            decisions=decisions,
         )
         if not quiet:
             for line in summary_lines(result.report, outdir.rstrip("/")):
                 click.echo(line)
+            for w in result.warnings:
+                click.echo(f"note     {w}")
         return result.exit_code
 
     _run(debug, body)
@@ -292,6 +314,199 @@ def _read_options(encoding: str | None, delimiter: str | None, sheet: str | None
     if delimiter and delimiter.lower() == "tab":
         delimiter = "\t"
     return ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet)
+
+
+@main.command("reconcile")
+@click.argument("left", type=click.Path())
+@click.argument("right", type=click.Path())
+@click.option(
+    "-m",
+    "--mapping",
+    "mappings",
+    multiple=True,
+    required=True,
+    type=click.Path(),
+    help="mapping for LEFT, then for RIGHT (one -m: the same mapping for both)",
+)
+@click.option("-o", "--outdir", required=True, type=click.Path(), help="output folder")
+@click.option(
+    "--window",
+    "date_window_days",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="days two dates may be apart (passes 2 and 3)",
+)
+@click.option(
+    "--tolerance",
+    "amount_tolerance_minor",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="minor units (cents, pence) two amounts may differ by",
+)
+@click.option(
+    "--text-threshold",
+    type=click.FloatRange(0, 100),
+    default=0.0,
+    show_default=True,
+    help="least description similarity (0-100) for an amount+date match; 0: text only breaks ties",
+)
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    metavar="FIELD|LEFT=RIGHT",
+    help="field equal on both sides for exact matches, e.g. reference or "
+    "id=reference (repeatable; default: reference)",
+)
+@click.option("--no-keys", is_flag=True, help="skip the exact-key pass")
+@click.option(
+    "--group-by",
+    metavar="FIELD",
+    help="field whose shared value makes records one group, e.g. reference holding a payout id",
+)
+@click.option("--encoding", help="input encoding, overriding detection (both files)")
+@click.option("-q", "--quiet", is_flag=True, help="print only errors")
+@click.option("--debug", is_flag=True, help="show tracebacks")
+def reconcile_cmd(
+    left: str,
+    right: str,
+    mappings: tuple[str, ...],
+    outdir: str,
+    date_window_days: int,
+    amount_tolerance_minor: int,
+    text_threshold: float,
+    keys: tuple[str, ...],
+    no_keys: bool,
+    group_by: str | None,
+    encoding: str | None,
+    quiet: bool,
+    debug: bool,
+) -> None:
+    """Match the transactions of LEFT against those of RIGHT.
+
+    Passes, each over what is still unmatched: equal keys and amount; equal amount within
+    the date window (text breaks ties); one record equal to the sum of several on the other
+    side (a payout and its charges). Writes reconcile.json, reconcile.csv and reconcile.html
+    to OUTDIR. Exit code 0: everything matched; 1: some records unmatched or rows rejected;
+    2: a usage, input or mapping error.
+
+    \b
+    Example:
+      csvbridge reconcile sample_data/stripe_payouts.csv sample_data/bank_deposits.csv \\
+          -m mappings/stripe_charges.yaml -m mappings/bank_deposits.yaml \\
+          --group-by reference -o out/
+    """
+
+    def body() -> int:
+        if len(mappings) > 2:
+            raise CsvbridgeError(
+                f"{len(mappings)} mappings given; reconcile takes one for LEFT and one for RIGHT",
+                where="-m " + " -m ".join(mappings),
+                hint="give -m LEFT_MAPPING -m RIGHT_MAPPING (or one -m for both files).",
+                code="usage",
+            )
+        result = reconcile(
+            left,
+            mappings[0],
+            right,
+            mappings[-1],
+            outdir,
+            date_window_days=date_window_days,
+            amount_tolerance_minor=amount_tolerance_minor,
+            text_threshold=text_threshold,
+            keys=() if no_keys else (keys or ("reference",)),
+            group_by=group_by,
+            encoding=encoding,
+        )
+        if not quiet:
+            r = result.report
+            s = r["summary"]
+            passes = ", ".join(f"{n} {name}" for name, n in s["by_pass"].items())
+            click.echo(f"matches  {s['matches']} ({passes})")
+            for side in ("left", "right"):
+                click.echo(
+                    f"{side:<8} {r[side]['file']}: {s['records'][side]} records, "
+                    f"{s['matched'][side]} matched, {s['unmatched'][side]} unmatched, "
+                    f"{s['rejected'][side]} rejected"
+                )
+            for side in ("left", "right"):
+                for line in r["tie_out"][side]["equation"]:
+                    click.echo(f"tie-out  {side}: {line}")
+            for w in r["warnings"]:
+                click.echo(f"warning  {w}")
+            click.echo(f"report   {outdir.rstrip('/')}/reconcile.html")
+        return result.exit_code
+
+    _run(debug, body)
+
+
+@main.command("history")
+@click.option("--history", "history_path", type=click.Path(), help="history database")
+@click.option("--json", "as_json", is_flag=True, help="print the batches as JSON")
+def history_cmd(history_path: str | None, as_json: bool) -> None:
+    """List the batches converted so far: inputs, mapping, outputs and record counts.
+
+    \b
+    Example:
+      csvbridge history
+      csvbridge history --history /srv/books/history.sqlite --json
+    """
+
+    def body() -> int:
+        with History(Path(history_path) if history_path else default_path()) as h:
+            batches = h.batches()
+        if as_json:
+            click.echo(json.dumps([b.__dict__ for b in batches], indent=2, ensure_ascii=False))
+            return 0
+        if not batches:
+            click.echo("no batches yet")
+        for b in batches:
+            files = ", ".join(i["name"] for i in b.inputs)
+            click.echo(
+                f"batch {b.id}  {b.created}  {b.mapping} v{b.mapping_version}  "
+                f"{b.records} records  from {files}"
+            )
+            for o in b.outputs:
+                click.echo(
+                    f"         wrote {o.get('name')} ({o.get('rows')} rows) for {o.get('target')}"
+                )
+        return 0
+
+    _run(False, body)
+
+
+@main.command("forget")
+@click.argument("batch", type=int)
+@click.option("--history", "history_path", type=click.Path(), help="history database")
+def forget_cmd(batch: int, history_path: str | None) -> None:
+    """Remove a batch from the history so its files can be converted (and imported) again,
+    and say what to delete in the accounting system.
+
+    \b
+    Example:
+      csvbridge history
+      csvbridge forget 12
+    """
+
+    def body() -> int:
+        with History(Path(history_path) if history_path else default_path()) as h:
+            b = h.forget(batch)
+        click.echo(
+            f"forgot batch {b.id}: {b.records} records from "
+            + ", ".join(i["name"] for i in b.inputs)
+        )
+        if b.outputs:
+            click.echo(
+                "if these files were imported, delete what they created in the target "
+                "system before importing again:"
+            )
+            for o in b.outputs:
+                click.echo(f"  {o.get('target')}: {o.get('name')} ({o.get('rows')} rows)")
+        return 0
+
+    _run(False, body)
 
 
 @main.command("formats")

@@ -1,9 +1,14 @@
-"""Exact duplicates within a batch: a record whose fingerprint (normalised canonical fields)
-equals an earlier record's. Each flag names the record it repeats. Whether a flagged record is
-written or held back is the mapping's choice; it is never dropped silently.
+"""Exact duplicates: a record whose identity equals an earlier record's, in this batch or in
+the history. Each flag names the record it repeats. Whether a flagged record is written or held
+back is the mapping's choice; it is never dropped silently.
 
-The index keeps 16 bytes per distinct record (a 64-bit fingerprint and the packed location of
-its first occurrence) in sorted runs merged like an LSM tree, so lookups stay vectorised.
+Identity = (fingerprint, occurrence): the fingerprint hashes normalised canonical fields; the
+occurrence counts how many times that fingerprint appeared before in the same file. Two
+identical rows in one file are two real transactions (occurrences 1 and 2); a later download
+that holds them again repeats both identities and adds nothing; one that holds three adds one.
+
+Indexes keep 16 bytes per distinct key in sorted runs merged like an LSM tree, so lookups stay
+vectorised and merges need bounded scratch memory.
 """
 
 from __future__ import annotations
@@ -16,21 +21,83 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .model import LINE_COL, ROW_COL, SOURCE_COL
+from .model import LINE_COL, SOURCE_COL
 
 _LINE_BITS = 40  # location = source << 40 | line: 1 trillion lines, 8 million files
 
 
 @dataclass
 class DuplicateFlag:
-    """Record at (source, line) repeats the record first seen at (first_source, first_line)."""
+    """The record at (source, line) repeats the one at (repeats_file, repeats_line) — from
+    an earlier batch when ``repeats_batch`` is set."""
 
     source: int
     line: int
     row: int
-    first_source: int
-    first_line: int
+    repeats_file: str
+    repeats_line: int
     held_back: bool
+    identity: int
+    repeats_batch: int | None = None
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """SplitMix64's finaliser: a well-spread 64-bit hash of 64-bit keys."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def identities(
+    fingerprints: npt.NDArray[np.uint64], occurrence: npt.NDArray[np.int64]
+) -> npt.NDArray[np.uint64]:
+    """Record identities from fingerprints and occurrence numbers (1 for the first)."""
+    with np.errstate(over="ignore"):
+        return _mix(fingerprints ^ (occurrence.astype(np.uint64) * _GOLDEN))
+
+
+class OccurrenceCounter:
+    """How many times each fingerprint appeared so far in one file: the occurrence number of
+    each new record (sorted runs of (fingerprint, count), counts summed on merge)."""
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]] = []
+
+    def _prior(self, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+        total = np.zeros(len(keys), dtype=np.int64)
+        for run_keys, counts in self._runs:
+            pos = np.minimum(np.searchsorted(run_keys, keys), len(run_keys) - 1)
+            total += np.where(run_keys[pos] == keys, counts[pos], 0)
+        return total
+
+    def occurrences(self, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+        """1-based occurrence number of each key, counting earlier chunks of the file."""
+        if not len(keys):
+            return np.zeros(0, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        uniq = sorted_keys[starts]
+        counts = np.diff(np.r_[starts, len(keys)]).astype(np.int64)
+        rank_sorted = np.arange(len(keys)) - np.repeat(starts, counts)
+        prior = self._prior(uniq)
+        occ = np.empty(len(keys), dtype=np.int64)
+        occ[order] = np.repeat(prior, counts) + rank_sorted + 1
+        run = (uniq, counts)
+        while self._runs and len(self._runs[-1][0]) <= len(run[0]):
+            prev = self._runs.pop()
+            k = np.concatenate([prev[0], run[0]])
+            c = np.concatenate([prev[1], run[1]])
+            o = np.argsort(k, kind="stable")
+            k, c = k[o], c[o]
+            first = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+            run = (k[first], np.add.reduceat(c, first))
+        self._runs.append(run)
+        return occ
 
 
 def fingerprints(records: pa.Table, fields: tuple[str, ...]) -> npt.NDArray[np.uint64]:
@@ -83,12 +150,17 @@ class DuplicateIndex:
         self._runs.append(run)
 
     def check(self, records: pa.Table, fields: tuple[str, ...]) -> npt.NDArray[np.int64]:
-        """For each record, the packed location of the earlier record it repeats, or -1.
-        Records not seen before are added to the index."""
+        """For each record, the packed location of the earlier record with the same
+        fingerprint, or -1. Records not seen before are added to the index."""
+        if records.num_rows == 0:
+            return np.zeros(0, dtype=np.int64)
+        return self.check_keys(records, fingerprints(records, fields))
+
+    def check_keys(self, records: pa.Table, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+        """As ``check``, with the keys (fingerprints or identities) already computed."""
         n = records.num_rows
         if n == 0:
             return np.zeros(0, dtype=np.int64)
-        keys = fingerprints(records, fields)
         src = records.column(SOURCE_COL).to_numpy().astype(np.int64)
         line = records.column(LINE_COL).to_numpy().astype(np.int64)
         locs = (src << _LINE_BITS) | line
@@ -130,20 +202,3 @@ def _merge(
 def unpack(loc: int) -> tuple[int, int]:
     """(source, line) from a packed location."""
     return loc >> _LINE_BITS, loc & ((1 << _LINE_BITS) - 1)
-
-
-def flags_for(
-    records: pa.Table, repeats: npt.NDArray[np.int64], held_back: bool
-) -> list[DuplicateFlag]:
-    """DuplicateFlags for the records that repeat an earlier one."""
-    idx = np.flatnonzero(repeats >= 0)
-    if not len(idx):
-        return []
-    src = records.column(SOURCE_COL).to_numpy()
-    line = records.column(LINE_COL).to_numpy()
-    row = records.column(ROW_COL).to_numpy()
-    out = []
-    for i in idx:
-        fs, fl = unpack(int(repeats[i]))
-        out.append(DuplicateFlag(int(src[i]), int(line[i]), int(row[i]), fs, fl, held_back))
-    return out

@@ -142,7 +142,9 @@ def parse_money(
     whole = _to_int(int_s, ok & (int_len > 0))
     minor = np.zeros(n, dtype=np.int64)
     too_precise = np.zeros(n, dtype=bool)
-    frac_filled = pc.utf8_rpad(frac_s, width=int(max(frac_len.max(initial=0), 4)), padding="0")
+    # pad to the widest exponent in play: a 6-place quantity "85.5" must read 85.500000
+    width = int(max(frac_len.max(initial=0), exps.max(initial=0), 1))
+    frac_filled = pc.utf8_rpad(frac_s, width=width, padding="0")
     for e in np.unique(exps):
         rows = exps == e
         e = int(e)

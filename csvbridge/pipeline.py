@@ -3,6 +3,7 @@ the watched folder call ``convert``; everything it does is recorded in the retur
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
@@ -16,14 +17,15 @@ import pyarrow as pa
 from . import __version__
 from .atomic import ensure_outdir, write_atomic
 from .balances import balance_check, stated_balances
+from .dedup import DuplicateStage, load_decisions
 from .documents import DocumentSpool
-from .duplicates import DuplicateIndex, flags_for
 from .errors import ConservationError, InputFileError, TargetError
+from .history import History, default_path
 from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
 from .mapping.fields import spec_columns
 from .model import FieldType, get_kind
 from .money import NumberFormat
-from .readers import ReadOptions, SourceInfo, open_source
+from .readers import ReadOptions, SourceInfo, file_sha256, open_source
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, Tally, TieOut
 from .reports.render_html import render_html
@@ -52,7 +54,7 @@ class ConvertResult:
         return 1 if self.rejected else 0
 
 
-def _read_options(lm: LoadedMapping, cm: CompiledMapping, encoding: str | None) -> ReadOptions:
+def read_options(lm: LoadedMapping, cm: CompiledMapping, encoding: str | None) -> ReadOptions:
     r = lm.mapping.read
     return ReadOptions(
         encoding=encoding or r.encoding,
@@ -100,6 +102,8 @@ def convert(
     encoding: str | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     on_chunk: Callable[[int], None] | None = None,
+    history: str | Path | bool = True,
+    decisions: str | Path | None = None,
 ) -> ConvertResult:
     """Convert ``inputs`` (one batch) with ``mapping`` into each of ``targets`` in ``outdir``.
 
@@ -107,6 +111,10 @@ def convert(
     atomically. ``options`` are target options (``date_order=dmy``, or per target
     ``qbo-bank.date_order=mdy``). Raises CsvbridgeError subclasses for problems a user must fix;
     row-level problems never raise, they are rejected and reported.
+
+    ``history`` is the history database (True: the default location, False: none); records
+    already imported in an earlier batch are duplicates. ``decisions`` is a person's file of
+    duplicate decisions (identity, decision) that overrides the flags.
     """
     lm = mapping if isinstance(mapping, LoadedMapping) else load_mapping(mapping)
     cm = CompiledMapping(lm.mapping, str(lm.path))
@@ -124,16 +132,36 @@ def convert(
     _check_option_names(given, chosen)
     target_opts = {t.name: _target_options(t, lm, given) for t in chosen}
     out = ensure_outdir(Path(outdir))
-    read_opts = _read_options(lm, cm, encoding)
+    read_opts = read_options(lm, cm, encoding)
     dup_fields = tuple(lm.mapping.duplicates.fields or kind.fingerprint)
     dup_fields = tuple(f for f in dup_fields if f in lm.mapping.fields) or dup_fields
-    hold_back = lm.mapping.duplicates.policy == "skip"
+    dspec = lm.mapping.duplicates
+    hold_back = dspec.policy == "skip"
+    within = dspec.within_file
+    if within == "auto":  # a repeated running balance marks an exported line twice
+        within = "duplicate" if "balance" in dup_fields else "real"
+    file_hashes = [_sha256_or_none(Path(p)) for p in inputs]
+    batch_key = _batch_key(file_hashes, lm.sha256, target_opts)
+    store = _open_history(history)
+    same_as: list[int] = []
+    if store is not None:
+        store.begin()
+        # The same bytes again are never re-imported: a client sending a statement twice looks
+        # exactly like a re-run. What the history has seen is held back; forget undoes it.
+        same_as = store.same_batch(batch_key)
 
     sources: list[str] = []
     infos: list[SourceInfo] = []
     reconciliation: list[dict[str, Any]] = []
     ledger = Ledger()
-    index = DuplicateIndex()
+    stage = DuplicateStage(
+        fields=dup_fields,
+        hold_back=hold_back,
+        count_occurrences=within == "real",
+        sources=sources,
+        history=store,
+        decisions=load_decisions(Path(decisions)) if decisions else {},
+    )
     writers: dict[str, Writer] = {}
     rejects = RejectsFile(out, sources)
     dups = DuplicatesFile(out, kind, sources)
@@ -157,8 +185,17 @@ def convert(
                 info = finder.info
                 sources.append(info.name)
                 infos.append(info)
+                stage.start_file()
+                if store is not None:
+                    seen = store.inputs_seen(info.sha256)
+                    if seen and not same_as:
+                        info.warnings.append(
+                            "this file (same bytes) was already converted in batch "
+                            + ", ".join(map(str, seen))
+                            + ": its records are duplicates of that batch's"
+                        )
                 columns = Columns(info.columns, info.name, str(lm.path))
-                _check_columns(cm, columns)
+                check_columns(cm, columns)
                 read_here = Tally()
                 for chunk in finder.chunks(chunk_rows):
                     result = cm.apply(chunk, columns, row_offset)
@@ -167,10 +204,8 @@ def convert(
                     read_here.merge(result.ledger.stages["read"])
                     rejects.add(result.rejects)
                     records = result.records
-                    repeats = index.check(records, dup_fields)
-                    flagged = repeats >= 0
-                    if flagged.any():
-                        flags = flags_for(records, repeats, hold_back)
+                    flagged, flags = stage.apply(records)
+                    if flags:
                         dups.add(records.filter(pa.array(flagged)), flags)
                         ledger.duplicates_flagged += len(flags)
                         if hold_back:
@@ -219,11 +254,26 @@ def convert(
         committed = True
         reject_files = rejects.close()
         dup_files = dups.close()
+        batch_id = None
+        if store is not None:
+            ident, src_idx, lines = stage.written()
+            batch_id = store.commit(
+                batch_key=batch_key,
+                mapping=(lm.mapping.name, lm.mapping.version, lm.sha256),
+                inputs=[{"name": i.name, "sha256": i.sha256} for i in infos],
+                outputs=[{"target": t, **f.as_dict()} for t, fs in produced.items() for f in fs],
+                identities=ident,
+                sources=sources,
+                source_idx=src_idx,
+                lines=lines,
+            )
     finally:
         if not committed:
             for w in writers.values():
                 w.abort()
             dups.abort()
+        if store is not None:
+            store.close()
     report = _report(
         lm,
         infos,
@@ -240,10 +290,21 @@ def convert(
         hold_back,
     )
     report["reconciliation"] = reconciliation
+    report["duplicates"]["against_history"] = stage.against_history
+    report["duplicates"]["decisions_applied"] = stage.overridden
+    report["duplicates"]["within_file"] = within
+    report["history"] = {"batch": batch_id} if batch_id is not None else None
     write_atomic(out / "report.json", _json(report))
     write_atomic(out / "report.html", render_html(report, out))
     write_atomic(out / "report.xlsx", render_xlsx(report, out))
     warnings = [f"{i.name}: {w}" for i in infos for w in i.warnings]
+    if same_as:
+        b = same_as[-1]
+        warnings.append(
+            f"these files were converted with this mapping before, in batch {b}: their records "
+            f"are held back as duplicates. If batch {b} was never imported, run "
+            f"csvbridge forget {b} and convert again"
+        )
     return ConvertResult(
         report=report,
         outputs=outputs + reject_files + dup_files,
@@ -253,6 +314,25 @@ def convert(
         outdir=out,
         warnings=warnings,
     )
+
+
+def _sha256_or_none(path: Path) -> str:
+    try:
+        return file_sha256(path)
+    except OSError:
+        return ""  # reported properly when the file is opened
+
+
+def _batch_key(hashes: list[str], mapping_sha: str, target_opts: dict[str, dict[str, str]]) -> str:
+    """Same inputs, mapping and targets: the same batch (a re-run replaces it)."""
+    blob = json.dumps([hashes, mapping_sha, target_opts], sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _open_history(history: str | Path | bool) -> History | None:
+    if history is False:
+        return None
+    return History(default_path() if history is True else Path(history))
 
 
 def _statement_check(lm: LoadedMapping, info: SourceInfo, read: Tally) -> dict[str, Any] | None:
@@ -301,7 +381,7 @@ def _known(records: pa.Table, amount_field: str | None) -> np.ndarray | None:
     return np.asarray(records.column(amount_field).combine_chunks().is_valid(), dtype=bool)
 
 
-def _check_columns(cm: CompiledMapping, columns: Columns) -> None:
+def check_columns(cm: CompiledMapping, columns: Columns) -> None:
     """Resolve every column the mapping names before any row is read, so a missing column is
     one clear error rather than a rejected row per line."""
     for name, spec in cm.mapping.fields.items():

@@ -28,7 +28,7 @@ from .atomic import ensure_outdir, write_atomic
 from .errors import CsvbridgeError, MappingError
 from .mapping import Columns, CompiledMapping, LoadedMapping, RejectedRow, load_mapping
 from .model import LINE_COL, get_kind
-from .pipeline import DEFAULT_CHUNK_ROWS, _check_columns, _read_options
+from .pipeline import DEFAULT_CHUNK_ROWS, check_columns, read_options
 from .readers import SourceInfo, open_source
 from .reconcile_core import LEFT, RIGHT, Outcome, Rec, Settings
 from .reconcile_match import match_records
@@ -65,7 +65,7 @@ def read_records(
     ``index`` is the file's number in the records' ``_source`` column."""
     lm = mapping if isinstance(mapping, LoadedMapping) else load_mapping(mapping)
     cm = CompiledMapping(lm.mapping, str(lm.path))
-    opts = _read_options(lm, cm, encoding)
+    opts = read_options(lm, cm, encoding)
     tables: list[pa.Table] = []
     rejects: list[RejectedRow] = []
     ledger = Ledger()
@@ -73,7 +73,7 @@ def read_records(
         finder = open_source(Path(path), index, opts, stack)
         info = finder.info
         columns = Columns(info.columns, info.name, str(lm.path))
-        _check_columns(cm, columns)
+        check_columns(cm, columns)
         offset = 0
         for chunk in finder.chunks(chunk_rows):
             result = cm.apply(chunk, columns, offset)

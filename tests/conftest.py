@@ -49,3 +49,9 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"shared corpus not found at {CORPUS} (it sits beside the repo checkout)")
     return CORPUS
+
+
+@pytest.fixture(autouse=True)
+def _own_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own history database, never the user's."""
+    monkeypatch.setenv("CSVBRIDGE_HISTORY", str(tmp_path_factory.mktemp("hist") / "h.sqlite"))

@@ -78,10 +78,13 @@ def test_golden_report_ties_out(case: str) -> None:
 
 
 def test_same_inputs_give_identical_bytes(tmp_path: Path) -> None:
+    """Same inputs, mapping and history state: the same bytes (each run gets a fresh history,
+    since a shared one would — rightly — hold the second run's records back)."""
     inputs = [ROOT / "sample_data" / "uk_bank_statement.csv"]
     mapping = ROOT / "mappings" / "uk_bank.yaml"
-    convert(inputs, mapping, ["qbo-bank", "xero-bank", "csv"], tmp_path / "a")
-    convert(inputs, mapping, ["qbo-bank", "xero-bank", "csv"], tmp_path / "b")
+    targets = ["qbo-bank", "xero-bank", "csv"]
+    convert(inputs, mapping, targets, tmp_path / "a", history=tmp_path / "ha.sqlite")
+    convert(inputs, mapping, targets, tmp_path / "b", history=tmp_path / "hb.sqlite")
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
     for n in names:

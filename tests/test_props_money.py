@@ -445,3 +445,13 @@ def test_arbitrary_text_never_raises(
 def test_amount_like_text_never_raises(cells: list[str], exponent: int, fmt: NumberFormat) -> None:
     check_shape(parse(cells, exponent, fmt), len(cells))
     check_shape(parse([*cells, "(1)"], exponent, fmt), len(cells) + 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "minor"),
+    [("85.5", 85_500_000), ("0.125", 125_000), ("(1.5)", -1_500_000), ("12", 12_000_000)],
+)
+def test_six_place_decimals_pad_to_their_exponent(text: str, minor: int) -> None:
+    # regression: the general path padded fractions to 4 digits, so 85.5 read as 85.005
+    mixed = pa.array([text, "(0.1)"])  # the parenthesis forces the general path
+    assert int(parse_money(mixed, 6, NumberFormat()).minor[0]) == minor

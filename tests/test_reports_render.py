@@ -101,7 +101,7 @@ def test_html_bad_rows_content(tmp_path: Path) -> None:
 def test_html_duplicates_and_detection(tmp_path: Path) -> None:
     report, out = _outdir(tmp_path, "batch_overlap")
     page = render_html(report, out).decode("utf-8")
-    assert "Duplicates (4)" in page
+    assert "Duplicates (3)" in page
     assert "feb.csv line 3" in page and "held back" in page and "Client payment" in page
     assert "2,500.00" in page  # the money column of a duplicate, grouped
     report, out = _outdir(tmp_path, "uk_bank_all_targets")
@@ -273,11 +273,19 @@ def test_xlsx_money_and_text_types(tmp_path: Path) -> None:
     report, out = _outdir(tmp_path, "batch_overlap")
     dup = _workbook(render_xlsx(report, out))["Duplicates"]
     head = [c.value for c in dup[1]]
-    assert head[:5] == ["File", "Line", "Repeats file", "Repeats line", "Action"]
+    assert head[:7] == [
+        "File",
+        "Line",
+        "Repeats file",
+        "Repeats line",
+        "Repeats batch",
+        "Action",
+        "Identity",
+    ]
     amount = dup.cell(row=3, column=head.index("Amount") + 1)
     assert amount.value == 2500 and amount.data_type == "n" and amount.number_format == "#,##0.00"
     assert dup.cell(row=2, column=4).value == 3  # repeats line, a number
-    assert dup.cell(row=2, column=6).value == "2025-02-26"  # dates stay text, as in the CSV
+    assert dup.cell(row=2, column=8).value == "2025-02-26"  # dates stay text, as in the CSV
 
 
 def test_xlsx_hostile_cells_stay_text(tmp_path: Path) -> None:
@@ -301,14 +309,14 @@ def test_xlsx_hostile_cells_stay_text(tmp_path: Path) -> None:
 def test_xlsx_exactness_and_excel_row_limit(tmp_path: Path, monkeypatch: Any) -> None:
     report, out = _outdir(tmp_path, "batch_overlap")
     text = (out / "duplicates.csv").read_text(encoding="utf-8")
-    (out / "duplicates.csv").write_text(text.replace("-41.50", "98765432109876.54"), "utf-8")
+    (out / "duplicates.csv").write_text(text.replace("-900.00", "98765432109876.54"), "utf-8")
     dup = _workbook(render_xlsx(report, out))["Duplicates"]
     big = _find(dup, "98765432109876.54")  # a double cannot hold it exactly: kept as text
     assert big.data_type == "s"
-    monkeypatch.setattr(rx, "MAX_ROWS", 4)
+    monkeypatch.setattr(rx, "MAX_ROWS", 3)
     dup = _workbook(render_xlsx(report, out))["Duplicates"]
     rows = _rows(dup)
-    assert len(rows) == 4 and str(rows[-1][0]).startswith("2 more rows are in duplicates.csv")
+    assert len(rows) == 3 and str(rows[-1][0]).startswith("2 more rows are in duplicates.csv")
 
 
 def test_xlsx_missing_sections_and_fallback(tmp_path: Path) -> None:

@@ -161,9 +161,15 @@ class DuplicateSpec(_Strict):
     """What to do with rows that repeat an earlier row of the batch exactly."""
 
     policy: Literal["keep", "skip"] = Field(
-        "keep",
-        description="keep: write them and flag them in the report; skip: flag them and leave "
-        "them out of the import file (counted as duplicates)",
+        "skip",
+        description="skip: leave repeats out of the import file (counted as duplicates, listed "
+        "in duplicates.csv); keep: write them and only flag them",
+    )
+    within_file: Literal["auto", "real", "duplicate"] = Field(
+        "auto",
+        description="identical rows in one file: real (two coffees: both are written), "
+        "duplicate (an exported line twice), auto (duplicate when a running balance is mapped, "
+        "since a repeated balance gives the glitch away; real otherwise)",
     )
     fields: list[str] | None = Field(
         None, description="canonical fields compared; default: the kind's fingerprint"

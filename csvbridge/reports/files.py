@@ -17,6 +17,16 @@ from ..writers.base import CsvSink, OutputFile, csv_lines, guard_formula
 from ..writers.format import canonical
 
 SAMPLE = 50  # how many rejects and duplicates report.json shows in full
+# duplicates.csv: these columns, then the kind's canonical fields
+DUPLICATE_COLUMNS = [
+    "file",
+    "line",
+    "repeats_file",
+    "repeats_line",
+    "repeats_batch",
+    "action",
+    "identity",
+]
 
 
 class RejectsFile:
@@ -131,7 +141,7 @@ class DuplicatesFile:
         self.sink = CsvSink(
             outdir,
             "duplicates",
-            ["file", "line", "repeats_file", "repeats_line", "action", *kind.field_names],
+            [*DUPLICATE_COLUMNS, *kind.field_names],
         )
         self.count = 0
         self.held_back = 0
@@ -146,8 +156,9 @@ class DuplicatesFile:
                     {
                         "file": self.sources[f.source],
                         "line": f.line,
-                        "repeats_file": self.sources[f.first_source],
-                        "repeats_line": f.first_line,
+                        "repeats_file": f.repeats_file,
+                        "repeats_line": f.repeats_line,
+                        "repeats_batch": f.repeats_batch,
                         "action": "held back" if f.held_back else "written",
                     }
                 )
@@ -156,9 +167,11 @@ class DuplicatesFile:
         cols = [
             pa.array([self.sources[f.source] for f in flags]),
             pa.array([str(f.line) for f in flags]),
-            pa.array([self.sources[f.first_source] for f in flags]),
-            pa.array([str(f.first_line) for f in flags]),
+            pa.array([f.repeats_file for f in flags]),
+            pa.array([str(f.repeats_line) for f in flags]),
+            pa.array(["" if f.repeats_batch is None else str(f.repeats_batch) for f in flags]),
             pa.array(["held back" if f.held_back else "written" for f in flags]),
+            pa.array([f"{f.identity:016x}" for f in flags]),
             *(canonical(records, self.kind, name, guard=True) for name in self.kind.field_names),
         ]
         self.sink.write_lines(csv_lines(cols))

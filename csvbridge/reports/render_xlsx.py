@@ -18,6 +18,7 @@ from typing import Any
 
 import xlsxwriter
 
+from .files import DUPLICATE_COLUMNS
 from .render_html import (
     OUTCOMES,
     csv_rows,
@@ -38,7 +39,6 @@ MAX_TEXT = 32_767  # Excel's characters per cell
 WIDTH_ROWS = 1_000  # column widths are fitted to the header and this many rows
 MAX_WIDTH = 60
 REJECT_COLUMNS = ["file", "line", "target", "field", "column", "value", "rule", "message"]
-DUPLICATE_COLUMNS = ["file", "line", "repeats_file", "repeats_line", "action"]
 _STYLES: dict[str, dict[str, Any]] = {
     "head": {"bold": True, "bg_color": "#E8ECF0", "bottom": 1},
     "title": {"bold": True, "font_size": 16},

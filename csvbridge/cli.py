@@ -522,9 +522,11 @@ def formats_cmd(name: str | None) -> None:
 
     def body() -> int:
         if name is None:
-            click.echo("Targets (use with --to):")
+            click.echo("Targets (use with --to; csvbridge formats NAME shows one in full):")
+            width = max(len(n) for n in TARGETS) + 2
+            kinds_w = max(len(", ".join(t.kinds)) for t in TARGETS.values()) + 2
             for t in sorted(TARGETS.values(), key=lambda t: t.name):
-                click.echo(f"  {t.name:<12} {', '.join(t.kinds):<40} {t.title}")
+                click.echo(f"  {t.name:<{width}}{', '.join(t.kinds):<{kinds_w}}{t.title}")
             click.echo("\nKinds of record (a mapping's kind:):")
             for k in KINDS.values():
                 click.echo(f"  {k.name:<12} {k.doc}")
@@ -543,10 +545,9 @@ def formats_cmd(name: str | None) -> None:
         click.echo(f"requires: {', '.join(t.required) or '-'}")
         click.echo(f"limits:   {t.limits}")
         for o in t.options:
-            click.echo(
-                f"option:   {o.name} = {'|'.join(o.choices)} (default {o.default}) "
-                f"[{o.confidence}] {o.doc}"
-            )
+            values = "|".join(o.choices) if o.choices else "<text>"
+            default = f"default {o.default}" if o.default else "no default"
+            click.echo(f"option:   {o.name} = {values} ({default}) [{o.confidence}] {o.doc}")
         for n in t.notes:
             click.echo(f"note:     {n}")
         return 0

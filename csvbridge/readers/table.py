@@ -62,6 +62,7 @@ class TableFinder:
         self.delimiter = delimiter
         self.native_dates = native_dates
         self.width = 0
+        self.slack = 0  # trailing header cells that are blank: rows may leave them out
         self._buffer: list[tuple[int, list[str]]] = []
         self._find_header()
 
@@ -91,8 +92,15 @@ class TableFinder:
                 continue
             self.info.preamble.append((line, self._text(cells)))
         line, cells = self._buffer[idx]
-        while cells and not cells[-1].strip() and len(cells) > 1:
-            cells = cells[:-1]  # a trailing delimiter on the header line
+        if how == NO_HEADER:  # the first row of the table is data: columns get numbers
+            self.width = _trimmed_len(cells)
+            self.info.columns = [f"Column {i}" for i in range(1, self.width + 1)]
+            self.info.detections["header"] = Detection(None, conf, how)
+            self._buffer = self._buffer[idx:]
+            return
+        # Trailing blank header cells (a trailing delimiter) still name columns — data may sit
+        # under them — but rows may leave them out.
+        self.slack = len(cells) - _trimmed_len(cells)
         self.info.header_line = line
         self.info.detections["header"] = Detection(line, conf, how)
         self.info.columns = unique_names(cells)
@@ -115,11 +123,14 @@ class TableFinder:
             )
         if opts.expected_columns:
             return self._header_by_names(opts.expected_columns), "has the mapping's columns", 1.0
-        widths = Counter(len(c) for _, c in buf if not _blank(c) and len(c) > 1)
-        modal = widths.most_common(1)[0][0] if widths else 1
+        widths = Counter(_trimmed_len(c) for _, c in buf if not _blank(c) and _trimmed_len(c) > 1)
+        # the most common width, the wider one on a tie (a short preamble can be as common)
+        modal = max(widths.items(), key=lambda kv: (kv[1], kv[0]))[0] if widths else 1
         for i, (_, cells) in enumerate(buf):
             filled = [c for c in cells if c.strip()]
-            if len(cells) >= modal and len(filled) >= max(1, modal // 2):
+            if _trimmed_len(cells) >= modal and len(filled) >= max(1, modal // 2):
+                if _looks_like_data(cells, [c for _, c in buf[i + 1 : i + 51]]):
+                    return i, NO_HEADER, 0.8
                 return i, "first row as wide as the table", 0.8
         first = next(i for i, (_, c) in enumerate(buf) if not _blank(c))
         return first, "first non-blank row", 0.5
@@ -171,8 +182,12 @@ class TableFinder:
         pending: list[tuple[int, list[str]]] = []
         info = self.info
         buffered, self._buffer = self._buffer, []
+        short_ok = w - self.slack
         for line, cells in itertools.chain(buffered, self.rows):
             n = len(cells)
+            if short_ok <= n < w:  # rows leaving out the blank-headed columns at the end
+                cells = cells + [""] * (w - n)
+                n = w
             if n == w and not pending:
                 if not "".join(cells).strip():
                     info.blank_lines += 1
@@ -264,6 +279,48 @@ def _columns(rows: list[list[str]], width: int) -> list[pa.Array]:
     grid = np.empty((len(rows), width), dtype=object)
     grid[:] = rows
     return [pa.array(grid[:, j], pa.string()) for j in range(width)]
+
+
+NO_HEADER = "no header: the first row's values are like the rows below it"
+_NUMBER = re.compile(r"^[-+(]?\s*[£$€¥]?\s*\d[\d.,' ]*\)?-?$")
+_DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?\.?$")
+
+
+def _trimmed_len(cells: list[str]) -> int:
+    n = len(cells)
+    while n > 1 and not cells[n - 1].strip():
+        n -= 1
+    return n
+
+
+def _shape(cell: str) -> str:
+    c = cell.strip()
+    if not c:
+        return "empty"
+    if _DATE.match(c):
+        return "date"
+    if _NUMBER.match(c):
+        return "number"
+    return "text"
+
+
+def _looks_like_data(candidate: list[str], below: list[list[str]]) -> bool:
+    """True when the candidate header's cells have the shapes of the values under them in
+    the typed (date or number) columns: a header names its columns, it does not look like
+    them."""
+    rows = [r for r in below if not _blank(r)]
+    if len(rows) < 2:
+        return False
+    typed = matching = 0
+    for j, cell in enumerate(candidate):
+        shapes = Counter(_shape(r[j]) for r in rows if j < len(r) and r[j].strip())
+        if not shapes:
+            continue
+        shape, count = shapes.most_common(1)[0]
+        if shape in ("date", "number") and count >= 0.8 * sum(shapes.values()):
+            typed += 1
+            matching += _shape(cell) == shape
+    return typed > 0 and matching >= max(1, 0.75 * typed)
 
 
 def _fit(cells: list[str], width: int) -> list[str]:

@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,21 @@ CREATE TABLE IF NOT EXISTS record (
 CREATE INDEX IF NOT EXISTS record_identity_idx ON record(identity);
 CREATE INDEX IF NOT EXISTS record_batch_idx ON record(batch_id);
 """
+
+
+def _retry(step: Callable[[], None], seconds: float = BUSY_SECONDS) -> None:
+    """Run ``step``, retrying with growing pauses while the database is locked."""
+    deadline = time.monotonic() + seconds
+    pause = 0.01
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
 
 
 def default_path() -> Path:
@@ -99,10 +115,9 @@ class History:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
+            _retry(self._prepare)
         except (sqlite3.Error, OSError) as e:
             raise CsvbridgeError(
                 f"the history database cannot be opened: {e}",
@@ -112,6 +127,14 @@ class History:
                 code="history-unavailable",
             ) from None
         self._in_tx = False
+
+    def _prepare(self) -> None:
+        # Switching to WAL needs the file to itself, and SQLite may refuse at once rather than
+        # wait while another process opens it: switch only once, and retry (see _retry).
+        mode = self.db.execute("PRAGMA journal_mode").fetchone()[0]
+        if str(mode).lower() != "wal":
+            self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(_SCHEMA)
 
     # -- one run ---------------------------------------------------------------------------
     def begin(self) -> None:

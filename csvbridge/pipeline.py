@@ -23,6 +23,7 @@ from .errors import ConservationError, InputFileError, TargetError
 from .history import History, default_path
 from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
 from .mapping.fields import spec_columns
+from .mapping.recognise import check_layout
 from .model import FieldType, get_kind
 from .money import NumberFormat
 from .readers import ReadOptions, SourceInfo, file_sha256, open_source
@@ -153,6 +154,7 @@ def convert(
     sources: list[str] = []
     infos: list[SourceInfo] = []
     reconciliation: list[dict[str, Any]] = []
+    check_warnings: dict[str, dict[str, Any]] = {}
     ledger = Ledger()
     stage = DuplicateStage(
         fields=dup_fields,
@@ -195,6 +197,7 @@ def convert(
                             + ": its records are duplicates of that batch's"
                         )
                 columns = Columns(info.columns, info.name, str(lm.path))
+                check_layout(lm, info.columns, info.name)
                 check_columns(cm, columns)
                 read_here = Tally()
                 for chunk in finder.chunks(chunk_rows):
@@ -202,6 +205,11 @@ def convert(
                     row_offset += chunk.num_rows
                     ledger.merge(result.ledger)
                     read_here.merge(result.ledger.stages["read"])
+                    for rule, at in result.warnings:
+                        tally = check_warnings.setdefault(rule, {"rows": 0, "first": []})
+                        tally["rows"] += len(at)
+                        room = 20 - len(tally["first"])
+                        tally["first"] += [{"file": info.name, "line": ln} for ln in at[:room]]
                     rejects.add(result.rejects)
                     records = result.records
                     flagged, flags = stage.apply(records)
@@ -227,9 +235,9 @@ def convert(
                         on_chunk(chunk.num_rows)
                 if info.rows == 0:
                     info.warnings.append("the file has a header but no data rows")
-                check = _statement_check(lm, info, read_here)
-                if check is not None:
-                    reconciliation.append(check)
+                balances = _statement_check(lm, info, read_here)
+                if balances is not None:
+                    reconciliation.append(balances)
         if spool is not None:  # documents reach writers whole, lines in source order
             for group in spool.groups(chunk_rows):
                 for w in writers.values():
@@ -290,6 +298,11 @@ def convert(
         hold_back,
     )
     report["reconciliation"] = reconciliation
+    report["check_warnings"] = {
+        c.name: {"rule": c.rule, **check_warnings[c.name]}
+        for c in lm.mapping.checks
+        if c.name in check_warnings and check_warnings[c.name]["rows"]
+    }
     report["duplicates"]["against_history"] = stage.against_history
     report["duplicates"]["decisions_applied"] = stage.overridden
     report["duplicates"]["within_file"] = within
@@ -388,7 +401,11 @@ def check_columns(cm: CompiledMapping, columns: Columns) -> None:
         for ref in spec_columns(spec):
             columns.resolve(ref, f"fields.{name}")
     for i, f in enumerate(cm.mapping.filters, start=1):
-        columns.resolve(f.column, f"filters[{i}].column")
+        if f.column is not None:
+            columns.resolve(f.column, f"filters[{i}].column")
+    for formula in cm.formulas.all():
+        for name in sorted(formula.expr.columns()):
+            columns.resolve(name, formula.key)
 
 
 def _report(

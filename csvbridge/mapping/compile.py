@@ -18,6 +18,7 @@ from ..model import LINE_COL, ROW_COL, SOURCE_COL, FieldType, Kind, get_kind
 from ..money import CURRENCY_EXPONENTS, NumberFormat, format_minor, parse_money
 from ..readers.base import RawChunk
 from ..reports.ledger import Ledger
+from .expressions import Frame, Result
 from .fields import (
     Columns,
     apply_map,
@@ -27,32 +28,12 @@ from .fields import (
     spec_columns,
     text_of,
 )
+from .formulas import Formulas
 from .model import FieldSpec, FilterSpec, Mapping
+from .rejects import Errors, RejectedRow, build_rejects
 
 _DECIMAL_PLACES = 6  # exact decimals (quantities, unit prices) keep up to this many places
 _KNOWN_CURRENCIES = pa.array(sorted(CURRENCY_EXPONENTS))
-
-
-@dataclass
-class RowError:
-    """One reason a row was rejected."""
-
-    field: str
-    column: str
-    value: str
-    rule: str
-    message: str
-
-
-@dataclass
-class RejectedRow:
-    """A row that did not convert: where it came from, its original cells, and why."""
-
-    source: int
-    line: int
-    row: int
-    cells: dict[str, str]
-    errors: list[RowError]
 
 
 @dataclass
@@ -63,38 +44,7 @@ class ChunkResult:
     rejects: list[RejectedRow]
     ledger: Ledger
     amounts: npt.NDArray[np.int64] | None = None  # kept rows' amounts, for later stages
-
-
-@dataclass
-class _Errors:
-    """Error masks gathered per field; turned into RowErrors only for the rejected rows."""
-
-    blocks: list[tuple[npt.NDArray[np.bool_], str, str, pa.Array | None, str, str]] = field(
-        default_factory=list
-    )
-    # Rows the reader already condemned (ragged, undecodable): their field errors would only
-    # be echoes of that one problem, so they are not added.
-    exclude: npt.NDArray[np.bool_] | None = None
-
-    def add(
-        self,
-        mask: npt.NDArray[np.bool_],
-        fld: str,
-        column: str,
-        values: pa.Array | None,
-        rule: str,
-        message: str,
-    ) -> None:
-        if self.exclude is not None and fld:
-            mask = mask & ~self.exclude
-        if mask.any():
-            self.blocks.append((mask, fld, column, values, rule, message))
-
-    def any(self, n: int) -> npt.NDArray[np.bool_]:
-        out = np.zeros(n, dtype=bool)
-        for mask, *_ in self.blocks:
-            out |= mask
-        return out
+    warnings: list[tuple[str, list[int]]] = field(default_factory=list)  # check, lines
 
 
 class CompiledMapping:
@@ -105,6 +55,9 @@ class CompiledMapping:
         self.source = source
         self.kind: Kind = get_kind(mapping.kind)
         self._check_formats()
+        self.formulas = Formulas(mapping, source)
+        self._frame: Frame | None = None
+        self._frame_of: tuple[int, int] = (-1, -1)
 
     # -- set-up -----------------------------------------------------------------------------
     def _date_formats(self, name: str, spec: FieldSpec) -> tuple[str, ...]:
@@ -166,7 +119,21 @@ class CompiledMapping:
             for f in self.mapping.filters
             if isinstance(f.column, str) and not is_position(f.column)
         ]
+        names += sorted(self.formulas.names())
         return tuple(dict.fromkeys(names))
+
+    def _formula(
+        self, key: str, t: pa.Table, columns: Columns, want: str | None, errs: Errors, fld: str
+    ) -> Result:
+        """Evaluate the formula at ``key`` over this chunk; its row errors become rejects."""
+        if self._frame is None or self._frame_of != (id(t), t.num_rows):
+            self._frame = self.formulas.frame(t, columns)
+            self._frame_of = (id(t), t.num_rows)
+        f = self.formulas.fields[fld]
+        res = self.formulas.bound(f, self._frame, want).run(self._frame)
+        for e in res.errors:
+            errs.add(e.mask, fld, e.column or "(formula)", e.values, e.rule, e.message)
+        return res
 
     def number_format(self, spec: FieldSpec) -> NumberFormat:
         base = self.mapping.numbers
@@ -179,7 +146,7 @@ class CompiledMapping:
         """Map one chunk. ``row_offset`` numbers its rows within the batch."""
         n = chunk.num_rows
         t = chunk.table
-        errs = _Errors()
+        errs = Errors()
         for i, problem in chunk.problems.items():
             mask = np.zeros(n, dtype=bool)
             mask[i] = True
@@ -210,7 +177,18 @@ class CompiledMapping:
                     amounts = np.asarray(pc.fill_null(arr, 0), dtype=np.int64)
                     amount_known = ok
                 continue
-            col, text = self._text(spec, t, columns, key)
+            formula_dates = None
+            if spec.expr is not None:
+                res = self._formula(key, t, columns, None, errs, name)
+                col = "(formula)"
+                if res.type == "date":
+                    formula_dates = res.values.cast(pa.date32())
+                    text = pc.fill_null(pc.cast(formula_dates, pa.string()), "")
+                else:
+                    text = pc.fill_null(pc.cast(res.values, pa.string()), "")
+                text = apply_map(text, spec)
+            else:
+                col, text = self._text(spec, t, columns, key)
             raw[name] = (col, text)
             empty = np.asarray(pc.equal(text, ""), dtype=bool)
             if required:
@@ -233,6 +211,8 @@ class CompiledMapping:
                 cur_ok = known
                 values[name] = pc.if_else(pa.array(known), code, pa.scalar(None, pa.string()))
                 exps = _exponents(code)
+            elif fld.type is FieldType.DATE and formula_dates is not None:
+                values[name] = formula_dates
             elif fld.type is FieldType.DATE:
                 fmts = self._date_formats(name, spec)
                 if chunk.native_dates and ISO_DATE not in fmts:
@@ -268,6 +248,7 @@ class CompiledMapping:
                 trimmed = pc.if_else(pc.equal(trimmed, "-"), "0", trimmed)
                 values[name] = pc.if_else(pa.array(pm.ok), trimmed, pa.scalar(None, pa.string()))
 
+        warnings = self._checks(t, columns, errs)
         rejected = errs.any(n) & ~filtered.any
         kept = ~rejected & ~filtered.any
         ledger = Ledger()
@@ -280,12 +261,41 @@ class CompiledMapping:
             ledger.filtered_by_rule.setdefault(fname, type(ledger.stages["read"])()).add(
                 fmask, amounts, amount_known, cur
             )
-        rejects = self._rejects(chunk, errs, rejected, row_offset)
+        rejects = build_rejects(chunk, errs, rejected, row_offset)
         for r in rejects:
             ledger.rejected_by_rule.update({e.rule for e in r.errors})
         records = self._records(values, chunk, kept, row_offset)
         kept_amounts = amounts[kept] if amounts is not None else None
-        return ChunkResult(records=records, rejects=rejects, ledger=ledger, amounts=kept_amounts)
+        return ChunkResult(
+            records=records,
+            rejects=rejects,
+            ledger=ledger,
+            amounts=kept_amounts,
+            warnings=[
+                (name, [int(chunk.lines[i]) for i in np.flatnonzero(m & kept)])
+                for name, m in warnings
+            ],
+        )
+
+    def _checks(
+        self, t: pa.Table, columns: Columns, errs: Errors
+    ) -> list[tuple[str, npt.NDArray[np.bool_]]]:
+        """Run the mapping's checks: errors reject, warnings are returned (rule, rows)."""
+        warnings: list[tuple[str, npt.NDArray[np.bool_]]] = []
+        if not self.formulas.checks:
+            return warnings
+        if self._frame is None or self._frame_of != (id(t), t.num_rows):
+            self._frame = self.formulas.frame(t, columns)
+            self._frame_of = (id(t), t.num_rows)
+        for spec, f in zip(self.mapping.checks, self.formulas.checks, strict=True):
+            holds, _ = self.formulas.condition(f, self._frame)
+            failing = ~holds
+            message = spec.message or f"breaks the rule {spec.rule}"
+            if spec.severity == "error":
+                errs.add(failing, "", "(check)", None, spec.name, message)
+            else:
+                warnings.append((spec.name, failing))
+        return warnings
 
     def _text(
         self, spec: FieldSpec, t: pa.Table, columns: Columns, key: str
@@ -309,7 +319,7 @@ class CompiledMapping:
         t: pa.Table,
         columns: Columns,
         exps: npt.NDArray[np.int64],
-        errs: _Errors,
+        errs: Errors,
         required: bool,
         key: str,
     ) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
@@ -356,6 +366,23 @@ class CompiledMapping:
                     f"no amount in {' or '.join(repr(c) for c, *_ in parts)}",
                 )
             ok = ~bad & ~empty
+        elif spec.expr is not None:
+            res = self._formula(key, t, columns, "decimal", errs, name)
+            units = res.to_units(exps)
+            empty = np.asarray(res.values.is_null(), dtype=bool) & ~res.error_mask()
+            errs.add(
+                units.too_precise,
+                name,
+                "(formula)",
+                None,
+                "amount-precision",
+                "the formula gives more decimal places than the currency has: wrap it in "
+                "round(..., places)",
+            )
+            errs.add(units.too_large, name, "(formula)", None, "amount-invalid", "too large")
+            if required:
+                errs.add(empty, name, "(formula)", None, "required", f"'{name}' is empty")
+            minor, ok = units.units, units.ok
         else:
             col, text = self._text(spec, t, columns, key)
             pm = parse_money(text, exps, fmt)
@@ -375,7 +402,7 @@ class CompiledMapping:
         name: str,
         col: str,
         text: pa.Array,
-        errs: _Errors,
+        errs: Errors,
         fmt: NumberFormat,
     ) -> None:
         errs.add(
@@ -401,36 +428,18 @@ class CompiledMapping:
         n = t.num_rows
         out = _Filtered(any=np.zeros(n, dtype=bool), by_name={})
         for i, f in enumerate(self.mapping.filters):
-            col = columns.resolve(f.column, f"filters[{i + 1}].column")
-            mask = _filter_mask(f, text_of(t, col)) & ~out.any
+            if f.when is not None:
+                if self._frame is None or self._frame_of != (id(t), t.num_rows):
+                    self._frame = self.formulas.frame(t, columns)
+                    self._frame_of = (id(t), t.num_rows)
+                holds, _ = self.formulas.condition(self.formulas.filters[i], self._frame)
+                mask = holds & ~out.any
+            else:
+                assert f.column is not None  # the model requires it without when:
+                col = columns.resolve(f.column, f"filters[{i + 1}].column")
+                mask = _filter_mask(f, text_of(t, col)) & ~out.any
             out.by_name[f.name] = out.by_name.get(f.name, np.zeros(n, dtype=bool)) | mask
             out.any |= mask
-        return out
-
-    def _rejects(
-        self, chunk: RawChunk, errs: _Errors, rejected: npt.NDArray[np.bool_], offset: int
-    ) -> list[RejectedRow]:
-        idx = np.flatnonzero(rejected)
-        if not len(idx):
-            return []
-        sub = chunk.table.take(pa.array(idx)).to_pylist()
-        out: list[RejectedRow] = []
-        pos = {int(i): k for k, i in enumerate(idx)}
-        rows: dict[int, RejectedRow] = {}
-        for i in map(int, idx):
-            problem = chunk.problems.get(i)
-            cells = sub[pos[i]]
-            if problem is not None and problem.cells is not None:
-                names = list(chunk.table.column_names)
-                extra = len(problem.cells) - len(names)
-                names += [f"(extra {k})" for k in range(1, extra + 1)]
-                cells = {k: v for k, v in zip(names, problem.cells, strict=False)}
-            rows[i] = RejectedRow(chunk.source, int(chunk.lines[i]), offset + i, cells, [])
-            out.append(rows[i])
-        for mask, fld, col, values, rule, message in errs.blocks:
-            for i in map(int, np.flatnonzero(mask & rejected)):
-                value = "" if values is None else (values[i].as_py() or "")
-                rows[i].errors.append(RowError(fld, col, value, rule, message))
         return out
 
     def _records(

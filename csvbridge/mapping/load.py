@@ -61,8 +61,8 @@ def _build(node: yaml.Node, loader: _Loader, path: Path_, where: dict[Path_, int
     return loader.construct_object(node, deep=True)
 
 
-def parse_mapping_text(text: str, source: str) -> Mapping:
-    """Validate mapping YAML text; MappingError names ``source``, the line and the key."""
+def _yaml_data(text: str, source: str) -> tuple[dict[str, Any], dict[Path_, int]]:
+    """The mapping's keys as data, and the line of every key path."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -93,6 +93,52 @@ def parse_mapping_text(text: str, source: str) -> Mapping:
             hint="see mappings/README.md for an example.",
             code="mapping-shape",
         )
+    return data, where
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``: nested keys merge, anything else (lists too) replaces."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _with_base(
+    data: dict[str, Any], where: dict[Path_, int], source: str, seen: tuple[str, ...]
+) -> dict[str, Any]:
+    base_ref = data.get("extends")
+    if not base_ref:
+        return data
+    base_path = (Path(source).parent / str(base_ref)).resolve()
+    line = where.get(("extends",), 1)
+    if str(base_path) in seen:
+        raise MappingError(
+            "the mappings extend each other in a circle: " + " → ".join([*seen, str(base_path)]),
+            where=f"{source}, line {line}",
+            hint="remove one of the extends: keys.",
+            code="mapping-extends",
+        )
+    try:
+        text = base_path.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise MappingError(
+            f"the base mapping cannot be read: {e.strerror}",
+            where=f"{source}, line {line}, key extends",
+            hint="extends: takes a path relative to this mapping file.",
+            code="mapping-extends",
+        ) from None
+    base, base_where = _yaml_data(text, str(base_path))
+    base = _with_base(base, base_where, str(base_path), (*seen, str(base_path)))
+    merged = _merge(base, {k: v for k, v in data.items() if k != "extends"})
+    merged["extends"] = str(base_ref)
+    return merged
+
+
+def parse_mapping_text(text: str, source: str) -> Mapping:
+    """Validate mapping YAML text; MappingError names ``source``, the line and the key."""
+    data, where = _yaml_data(text, source)
+    data = _with_base(data, where, source, (str(Path(source).resolve()),))
     try:
         return Mapping.model_validate(data)
     except ValidationError as e:

@@ -106,6 +106,11 @@ class FieldSpec(_Strict):
     template: str | None = Field(
         None, description="text built from columns, e.g. '{First} {Last}'; '{{' is a brace"
     )
+    expr: str | None = Field(
+        None,
+        description="a formula over columns, e.g. round(Gross - Fee, 2) or "
+        "if(Type = 'DR', -Amount, Amount); see the expression reference",
+    )
     money_in: ColumnRef | None = Field(None, description="column of money received")
     money_out: ColumnRef | None = Field(None, description="column of money paid out")
     format: str | list[str] | None = Field(
@@ -124,13 +129,15 @@ class FieldSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldSpec:
-        sources = [k for k in ("column", "value", "template") if getattr(self, k) is not None]
+        sources = [
+            k for k in ("column", "value", "template", "expr") if getattr(self, k) is not None
+        ]
         if self.money_in is not None or self.money_out is not None:
             sources.append("money_in/money_out")
         if len(sources) > 1:
             raise ValueError(f"give one source, not {' and '.join(sources)}")
         if not sources and self.default is None:
-            raise ValueError("give a source: column, value, template or money_in/money_out")
+            raise ValueError("give a source: column, value, template, expr or money_in/money_out")
         return self
 
 
@@ -141,7 +148,10 @@ class FilterSpec(_Strict):
     """Rows matching this are left out and counted as filtered under ``name``."""
 
     name: str = Field(description="what the report calls these rows")
-    column: ColumnRef = Field(description="the column to test")
+    column: ColumnRef | None = Field(None, description="the column to test")
+    when: str | None = Field(
+        None, description="a condition over columns, e.g. Status = 'Pending' or Amount = 0"
+    )
     equals: str | None = Field(None, description="the cell equals this (after trimming)")
     matches: str | None = Field(None, description="the cell matches this regular expression")
     empty: bool | None = Field(None, description="the cell is empty (true) or not (false)")
@@ -151,10 +161,35 @@ class FilterSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_test(self) -> FilterSpec:
-        tests = [k for k in ("equals", "matches", "empty", "in_") if getattr(self, k) is not None]
+        tests = [
+            k for k in ("equals", "matches", "empty", "in_", "when") if getattr(self, k) is not None
+        ]
         if len(tests) != 1:
-            raise ValueError("give exactly one test: equals, matches, empty or in")
+            raise ValueError("give exactly one test: when, equals, matches, empty or in")
+        if self.when is None and self.column is None:
+            raise ValueError("equals, matches, empty and in test a column: give column")
         return self
+
+
+class CheckSpec(_Strict):
+    """A rule every row must satisfy. ``error`` rejects the rows that break it; ``warning``
+    keeps them and reports them."""
+
+    name: str = Field(description="what the report calls the rule")
+    rule: str = Field(description="a condition that must hold, e.g. DueDate >= InvoiceDate")
+    severity: Literal["error", "warning"] = Field("error", description="error or warning")
+    message: str | None = Field(None, description="what to tell a person about a failing row")
+
+
+class RecogniseSpec(_Strict):
+    """How the watched folder knows a file is this mapping's."""
+
+    filename: list[str] = Field(
+        default_factory=list, description="file name patterns, e.g. '*HSBC*.csv' (any matches)"
+    )
+    header: bool = Field(
+        True, description="the file's header must hold every column the mapping reads"
+    )
 
 
 class DuplicateSpec(_Strict):
@@ -190,6 +225,17 @@ class Mapping(_Strict):
     dates: str | list[str] | None = Field(None, description="default date format(s)")
     fields: dict[str, FieldSpecIn]
     filters: list[FilterSpec] = Field(default_factory=list)
+    checks: list[CheckSpec] = Field(default_factory=list)
+    layout: list[str] | None = Field(
+        None,
+        description="the header this mapping was written for; a file whose columns differ "
+        "(renamed, added, removed) is refused with the difference named",
+    )
+    recognise: RecogniseSpec = Field(default_factory=lambda: RecogniseSpec())
+    extends: str | None = Field(
+        None,
+        description="a base mapping (path relative to this file) whose keys this one overrides",
+    )
     duplicates: DuplicateSpec = Field(default_factory=lambda: DuplicateSpec())
 
     @model_validator(mode="after")

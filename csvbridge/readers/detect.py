@@ -61,7 +61,9 @@ def sniff_format(head: bytes, name: str) -> str:
     return "csv"
 
 
-_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\x0b\x0c") + b"\x7f"
+# Control bytes that do not occur in text. Tab, line and form feeds are text, and so are the
+# ASCII separators 0x1C-0x1F, which some legacy systems use as delimiters.
+_CONTROL = bytes(b for b in range(0x1C) if b not in b"\t\n\r\x0b\x0c") + b"\x7f"
 
 
 def _looks_binary(head: bytes) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from ..duplicates import DuplicateFlag
-from ..mapping.compile import RejectedRow
+from ..mapping.rejects import RejectedRow
 from ..model import LINE_COL, SOURCE_COL, Kind
 from ..writers.base import CsvSink, OutputFile, csv_lines, guard_formula
 from ..writers.format import canonical

@@ -310,6 +310,18 @@ def init_cmd(
     _run(debug, body)
 
 
+def _register_plugins() -> None:
+    """Commands that live in their own modules register themselves on ``main``."""
+    import importlib
+
+    for name in ("cli_watch", "cli_mapping"):
+        try:
+            importlib.import_module(f"csvbridge.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"csvbridge.{name}":
+                raise
+
+
 def _read_options(encoding: str | None, delimiter: str | None, sheet: str | None) -> ReadOptions:
     if delimiter and delimiter.lower() == "tab":
         delimiter = "\t"
@@ -553,3 +565,6 @@ def formats_cmd(name: str | None) -> None:
         return 0
 
     _run(False, body)
+
+
+_register_plugins()

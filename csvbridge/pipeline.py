@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from . import __version__
@@ -32,7 +31,7 @@ from .reports.ledger import Ledger, Tally, TieOut
 from .reports.render_html import render_html
 from .reports.render_xlsx import render_xlsx
 from .writers import OutputFile, Target, Writer, resolve_target
-from .writers.base import WriteContext
+from .writers.base import WriteContext, add_written
 
 DEFAULT_CHUNK_ROWS = 25_000
 
@@ -155,7 +154,7 @@ def convert(
     infos: list[SourceInfo] = []
     reconciliation: list[dict[str, Any]] = []
     check_warnings: dict[str, dict[str, Any]] = {}
-    ledger = Ledger()
+    ledger = Ledger(unit="records" if lm.mapping.split else "rows")
     stage = DuplicateStage(
         fields=dup_fields,
         hold_back=hold_back,
@@ -217,14 +216,9 @@ def convert(
                         dups.add(records.filter(pa.array(flagged)), flags)
                         ledger.duplicates_flagged += len(flags)
                         if hold_back:
-                            amounts = result.amounts
-                            cur = (
-                                records.column("currency").combine_chunks()
-                                if ("currency" in records.column_names)
-                                else None
+                            add_written(
+                                ledger.stages["duplicate"], records.filter(pa.array(flagged)), kind
                             )
-                            known = None if amounts is None else _known(records, kind.amount_field)
-                            ledger.stages["duplicate"].add(flagged, amounts, known, cur)
                             records = records.filter(pa.array(~flagged))
                     if spool is not None:
                         spool.add(records)
@@ -388,18 +382,13 @@ def _check_option_names(given: dict[str, str], chosen: list[Target]) -> None:
             )
 
 
-def _known(records: pa.Table, amount_field: str | None) -> np.ndarray | None:
-    if amount_field is None:
-        return None
-    return np.asarray(records.column(amount_field).combine_chunks().is_valid(), dtype=bool)
-
-
 def check_columns(cm: CompiledMapping, columns: Columns) -> None:
     """Resolve every column the mapping names before any row is read, so a missing column is
     one clear error rather than a rejected row per line."""
-    for name, spec in cm.mapping.fields.items():
-        for ref in spec_columns(spec):
-            columns.resolve(ref, f"fields.{name}")
+    for _, fields in cm.entries():
+        for key, _, spec in fields:
+            for ref in spec_columns(spec):
+                columns.resolve(ref, key)
     for i, f in enumerate(cm.mapping.filters, start=1):
         if f.column is not None:
             columns.resolve(f.column, f"filters[{i}].column")

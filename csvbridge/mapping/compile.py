@@ -17,7 +17,7 @@ from ..errors import MappingError
 from ..model import LINE_COL, ROW_COL, SOURCE_COL, FieldType, Kind, get_kind
 from ..money import CURRENCY_EXPONENTS, NumberFormat, format_minor, parse_money
 from ..readers.base import RawChunk
-from ..reports.ledger import Ledger
+from ..reports.ledger import Ledger, Tally
 from .expressions import Frame, Result
 from .fields import (
     Columns,
@@ -43,7 +43,6 @@ class ChunkResult:
     records: pa.Table
     rejects: list[RejectedRow]
     ledger: Ledger
-    amounts: npt.NDArray[np.int64] | None = None  # kept rows' amounts, for later stages
     warnings: list[tuple[str, list[int]]] = field(default_factory=list)  # check, lines
 
 
@@ -112,8 +111,11 @@ class CompiledMapping:
         """Column names (not numbers) the mapping reads: the reader uses them to find the
         header row."""
         names: list[str] = []
-        for spec in self.mapping.fields.values():
-            names += [c for c in spec_columns(spec) if isinstance(c, str) and not is_position(c)]
+        for _, fields in self.entries():
+            for _, _, spec in fields:
+                names += [
+                    c for c in spec_columns(spec) if isinstance(c, str) and not is_position(c)
+                ]
         names += [
             f.column
             for f in self.mapping.filters
@@ -129,7 +131,7 @@ class CompiledMapping:
         if self._frame is None or self._frame_of != (id(t), t.num_rows):
             self._frame = self.formulas.frame(t, columns)
             self._frame_of = (id(t), t.num_rows)
-        f = self.formulas.fields[fld]
+        f = self.formulas.fields[key]
         res = self.formulas.bound(f, self._frame, want).run(self._frame)
         for e in res.errors:
             errs.add(e.mask, fld, e.column or "(formula)", e.values, e.rule, e.message)
@@ -156,18 +158,105 @@ class CompiledMapping:
             errs.exclude[list(chunk.problems)] = True
 
         filtered = self._filters(t, columns)
+        outs = []
+        row_rejected = errs.any(n)
+        for idx, fields in self.entries():
+            entry_errs = Errors()
+            entry_errs.exclude = errs.exclude
+            values, amounts, known = self._map_fields(fields, chunk, columns, entry_errs)
+            active = self._active(idx, t, columns)
+            row_rejected |= entry_errs.any(n) & active
+            for mask, fld, col, vals, rule, msg in entry_errs.blocks:
+                errs.add(mask & active, fld, col, vals, rule, msg)  # inactive: not an error
+            outs.append((values, amounts, known, active))
+        warnings = self._checks(t, columns, errs)
+        row_rejected |= errs.any(n)
+        rejected = row_rejected & ~filtered.any
+        kept = ~rejected & ~filtered.any
+        # A row every record of which is switched off by when: still counts once when it was
+        # rejected or filtered, so the tie-out shows it.
+        silent = ~np.logical_or.reduce([o[3] for o in outs]) & (rejected | filtered.any)
+        if silent.any():
+            values0, amounts0, known0, active0 = outs[0]
+            outs[0] = (values0, amounts0, known0, active0 | silent)
+        ledger = Ledger()
+        tables = []
+        for i, (values, amounts, known, active) in enumerate(outs):
+            cur = values.get("currency")
+            ledger.stages["read"].add(active, amounts, known, cur)
+            ledger.stages["rejected"].add(active & rejected, amounts, known, cur)
+            ledger.stages["filtered"].add(active & filtered.any, amounts, known, cur)
+            for fname, fmask in filtered.by_name.items():
+                ledger.filtered_by_rule.setdefault(fname, Tally()).add(
+                    active & fmask, amounts, known, cur
+                )
+            table = self._records(values, chunk, active & kept, row_offset)
+            tables.append(table.append_column("_entry", pa.array(np.full(table.num_rows, i))))
+        rejects = build_rejects(chunk, errs, rejected, row_offset)
+        for r in rejects:
+            ledger.rejected_by_rule.update({e.rule for e in r.errors})
+        records = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        if len(tables) > 1:  # each row's records together, in the order of the split entries
+            records = records.sort_by([(ROW_COL, "ascending"), ("_entry", "ascending")])
+        records = records.drop_columns(["_entry"])
+        return ChunkResult(
+            records=records,
+            rejects=rejects,
+            ledger=ledger,
+            warnings=[
+                (name, [int(chunk.lines[i]) for i in np.flatnonzero(m & kept)])
+                for name, m in warnings
+            ],
+        )
+
+    def entries(self) -> list[tuple[int | None, list[tuple[str, str, FieldSpec]]]]:
+        """The record shapes each row becomes: (split entry index or None, [(key, field,
+        spec)]) — the mapping's fields, with each split entry's on top."""
+        base = {n: (f"fields.{n}", n, s) for n, s in self.mapping.fields.items()}
+        if not self.mapping.split:
+            return [(None, list(base.values()))]
+        out: list[tuple[int | None, list[tuple[str, str, FieldSpec]]]] = []
+        for i, entry in enumerate(self.mapping.split):
+            fields = dict(base)
+            for n, s in entry.fields.items():
+                fields[n] = (f"split[{i + 1}].fields.{n}", n, s)
+            out.append((i, list(fields.values())))
+        return out
+
+    def _active(self, idx: int | None, t: pa.Table, columns: Columns) -> npt.NDArray[np.bool_]:
+        """Rows for which split entry ``idx`` makes a record (its when: holds)."""
+        if idx is None or idx not in self.formulas.split_when:
+            return np.ones(t.num_rows, dtype=bool)
+        holds, _ = self.formulas.condition(
+            self.formulas.split_when[idx], self._chunk_frame(t, columns)
+        )
+        return holds
+
+    def _chunk_frame(self, t: pa.Table, columns: Columns) -> Frame:
+        if self._frame is None or self._frame_of != (id(t), t.num_rows):
+            self._frame = self.formulas.frame(t, columns)
+            self._frame_of = (id(t), t.num_rows)
+        return self._frame
+
+    def _map_fields(
+        self,
+        fields: list[tuple[str, str, FieldSpec]],
+        chunk: RawChunk,
+        columns: Columns,
+        errs: Errors,
+    ) -> tuple[dict[str, pa.Array], npt.NDArray[np.int64] | None, npt.NDArray[np.bool_] | None]:
+        """Compute every field of one record shape: (values, amounts, amount known)."""
+        n = chunk.num_rows
+        t = chunk.table
         values: dict[str, pa.Array] = {}
         raw: dict[str, tuple[str, pa.Array]] = {}
-        order = sorted(
-            self.mapping.fields.items(), key=lambda kv: kv[0] != "currency"
-        )  # currency first: money needs its exponent
+        order = sorted(fields, key=lambda f: f[1] != "currency")  # money needs its exponent
         exps: npt.NDArray[np.int64] = np.full(n, 2, dtype=np.int64)
         cur_ok = np.ones(n, dtype=bool)
         amounts: npt.NDArray[np.int64] | None = None
         amount_known: npt.NDArray[np.bool_] | None = None
-        for name, spec in order:
+        for key, name, spec in order:
             fld = self.kind.field(name)
-            key = f"fields.{name}"
             required = spec.required if spec.required is not None else fld.required
             if fld.type is FieldType.MONEY:
                 arr, ok = self._money(name, spec, t, columns, exps, errs, required, key)
@@ -248,34 +337,7 @@ class CompiledMapping:
                 trimmed = pc.if_else(pc.equal(trimmed, "-"), "0", trimmed)
                 values[name] = pc.if_else(pa.array(pm.ok), trimmed, pa.scalar(None, pa.string()))
 
-        warnings = self._checks(t, columns, errs)
-        rejected = errs.any(n) & ~filtered.any
-        kept = ~rejected & ~filtered.any
-        ledger = Ledger()
-        cur = values.get("currency")
-        all_rows = np.ones(n, dtype=bool)
-        ledger.stages["read"].add(all_rows, amounts, amount_known, cur)
-        ledger.stages["rejected"].add(rejected, amounts, amount_known, cur)
-        ledger.stages["filtered"].add(filtered.any, amounts, amount_known, cur)
-        for fname, fmask in filtered.by_name.items():
-            ledger.filtered_by_rule.setdefault(fname, type(ledger.stages["read"])()).add(
-                fmask, amounts, amount_known, cur
-            )
-        rejects = build_rejects(chunk, errs, rejected, row_offset)
-        for r in rejects:
-            ledger.rejected_by_rule.update({e.rule for e in r.errors})
-        records = self._records(values, chunk, kept, row_offset)
-        kept_amounts = amounts[kept] if amounts is not None else None
-        return ChunkResult(
-            records=records,
-            rejects=rejects,
-            ledger=ledger,
-            amounts=kept_amounts,
-            warnings=[
-                (name, [int(chunk.lines[i]) for i in np.flatnonzero(m & kept)])
-                for name, m in warnings
-            ],
-        )
+        return values, amounts, amount_known
 
     def _checks(
         self, t: pa.Table, columns: Columns, errs: Errors

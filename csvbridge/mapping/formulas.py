@@ -42,10 +42,21 @@ class Formulas:
 
     def __init__(self, mapping: Mapping, source: str) -> None:
         self.source = source
+        # keyed by the mapping key of the field: fields.<name> or split[<i>].fields.<name>
         self.fields = {
-            name: _parse(spec.expr, f"fields.{name}.expr", source)
+            f"fields.{name}": _parse(spec.expr, f"fields.{name}.expr", source)
             for name, spec in mapping.fields.items()
             if spec.expr is not None
+        }
+        for i, entry in enumerate(mapping.split):
+            for name, spec in entry.fields.items():
+                if spec.expr is not None:
+                    key = f"split[{i + 1}].fields.{name}"
+                    self.fields[key] = _parse(spec.expr, f"{key}.expr", source)
+        self.split_when = {
+            i: _parse(e.when, f"split[{i + 1}].when", source)
+            for i, e in enumerate(mapping.split)
+            if e.when is not None
         }
         self.filters = {
             i: _parse(f.when, f"filters[{i + 1}].when", source)
@@ -63,7 +74,12 @@ class Formulas:
         self._bound: dict[str, BoundExpression] = {}
 
     def all(self) -> list[Formula]:
-        return [*self.fields.values(), *self.filters.values(), *self.checks]
+        return [
+            *self.fields.values(),
+            *self.filters.values(),
+            *self.split_when.values(),
+            *self.checks,
+        ]
 
     def names(self) -> set[str]:
         """Column names the formulas read (for finding the header)."""

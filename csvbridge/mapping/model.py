@@ -171,6 +171,18 @@ class FilterSpec(_Strict):
         return self
 
 
+class SplitSpec(_Strict):
+    """One of the records each row becomes: the mapping's ``fields`` with these on top."""
+
+    name: str = Field(description="what this record is, e.g. sale or fee")
+    when: str | None = Field(
+        None, description="make this record only for rows where this holds, e.g. Fee != 0"
+    )
+    fields: dict[str, FieldSpecIn] = Field(
+        default_factory=dict, description="fields of this record that differ from the mapping's"
+    )
+
+
 class CheckSpec(_Strict):
     """A rule every row must satisfy. ``error`` rejects the rows that break it; ``warning``
     keeps them and reports them."""
@@ -225,6 +237,11 @@ class Mapping(_Strict):
     dates: str | list[str] | None = Field(None, description="default date format(s)")
     fields: dict[str, FieldSpecIn]
     filters: list[FilterSpec] = Field(default_factory=list)
+    split: list[SplitSpec] = Field(
+        default_factory=list,
+        description="make several records from each row (a charge and its fee); each entry "
+        "overrides fields and may have a when: condition",
+    )
     checks: list[CheckSpec] = Field(default_factory=list)
     layout: list[str] | None = Field(
         None,
@@ -242,15 +259,23 @@ class Mapping(_Strict):
     def _fields_fit_kind(self) -> Mapping:
         kind = KINDS[self.kind]
         names = set(kind.field_names)
-        unknown = [f for f in self.fields if f not in names]
-        if unknown:
-            raise ValueError(
-                f"{self.kind} has no field(s) {', '.join(unknown)}; "
-                f"its fields are: {', '.join(kind.field_names)}"
-            )
-        missing = [f.name for f in kind.fields if f.required and f.name not in self.fields]
-        if missing:
-            raise ValueError(f"a {self.kind} mapping must give: {', '.join(missing)}")
+        for where, fields in [("fields", self.fields)] + [
+            (f"split ({s.name})", s.fields) for s in self.split
+        ]:
+            unknown = [f for f in fields if f not in names]
+            if unknown:
+                raise ValueError(
+                    f"{where}: {self.kind} has no field(s) {', '.join(unknown)}; "
+                    f"its fields are: {', '.join(kind.field_names)}"
+                )
+        for label, fields in (
+            [("", self.fields)]
+            if not self.split
+            else [(f" (split entry {s.name})", {**self.fields, **s.fields}) for s in self.split]
+        ):
+            missing = [f.name for f in kind.fields if f.required and f.name not in fields]
+            if missing:
+                raise ValueError(f"a {self.kind} mapping must give{label}: {', '.join(missing)}")
         if self.duplicates.fields:
             bad = [f for f in self.duplicates.fields if f not in names]
             if bad:

@@ -82,6 +82,7 @@ class Ledger:
     filtered_by_rule: dict[str, Tally] = field(default_factory=dict)
     rejected_by_rule: Counter[str] = field(default_factory=Counter)
     duplicates_flagged: int = 0
+    unit: str = "rows"  # "records" when a mapping splits rows into several records
 
     def merge(self, other: Ledger) -> None:
         """Add another ledger (another chunk's, another worker's) into this one."""
@@ -157,8 +158,8 @@ class TieOut:
         read = self.ledger.stages["read"]
         outs = [self.ledger.outcome(self.target, s) for s in OUTCOMES]
         lines = [
-            "rows: {} = {} written + {} rejected + {} filtered + {} duplicate".format(
-                read.count, *(t.count for t in outs)
+            "{}: {} = {} written + {} rejected + {} filtered + {} duplicate".format(
+                self.ledger.unit, read.count, *(t.count for t in outs)
             )
         ]
         for cur in sorted(set(read.totals).union(*(t.totals for t in outs))):

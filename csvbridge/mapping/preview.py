@@ -1,0 +1,465 @@
+"""Tooling for people who write mappings: checking one (every mistake it has, with file, line
+and key), previewing what the first rows of a file become, and running the examples kept
+beside it.
+
+``check_mapping`` and ``preview`` write nothing: no import file, no report, no history. The
+preview reads the file with the pipeline's own building blocks (``open_source``,
+``read_options``, ``check_layout``, ``check_columns``, ``CompiledMapping.apply``), so what it
+shows is what ``csvbridge convert`` would make of those rows.
+
+``run_examples`` converts each example input (``examples/<mapping stem>/<case>/input.<ext>``
+beside the mapping) into a temporary folder, without history, and compares the canonical CSV
+with the case's ``expected.csv`` (and its rejects with ``expected_rejects.csv``).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..dates import DateFormatError, compile_format
+from ..errors import CsvbridgeError, MappingError
+from ..model import FieldType, Kind, get_kind
+from ..readers.base import SourceInfo
+from .compile import CompiledMapping
+from .expressions import ExpressionError, Frame, parse
+from .fields import Columns
+from .formulas import Formulas
+from .load import LoadedMapping, _yaml_data, load_mapping
+from .model import Mapping
+from .recognise import check_layout
+from .rejects import RejectedRow
+
+# Keys whose text is a formula (field expr:, filter and split when:, check rule:).
+FORMULA_KEYS = ("expr", "when", "rule")
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass
+class MappingCheck:
+    """The outcome of checking a mapping file: the loaded mapping when it is valid, and every
+    problem found (each a MappingError whose ``where`` names the file, line and key)."""
+
+    path: Path
+    problems: list[CsvbridgeError] = field(default_factory=list)
+    loaded: LoadedMapping | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.loaded is not None
+
+
+def check_mapping(path: str | Path) -> MappingCheck:
+    """Validate the mapping at ``path`` as far as it can be without a file: the YAML, every key
+    (unknown keys, wrong types, fields the kind lacks), every formula's syntax and types, every
+    date format, every filter pattern. All problems are gathered, not just the first."""
+    p = Path(path)
+    out = MappingCheck(p)
+    where: dict[KeyPath, int] = {}
+    raw: Any = None
+    try:
+        raw, where = _yaml_data(p.read_text(encoding="utf-8-sig"), str(p))
+    except (OSError, UnicodeDecodeError):
+        pass  # load_mapping below says what is wrong with the file
+    except MappingError as e:
+        out.problems.append(e)
+        return out
+    syntax = list(_formula_syntax(raw, p, where)) if raw is not None else []
+    try:
+        out.loaded = load_mapping(p)
+    except MappingError as e:
+        out.problems.append(e)
+    out.problems += syntax
+    if out.loaded is not None and not syntax:
+        out.problems += _compile_problems(out.loaded, where)
+    if out.problems:
+        out.loaded = None
+    return out
+
+
+def _where(path: Path, key: str, where: dict[KeyPath, int]) -> str:
+    """``file, line N, key K`` for a dotted key such as ``filters[2].when``."""
+    parts: list[str | int] = []
+    for piece in re.findall(r"[^.\[\]]+|\[\d+\]", key):
+        parts.append(int(piece[1:-1]) - 1 if piece.startswith("[") else piece)
+    line = None
+    for depth in range(len(parts), -1, -1):
+        line = where.get(tuple(parts[:depth]))
+        if line is not None:
+            break
+    return f"{path}" + (f", line {line}" if line else "") + f", key {key}"
+
+
+def _walk(data: Any, key: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (dotted key, value) in YAML data; list items as ``name[1]``."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            sub = f"{key}.{k}" if key else str(k)
+            yield sub, v
+            yield from _walk(v, sub)
+    elif isinstance(data, list):
+        for i, v in enumerate(data, start=1):
+            sub = f"{key}[{i}]"
+            yield sub, v
+            yield from _walk(v, sub)
+
+
+def _formula_syntax(raw: Any, path: Path, where: dict[KeyPath, int]) -> Iterator[MappingError]:
+    """Syntax errors of every formula in the file, whether or not the rest is valid."""
+    for key, value in _walk(raw):
+        if key.rsplit(".", 1)[-1] in FORMULA_KEYS and isinstance(value, str):
+            try:
+                parse(value)
+            except ExpressionError as e:
+                yield MappingError(
+                    f"the formula is not valid: {e.message}",
+                    where=_where(path, key, where),
+                    hint=e.hint or "see the formula language in mappings/README.md",
+                    code="expression-invalid",
+                )
+
+
+def _compile_problems(lm: LoadedMapping, where: dict[KeyPath, int]) -> list[CsvbridgeError]:
+    """What a valid mapping's compilation would refuse, all of it: date formats, filter
+    patterns, formula types; then whatever else CompiledMapping itself refuses."""
+    m, path = lm.mapping, lm.path
+    kind = get_kind(m.kind)
+    found: list[CsvbridgeError] = []
+    formats: dict[str, str | list[str] | None] = {"dates": m.dates}
+    for key, spec in _field_specs(m):
+        if kind.field(key.rsplit(".", 1)[-1]).type is FieldType.DATE and spec.format:
+            formats[f"{key}.format"] = spec.format
+    for fkey, fmts in formats.items():
+        for fmt in [fmts] if isinstance(fmts, str) else fmts or []:
+            try:
+                compile_format(fmt)
+            except DateFormatError as e:
+                found.append(
+                    MappingError(
+                        str(e),
+                        where=_where(path, fkey, where),
+                        hint="use tokens DD, MM, MMM, YYYY, YY, e.g. DD/MM/YYYY",
+                        code="date-format-invalid",
+                    )
+                )
+    for i, f in enumerate(m.filters, start=1):
+        if f.matches is None:
+            continue
+        try:  # Arrow's RE2 runs the pattern: it has no lookaround or backreferences
+            pc.match_substring_regex(pa.array([""], pa.string()), f.matches)
+            re.compile(f.matches)
+        except (pa.ArrowInvalid, re.error) as e:
+            found.append(
+                MappingError(
+                    f"filter '{f.name}': the regular expression is invalid: {e}",
+                    where=_where(path, f"filters[{i}].matches", where),
+                    hint="patterns are RE2: no lookaround (?=...) or backreferences \\1; "
+                    "escape special characters like ( ) . +",
+                    code="mapping-invalid",
+                )
+            )
+    try:
+        found += _formula_types(Formulas(m, str(path)), kind, path, where)
+    except MappingError as e:
+        found.append(_with_line(e, path, where))
+    if not found:
+        try:
+            CompiledMapping(m, str(path))
+        except MappingError as e:
+            found.append(_with_line(e, path, where))
+    return found
+
+
+def _field_specs(m: Mapping) -> Iterator[tuple[str, Any]]:
+    """(key, FieldSpec) of every field the mapping gives, split entries included."""
+    for name, spec in m.fields.items():
+        yield f"fields.{name}", spec
+    for i, entry in enumerate(getattr(m, "split", None) or [], start=1):
+        for name, spec in entry.fields.items():
+            yield f"split[{i}].fields.{name}", spec
+
+
+def _formula_types(
+    formulas: Formulas, kind: Kind, path: Path, where: dict[KeyPath, int]
+) -> list[CsvbridgeError]:
+    """Bind every formula as a file's text columns would: type errors, and conditions or
+    money formulas that give the wrong type."""
+    frame = Frame({n: pa.array([], pa.string()) for n in formulas.names()}, 0)
+    found: list[CsvbridgeError] = []
+    for f in formulas.all():
+        want: str | None = "bool"
+        if f.key.endswith(".expr"):
+            name = f.key.rsplit(".", 2)[-2]
+            want = "decimal" if kind.field(name).type is FieldType.MONEY else None
+        try:
+            formulas.bound(f, frame, want)
+        except MappingError as e:
+            found.append(_with_line(e, path, where, f.key))
+    return found
+
+
+def _with_line(
+    e: MappingError, path: Path, where: dict[KeyPath, int], key: str | None = None
+) -> MappingError:
+    """The error with the line of its key added to ``where`` (compile errors name the key)."""
+    if key is None:
+        m = re.search(r"key ([\w.\[\]()]+)", e.where)
+        if m is None or not re.fullmatch(r"[\w.\[\]]+", m.group(1)):
+            return e
+        key = m.group(1)
+    return MappingError(e.message, where=_where(path, key, where), hint=e.hint, code=e.code)
+
+
+# -- preview ------------------------------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    """What the first rows of a file become with a mapping, as ``convert`` would make them."""
+
+    mapping: LoadedMapping
+    source: SourceInfo
+    rows_read: int
+    records: pa.Table  # canonical records (kind fields and provenance) of the rows read
+    rejects: list[RejectedRow]
+    filtered: int
+    warnings: list[tuple[str, list[int]]]  # check name, lines (warning-severity checks)
+
+    @property
+    def kind(self) -> Kind:
+        return get_kind(self.mapping.mapping.kind)
+
+    def shown_fields(self) -> list[str]:
+        """Fields worth a column: those the mapping gives, and any that hold a value."""
+        given = {k.rsplit(".", 1)[-1] for k, _ in _field_specs(self.mapping.mapping)}
+        return [
+            f
+            for f in self.kind.field_names
+            if f in given or self.records.column(f).null_count < self.records.num_rows
+        ]
+
+
+def preview(
+    mapping: str | Path | LoadedMapping,
+    path: str | Path,
+    rows: int = 10,
+    encoding: str | None = None,
+) -> Preview:
+    """Map the first ``rows`` data rows of the file at ``path``. Raises CsvbridgeError for
+    what ``convert`` would refuse (a missing column, a changed layout, an unreadable file);
+    rejected rows come back with every reason. Writes nothing."""
+    from ..pipeline import check_columns, read_options  # the pipeline imports this package
+    from ..readers import open_source
+
+    lm = mapping if isinstance(mapping, LoadedMapping) else load_mapping(mapping)
+    cm = CompiledMapping(lm.mapping, str(lm.path))
+    opts = read_options(lm, cm, encoding)
+    with ExitStack() as stack:
+        finder = open_source(Path(path), 0, opts, stack)
+        info = finder.info
+        columns = Columns(info.columns, info.name, str(lm.path))
+        check_layout(lm, info.columns, info.name)
+        check_columns(cm, columns)
+        chunk = next(iter(finder.chunks(max(rows, 1))), None)
+        if chunk is None:
+            empty = cm.kind.arrow_schema().empty_table()
+            return Preview(lm, info, 0, empty, [], 0, [])
+        result = cm.apply(chunk, columns, 0)
+    filtered = result.ledger.stages["filtered"].count
+    return Preview(
+        lm,
+        info,
+        chunk.num_rows,
+        result.records,
+        result.rejects,
+        int(filtered),
+        [(name, lines) for name, lines in result.warnings if lines],
+    )
+
+
+# -- examples -----------------------------------------------------------------------------
+
+EXPECTED = "expected.csv"
+EXPECTED_REJECTS = "expected_rejects.csv"
+MAX_DIFF_ROWS = 5  # differing rows shown per file
+
+
+@dataclass
+class CaseResult:
+    """One example: passed, failed (``details`` say how), or could not run (an error)."""
+
+    name: str
+    status: Literal["pass", "fail", "error"]
+    records: int = 0
+    rejected: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExamplesRun:
+    """Every example of a mapping, run."""
+
+    folder: Path
+    cases: list[CaseResult]
+
+    @property
+    def exit_code(self) -> int:
+        """0: all passed; 1: some failed; 2: some could not run."""
+        if any(c.status == "error" for c in self.cases):
+            return 2
+        return 1 if any(c.status == "fail" for c in self.cases) else 0
+
+
+def examples_folder(mapping_path: str | Path) -> Path:
+    """Where a mapping's examples live: ``examples/<stem>/`` beside the mapping file."""
+    p = Path(mapping_path)
+    return p.parent / "examples" / p.stem
+
+
+def run_examples(mapping: str | Path | LoadedMapping) -> ExamplesRun:
+    """Convert each example input with the mapping (no history, into a temporary folder) and
+    compare with what the case expects. A case without ``expected_rejects.csv`` expects no
+    row to be rejected. CsvbridgeError when the mapping has no examples."""
+    lm = mapping if isinstance(mapping, LoadedMapping) else load_mapping(mapping)
+    folder = examples_folder(lm.path)
+    cases = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    if not cases:
+        raise CsvbridgeError(
+            "the mapping has no examples",
+            where=str(folder),
+            hint=f"add a folder per case: {folder}/<case>/input.csv (a few rows of a real "
+            f"export) and {folder}/<case>/{EXPECTED} (what csvbridge convert --to csv writes "
+            "for it); see mappings/README.md",
+            code="examples-missing",
+        )
+    return ExamplesRun(folder, [_run_case(lm, c) for c in cases])
+
+
+def _run_case(lm: LoadedMapping, case: Path) -> CaseResult:
+    from ..pipeline import convert  # the pipeline imports this package
+
+    inputs = sorted(p for p in case.glob("input.*") if p.is_file())
+    if len(inputs) != 1 or not (case / EXPECTED).is_file():
+        found = ", ".join(p.name for p in sorted(case.iterdir())) or "nothing"
+        return CaseResult(
+            case.name,
+            "error",
+            details=[
+                f"a case needs one input.<ext> and {EXPECTED}; {case} holds {found}",
+            ],
+        )
+    kind = lm.mapping.kind
+    with tempfile.TemporaryDirectory(prefix="csvbridge-test-") as tmp:
+        try:
+            result = convert(inputs, lm, ["csv"], Path(tmp) / "out", history=False)
+        except CsvbridgeError as e:
+            return CaseResult(case.name, "error", details=e.render().splitlines())
+        out = Path(tmp) / "out"
+        details = compare_csv(case / EXPECTED, out / f"{kind}.csv")
+        rejects = out / "rejects.csv"
+        if (case / EXPECTED_REJECTS).is_file():
+            details += compare_csv(case / EXPECTED_REJECTS, rejects)
+        elif result.rejected:
+            details += [
+                f"{result.rejected} row(s) rejected, and the case has no {EXPECTED_REJECTS}:"
+            ]
+            details += [f"  {line}" for line in _reject_lines(rejects)]
+        records = sum(
+            f.rows for f in result.outputs if re.fullmatch(rf"{kind}(-\d+)?\.csv", f.name)
+        )
+    status: Literal["pass", "fail"] = "fail" if details else "pass"
+    return CaseResult(case.name, status, records, result.rejected, details)
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    text = path.read_bytes().decode("utf-8-sig")
+    return [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+
+
+def _csv_line(cells: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(cells)
+    return buf.getvalue()
+
+
+def _reject_lines(path: Path) -> list[str]:
+    rows = _read_csv(path) if path.is_file() else []
+    if not rows:
+        return []
+    head = rows[0]
+    col = {name: head.index(name) for name in ("line", "rule", "message") if name in head}
+    shown = [
+        " ".join(f"{n} {r[i]}" if n == "line" else r[i] for n, i in col.items())
+        for r in rows[1 : MAX_DIFF_ROWS + 1]
+    ]
+    return shown + (["..."] if len(rows) - 1 > MAX_DIFF_ROWS else [])
+
+
+def compare_csv(expected: Path, got: Path) -> list[str]:
+    """How ``got`` differs from ``expected`` (empty when it does not), comparing only the
+    columns ``expected`` has, so an example can leave out columns it does not care about.
+    Shows the first differing rows, each with the columns that differ."""
+    want_rows = _read_csv(expected)
+    got_rows = _read_csv(got) if got.is_file() else []
+    if not want_rows:
+        return [f"{expected.name} is empty: it needs at least the header row"]
+    if not got_rows:
+        return [f"{got.name} was not written (or is empty)"]
+    want_head, got_head = want_rows[0], got_rows[0]
+    unknown = [c for c in want_head if c not in got_head]
+    if unknown:
+        return [
+            f"{expected.name} has column(s) {', '.join(unknown)} that {got.name} does not; "
+            f"its columns are: {', '.join(got_head)}"
+        ]
+    idx = [got_head.index(c) for c in want_head]
+    got_proj = [[r[i] if i < len(r) else "" for i in idx] for r in got_rows[1:]]
+    want = [r + [""] * (len(want_head) - len(r)) for r in want_rows[1:]]
+    if got_proj == want:
+        return []
+    line_col = next((c for c in ("source_line", "line") if c in got_head), None)
+    line_at = got_head.index(line_col) if line_col is not None else None
+    out = [
+        f"{got.name} differs from {expected.name} "
+        f"({len(want)} row(s) expected, {len(got_proj)} written):"
+    ]
+    shown = 0
+    matcher = difflib.SequenceMatcher(None, [tuple(r) for r in want], [tuple(r) for r in got_proj])
+    for op, w1, w2, g1, g2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        pairs = list(zip(range(w1, w2), range(g1, g2), strict=False)) if op == "replace" else []
+        for wi, gi in pairs:
+            where = f" (input line {got_rows[gi + 1][line_at]})" if line_at is not None else ""
+            out.append(f"  row {wi + 1}{where}:")
+            out.append(f"    - {_csv_line(want[wi])}")
+            out.append(f"    + {_csv_line(got_proj[gi])}")
+            for name, a, b in zip(want_head, want[wi], got_proj[gi], strict=True):
+                if a != b:
+                    out.append(f"      {name}: expected {a!r}, got {b!r}")
+            shown += 1
+        for wi in range(w1 + len(pairs), w2):
+            out.append(f"  row {wi + 1}: expected, not written:")
+            out.append(f"    - {_csv_line(want[wi])}")
+            shown += 1
+        for gi in range(g1 + len(pairs), g2):
+            where = f" (input line {got_rows[gi + 1][line_at]})" if line_at is not None else ""
+            out.append(f"  written, not expected{where}:")
+            out.append(f"    + {_csv_line(got_proj[gi])}")
+            shown += 1
+        if shown >= MAX_DIFF_ROWS:
+            out.append("  ... (further differences not shown)")
+            break
+    return out

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +17,7 @@ from ..model import LINE_COL, ROW_COL, SOURCE_COL, FieldType, Kind, get_kind
 from ..money import CURRENCY_EXPONENTS, NumberFormat, format_minor, parse_money
 from ..readers.base import RawChunk
 from ..reports.ledger import Ledger, Tally
+from .amounts import MoneyFields, _exponents
 from .expressions import Frame, Result
 from .fields import (
     Columns,
@@ -28,8 +28,9 @@ from .fields import (
     spec_columns,
     text_of,
 )
+from .filters import RowFilters
 from .formulas import Formulas
-from .model import FieldSpec, FilterSpec, Mapping
+from .model import FieldSpec, Mapping
 from .rejects import Errors, RejectedRow, build_rejects
 
 _DECIMAL_PLACES = 6  # exact decimals (quantities, unit prices) keep up to this many places
@@ -46,7 +47,7 @@ class ChunkResult:
     warnings: list[tuple[str, list[int]]] = field(default_factory=list)  # check, lines
 
 
-class CompiledMapping:
+class CompiledMapping(MoneyFields, RowFilters):
     """A mapping bound to its kind, ready to apply to chunks from any file it fits."""
 
     def __init__(self, mapping: Mapping, source: str = "mapping") -> None:
@@ -128,11 +129,9 @@ class CompiledMapping:
         self, key: str, t: pa.Table, columns: Columns, want: str | None, errs: Errors, fld: str
     ) -> Result:
         """Evaluate the formula at ``key`` over this chunk; its row errors become rejects."""
-        if self._frame is None or self._frame_of != (id(t), t.num_rows):
-            self._frame = self.formulas.frame(t, columns)
-            self._frame_of = (id(t), t.num_rows)
         f = self.formulas.fields[key]
-        res = self.formulas.bound(f, self._frame, want).run(self._frame)
+        frame = self._chunk_frame(t, columns)
+        res = self.formulas.bound(f, frame, want).run(frame)
         for e in res.errors:
             errs.add(e.mask, fld, e.column or "(formula)", e.values, e.rule, e.message)
         return res
@@ -233,6 +232,7 @@ class CompiledMapping:
         return holds
 
     def _chunk_frame(self, t: pa.Table, columns: Columns) -> Frame:
+        """The formulas' frame for this chunk, built once per chunk."""
         if self._frame is None or self._frame_of != (id(t), t.num_rows):
             self._frame = self.formulas.frame(t, columns)
             self._frame_of = (id(t), t.num_rows)
@@ -346,11 +346,8 @@ class CompiledMapping:
         warnings: list[tuple[str, npt.NDArray[np.bool_]]] = []
         if not self.formulas.checks:
             return warnings
-        if self._frame is None or self._frame_of != (id(t), t.num_rows):
-            self._frame = self.formulas.frame(t, columns)
-            self._frame_of = (id(t), t.num_rows)
         for spec, f in zip(self.mapping.checks, self.formulas.checks, strict=True):
-            holds, _ = self.formulas.condition(f, self._frame)
+            holds, _ = self.formulas.condition(f, self._chunk_frame(t, columns))
             failing = ~holds
             message = spec.message or f"breaks the rule {spec.rule}"
             if spec.severity == "error":
@@ -373,136 +370,6 @@ class CompiledMapping:
             col = "(constant)"
             text = constant(spec.value or "", n)
         return col, apply_map(text, spec)
-
-    def _money(
-        self,
-        name: str,
-        spec: FieldSpec,
-        t: pa.Table,
-        columns: Columns,
-        exps: npt.NDArray[np.int64],
-        errs: Errors,
-        required: bool,
-        key: str,
-    ) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
-        fmt = self.number_format(spec)
-        n = t.num_rows
-        if spec.money_in is not None or spec.money_out is not None:
-            parts = []
-            for ref, sign, label in (
-                (spec.money_in, 1, "money_in"),
-                (spec.money_out, -1, "money_out"),
-            ):
-                if ref is None:
-                    continue
-                col = columns.resolve(ref, f"{key}.{label}")
-                text = text_of(t, col)
-                pm = parse_money(text, exps, fmt)
-                self._money_errors(pm, name, col, text, errs, fmt)
-                parts.append((col, text, pm, sign))
-            minor = sum(
-                (np.abs(pm.minor) * sign for _, _, pm, sign in parts), np.zeros(n, np.int64)
-            )
-            empty = np.logical_and.reduce([pm.empty for _, _, pm, _ in parts])
-            bad = np.logical_or.reduce([~pm.ok & ~pm.empty for _, _, pm, _ in parts])
-            if len(parts) == 2:
-                both = (parts[0][2].minor != 0) & (parts[1][2].minor != 0)
-                errs.add(
-                    both,
-                    name,
-                    f"{parts[0][0]} + {parts[1][0]}",
-                    pc.binary_join_element_wise(parts[0][1], " / ", parts[1][1], ""),
-                    "amount-both-sides",
-                    f"both '{parts[0][0]}' and '{parts[1][0]}' hold an amount; "
-                    "only one side should; check the row in the source",
-                )
-                bad |= both
-            cols = " / ".join(c for c, *_ in parts)
-            if required:
-                errs.add(
-                    empty,
-                    name,
-                    cols,
-                    None,
-                    "required",
-                    f"no amount in {' or '.join(repr(c) for c, *_ in parts)}",
-                )
-            ok = ~bad & ~empty
-        elif spec.expr is not None:
-            res = self._formula(key, t, columns, "decimal", errs, name)
-            units = res.to_units(exps)
-            empty = np.asarray(res.values.is_null(), dtype=bool) & ~res.error_mask()
-            errs.add(
-                units.too_precise,
-                name,
-                "(formula)",
-                None,
-                "amount-precision",
-                "the formula gives more decimal places than the currency has: wrap it in "
-                "round(..., places)",
-            )
-            errs.add(units.too_large, name, "(formula)", None, "amount-invalid", "too large")
-            if required:
-                errs.add(empty, name, "(formula)", None, "required", f"'{name}' is empty")
-            minor, ok = units.units, units.ok
-        else:
-            col, text = self._text(spec, t, columns, key)
-            pm = parse_money(text, exps, fmt)
-            self._money_errors(pm, name, col, text, errs, fmt)
-            if required:
-                errs.add(
-                    pm.empty, name, col, text, "required", f"'{name}' is empty and is required"
-                )
-            minor, ok = pm.minor, pm.ok
-        if spec.invert:
-            minor = -minor
-        return pa.array(minor, pa.int64(), mask=~ok), ok
-
-    def _money_errors(
-        self,
-        pm: Any,
-        name: str,
-        col: str,
-        text: pa.Array,
-        errs: Errors,
-        fmt: NumberFormat,
-    ) -> None:
-        errs.add(
-            pm.invalid,
-            name,
-            col,
-            text,
-            "amount-invalid",
-            f"not an amount with decimal mark '{fmt.decimal}' and thousands separator "
-            f"'{fmt.thousands or 'none'}'; fix the cell, or the mapping's numbers: if the "
-            "whole file is written another way",
-        )
-        errs.add(
-            pm.too_precise,
-            name,
-            col,
-            text,
-            "amount-precision",
-            "has more decimal places than the currency has; csvbridge never rounds money",
-        )
-
-    def _filters(self, t: pa.Table, columns: Columns) -> _Filtered:
-        n = t.num_rows
-        out = _Filtered(any=np.zeros(n, dtype=bool), by_name={})
-        for i, f in enumerate(self.mapping.filters):
-            if f.when is not None:
-                if self._frame is None or self._frame_of != (id(t), t.num_rows):
-                    self._frame = self.formulas.frame(t, columns)
-                    self._frame_of = (id(t), t.num_rows)
-                holds, _ = self.formulas.condition(self.formulas.filters[i], self._frame)
-                mask = holds & ~out.any
-            else:
-                assert f.column is not None  # the model requires it without when:
-                col = columns.resolve(f.column, f"filters[{i + 1}].column")
-                mask = _filter_mask(f, text_of(t, col)) & ~out.any
-            out.by_name[f.name] = out.by_name.get(f.name, np.zeros(n, dtype=bool)) | mask
-            out.any |= mask
-        return out
 
     def _records(
         self,
@@ -528,31 +395,3 @@ class CompiledMapping:
                 arr = pa.nulls(n, f.type)
             arrays.append(pc.filter(arr, keep))
         return pa.Table.from_arrays(arrays, schema=schema)
-
-
-def _exponents(codes: pa.Array) -> npt.NDArray[np.int64]:
-    """Each row's currency exponent (2 where the code is unknown: such rows are rejected)."""
-    filled = pc.fill_null(codes, "")
-    uniq = pc.unique(filled)
-    exp = np.array([CURRENCY_EXPONENTS.get(c, 2) for c in uniq.to_pylist()], dtype=np.int64)
-    idx = np.asarray(pc.index_in(filled, value_set=uniq), dtype=np.int64)
-    result: npt.NDArray[np.int64] = exp[idx]
-    return result
-
-
-@dataclass
-class _Filtered:
-    any: npt.NDArray[np.bool_]
-    by_name: dict[str, npt.NDArray[np.bool_]]
-
-
-def _filter_mask(f: FilterSpec, text: pa.Array) -> npt.NDArray[np.bool_]:
-    if f.equals is not None:
-        m = pc.equal(text, f.equals.strip())
-    elif f.matches is not None:
-        m = pc.match_substring_regex(text, f.matches)
-    elif f.in_ is not None:
-        m = pc.is_in(text, value_set=pa.array([v.strip() for v in f.in_], pa.string()))
-    else:
-        m = pc.equal(text, "") if f.empty else pc.not_equal(text, "")
-    return np.asarray(pc.fill_null(m, False), dtype=bool)

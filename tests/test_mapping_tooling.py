@@ -4,13 +4,28 @@ reference page, kept in step with the models (``UPDATE_GOLDEN=1`` rewrites them)
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
+from csvbridge.mapping.expressions import FUNCTION_HELP
 from csvbridge.mapping.preview import check_mapping, preview, run_examples
+from csvbridge.mapping.reference import (
+    FORMULA_EXAMPLE,
+    README_NAME,
+    SCHEMA_NAME,
+    keys,
+    mapping_json_schema,
+    reference_markdown,
+    schema_text,
+    sections,
+)
+from csvbridge.model import KINDS
 
 from .conftest import ROOT, SIMPLE_MAPPING, run_cli, write_case
 
@@ -255,3 +270,172 @@ def test_example_whose_input_the_mapping_cannot_read_is_exit_2(tmp_path: Path) -
     assert result.exit_code == 2
     assert "ERROR    renamed" in result.output
     assert "column-missing" in result.output and "'Description'" in result.output
+
+
+# -- schema and reference -----------------------------------------------------------------
+
+jsonschema = pytest.importorskip("jsonschema")  # in the test extras
+
+
+class _Yaml12(yaml.SafeLoader):
+    """YAML 1.2 core scalars, as an editor's YAML language server reads them: yes/no/on/off
+    are text, 0020 is a number (csvbridge itself reads both as text)."""
+
+
+_Yaml12.yaml_implicit_resolvers = {}
+for _tag, _rx, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)$", "-+.0123456789"),
+):
+    _Yaml12.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_rx), list(_first))
+
+
+def _as_json(data: object) -> object:
+    """What the editor validates: JSON, whose keys are text."""
+    if isinstance(data, dict):
+        return {str(k): _as_json(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_as_json(v) for v in data]
+    return data
+
+
+def _yaml12(text: str) -> object:
+    return _as_json(yaml.load(text, Loader=_Yaml12))  # a SafeLoader
+
+
+def _validator() -> object:
+    schema = json.loads((MAPPINGS / SCHEMA_NAME).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _in_step(path: Path, text: str) -> None:
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8", newline="\n")
+    assert path.read_text(encoding="utf-8") == text, (
+        f"{path.relative_to(ROOT)} is out of step with the code it is generated from; "
+        "run: python -m csvbridge.mapping.reference (or UPDATE_GOLDEN=1 pytest "
+        "tests/test_mapping_tooling.py) and review the diff"
+    )
+
+
+def test_schema_in_step() -> None:
+    _in_step(MAPPINGS / SCHEMA_NAME, schema_text())
+
+
+def test_reference_in_step() -> None:
+    _in_step(MAPPINGS / README_NAME, reference_markdown())
+
+
+ALL_MAPPINGS = sorted(MAPPINGS.glob("*.yaml")) + sorted(
+    (ROOT / "tests" / "golden").glob("*/mapping.yaml")
+)
+
+
+@pytest.mark.parametrize("path", ALL_MAPPINGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_schema_validates_every_mapping(path: Path) -> None:
+    errors = [
+        f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in _validator().iter_errors(_yaml12(path.read_text(encoding="utf-8")))
+    ]
+    assert errors == []
+
+
+def _both(text: str, tmp_path: Path) -> tuple[list[str], bool]:
+    """(schema errors, whether csvbridge check accepts it) for one mapping text."""
+    m = tmp_path / "m.yaml"
+    m.write_text(text, encoding="utf-8")
+    errors = [e.message for e in _validator().iter_errors(_yaml12(text))]
+    return errors, check_mapping(m).ok
+
+
+@pytest.mark.parametrize(
+    ("change", "bad"),
+    [
+        ("read:", "raed:"),  # a top-level typo
+        ("{delimiter: ','}", "{delimitter: ','}"),  # a typo inside a section
+        ("  amount: Amount", "  amount: {colum: Amount}"),  # a typo inside a field
+        ("  amount: Amount", "  amount: Amount\n  vat: VAT"),  # no such transaction field
+        ("dates: DD/MM/YYYY", "dates: DD/MM/YYYY\nduplicates: {policy: drop}"),  # a bad value
+    ],
+)
+def test_schema_rejects_what_csvbridge_rejects(change: str, bad: str, tmp_path: Path) -> None:
+    good = SIMPLE_MAPPING + "read: {delimiter: ','}\n"
+    assert _both(good, tmp_path) == ([], True)
+    errors, accepted = _both(good.replace(change, bad), tmp_path)
+    assert errors, "the schema accepted it"
+    assert not accepted, "csvbridge accepted it"
+
+
+def test_schema_rejects_an_unknown_key() -> None:
+    errors = list(_validator().iter_errors(_yaml12(SIMPLE_MAPPING + "colour: blue\n")))
+    assert [e.message for e in errors] == [
+        "Additional properties are not allowed ('colour' was unexpected)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "version: 2\n",  # YAML numbers are text to csvbridge
+        "fields:\n  date: Date\n  description: Description\n  amount: Amount\n"
+        "  currency: {value: GBP}\n  memo: {value: 0}\n",
+    ],
+)
+def test_schema_accepts_what_csvbridge_accepts(extra: str, tmp_path: Path) -> None:
+    text = SIMPLE_MAPPING.replace('version: "3"\n', "")
+    if extra.startswith("fields:"):
+        text = text[: text.index("fields:")] + extra
+    else:
+        text += extra
+    assert _both(text, tmp_path) == ([], True)
+
+
+def test_schema_lets_an_extending_mapping_leave_out_its_base_keys(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text(SIMPLE_MAPPING, encoding="utf-8")
+    child = "name: child\nextends: base.yaml\nread: {delimiter: ';'}\n"
+    assert _both(child, tmp_path) == ([], True)
+    assert list(_validator().iter_errors(_yaml12("read: {delimiter: ';'}\n")))
+
+
+def test_every_key_is_described() -> None:
+    schema = mapping_json_schema()
+    bare = [
+        f"{where}.{name}"
+        for where, props in [("", schema["properties"])]
+        + [(n, d.get("properties", {})) for n, d in schema["$defs"].items()]
+        for name, prop in props.items()
+        if not prop.get("description")
+    ]
+    assert bare == []
+
+
+def test_reference_lists_every_key_of_every_section() -> None:
+    text = reference_markdown()
+    for sec in sections():
+        assert f"## {'`' + sec.path + '`' if sec.path else 'Top-level keys'}" in text
+        for key in keys(sec.model):
+            assert f"| `{key.name}` |" in text, f"{sec.path}.{key.name} is missing"
+    for kind in KINDS.values():
+        assert f"### {kind.name}" in text
+    for fn in FUNCTION_HELP:
+        assert f"| `{fn}(" in text
+
+
+def test_reference_formula_example_is_a_valid_mapping(tmp_path: Path) -> None:
+    data = yaml.safe_load(FORMULA_EXAMPLE)
+    data.update(name="x", kind="transaction", dates="DD/MM/YYYY")
+    data["fields"].update(date="Date", currency={"value": "GBP"})
+    m = tmp_path / "m.yaml"
+    m.write_text(yaml.safe_dump(data), encoding="utf-8")
+    chk = check_mapping(m)
+    assert chk.ok, [e.render() for e in chk.problems]
+
+
+def test_editor_modeline_resolves() -> None:
+    text = (MAPPINGS / README_NAME).read_text(encoding="utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("# yaml-language-server:"))
+    target = line.split("$schema=", 1)[1]
+    assert (MAPPINGS / target).resolve() == (MAPPINGS / SCHEMA_NAME).resolve()

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .model import ROW_COL
+from .money import exponent_of, format_one
 
 
 class DocumentSpool:
@@ -67,3 +69,108 @@ class DocumentSpool:
                 end = int(starts[nxt]) if nxt < len(starts) else n
             yield table.slice(begin, end - begin)
             begin = end
+
+
+# Header fields that every line of one document must agree on.
+CONSISTENT: dict[str, tuple[str, ...]] = {
+    "invoice": ("contact", "date", "due_date", "currency", "reference"),
+    "bill": ("contact", "date", "due_date", "currency", "reference"),
+    "journal": ("date",),
+}
+
+
+@dataclass
+class DocumentProblem:
+    """Lines of documents that break a rule, and why."""
+
+    lines: pa.Table
+    field: str
+    rule: str
+    message: str
+
+
+def check_documents(
+    table: pa.Table, kind: str, key: str, *, balance: str, consistent: str
+) -> tuple[pa.Table, list[DocumentProblem], list[DocumentProblem]]:
+    """(lines that pass, problems that reject, problems that only warn) for whole documents:
+    journal entries must balance per currency; lines of one document must agree on its
+    header fields. ``balance`` and ``consistent`` are error, warning or off."""
+    rejected: list[DocumentProblem] = []
+    warned: list[DocumentProblem] = []
+    bad = np.zeros(table.num_rows, dtype=bool)
+    keys = pc.fill_null(table.column(key).combine_chunks(), "")
+
+    def record(
+        doc_mask: np.ndarray, field: str, rule: str, messages: dict[str, str], severity: str
+    ) -> None:
+        nonlocal bad
+        if not doc_mask.any():
+            return
+        docs = pc.filter(keys, pa.array(doc_mask)).to_pylist()
+        for doc in dict.fromkeys(docs):
+            rows = np.asarray(pc.equal(keys, doc), dtype=bool)
+            problem = DocumentProblem(table.filter(pa.array(rows)), field, rule, messages[doc])
+            (rejected if severity == "error" else warned).append(problem)
+            if severity == "error":
+                bad |= rows
+
+    if kind == "journal" and balance != "off":
+        amount = pc.fill_null(table.column("amount").combine_chunks(), 0)
+        sided = (
+            table.select([key, "currency"])
+            .append_column("debit", pc.max_element_wise(amount, 0))
+            .append_column("credit", pc.negate(pc.min_element_wise(amount, 0)))
+            .append_column("lines", pa.array(np.ones(table.num_rows, dtype=np.int64)))
+        )
+        sums = sided.group_by([key, "currency"]).aggregate(
+            [("debit", "sum"), ("credit", "sum"), ("lines", "sum")]
+        )
+        off = sums.filter(
+            pc.or_(
+                pc.not_equal(sums.column("debit_sum"), sums.column("credit_sum")),
+                pc.less(sums.column("lines_sum"), 2),
+            )
+        )
+        messages = {}
+        for doc, cur, d, c, n in zip(
+            off.column(key).to_pylist(),
+            off.column("currency").to_pylist(),
+            off.column("debit_sum").to_pylist(),
+            off.column("credit_sum").to_pylist(),
+            off.column("lines_sum").to_pylist(),
+            strict=True,
+        ):
+            exp = exponent_of(cur or "") or 2
+            what = (
+                "has one line"
+                if n < 2
+                else f"does not balance in {cur}: debits {format_one(int(d), exp)}, "
+                f"credits {format_one(int(c), exp)}"
+            )
+            messages[doc or ""] = (
+                f"journal {doc} {what}; debits must equal credits (it is never written unbalanced)"
+            )
+        mask = np.asarray(pc.is_in(keys, value_set=pc.fill_null(off.column(key), "")), dtype=bool)
+        record(mask, "amount", "journal-unbalanced", messages, balance)
+    if consistent != "off":
+        for field in CONSISTENT.get(kind, ()):
+            if field not in table.column_names:
+                continue
+            counts = table.group_by(key).aggregate(
+                [(field, "count_distinct", pc.CountOptions("all"))]
+            )
+            split = counts.filter(pc.greater(counts.column(f"{field}_count_distinct"), 1))
+            if not split.num_rows:
+                continue
+            docs = pc.fill_null(split.column(key), "")
+            mask = np.asarray(pc.is_in(keys, value_set=docs), dtype=bool) & ~bad
+            messages = {}
+            for doc in docs.to_pylist():
+                rows = table.filter(pc.equal(keys, doc))
+                seen = [repr(str(v)) for v in dict.fromkeys(rows.column(field).to_pylist())]
+                messages[doc] = (
+                    f"the lines of {kind} {doc} disagree on {field} ({', '.join(seen[:4])}); "
+                    f"every line of one {kind} must have the same {field}"
+                )
+            record(mask, field, "document-inconsistent", messages, consistent)
+    return table.filter(pa.array(~bad)), rejected, warned

@@ -17,7 +17,7 @@ from . import __version__
 from .atomic import ensure_outdir, write_atomic
 from .balances import balance_check, stated_balances
 from .dedup import DuplicateStage, load_decisions
-from .documents import DocumentSpool
+from .documents import DocumentSpool, check_documents
 from .errors import ConservationError, InputFileError, TargetError
 from .history import History, default_path
 from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
@@ -154,6 +154,7 @@ def convert(
     infos: list[SourceInfo] = []
     reconciliation: list[dict[str, Any]] = []
     check_warnings: dict[str, dict[str, Any]] = {}
+    doc_warnings: dict[str, list[str]] = {}
     ledger = Ledger(unit="records" if lm.mapping.split else "rows")
     stage = DuplicateStage(
         fields=dup_fields,
@@ -233,9 +234,23 @@ def convert(
                 if balances is not None:
                     reconciliation.append(balances)
         if spool is not None:  # documents reach writers whole, lines in source order
+            docs = lm.mapping.documents
             for group in spool.groups(chunk_rows):
+                passed, refused, warned = check_documents(
+                    group,
+                    kind.name,
+                    kind.document_key or "number",
+                    balance=docs.balance,
+                    consistent=docs.consistent,
+                )
+                for p in refused:
+                    rejects.add_records("", p.lines, kind, p.field, p.rule, p.message)
+                    ledger.rejected_by_rule[p.rule] += p.lines.num_rows
+                    add_written(ledger.stages["rejected"], p.lines, kind)
+                for p in warned:
+                    doc_warnings.setdefault(p.rule, []).append(p.message)
                 for w in writers.values():
-                    w.write(group)
+                    w.write(passed)
         for name, w in writers.items():
             ledger.written[name] = w.tally
             ledger.target_rejected[name] = w.rejected
@@ -292,6 +307,8 @@ def convert(
         hold_back,
     )
     report["reconciliation"] = reconciliation
+    if doc_warnings:
+        report["document_warnings"] = {k: v[:50] for k, v in sorted(doc_warnings.items())}
     report["check_warnings"] = {
         c.name: {"rule": c.rule, **check_warnings[c.name]}
         for c in lm.mapping.checks

@@ -44,3 +44,43 @@ def test_groups_are_whole_ordered_and_complete(
     assert seen == list(dict.fromkeys(numbers))  # first-appearance order
     expected = [i for d in seen for i, x in enumerate(numbers) if x == d]
     assert rows == expected  # every line once, in source order within its document
+
+
+JOURNAL = """\
+name: gl
+kind: journal
+dates: YYYY-MM-DD
+fields:
+  number: Entry
+  date: Date
+  account_code: Account
+  amount: Amount
+  currency: {value: GBP}
+"""
+LINES = (
+    "Entry,Date,Account,Amount\r\n"
+    "J1,2025-03-31,400,100.00\r\nJ2,2025-03-31,400,70.00\r\nJ1,2025-03-31,800,-100.00\r\n"
+    "J2,2025-03-31,800,-60.00\r\n"
+)
+
+
+def test_unbalanced_entry_is_rejected_whole_and_the_tie_out_holds(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from csvbridge import convert
+
+    (tmp_path / "gl.csv").write_text(LINES, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(JOURNAL, encoding="utf-8")
+    r = convert([tmp_path / "gl.csv"], tmp_path / "m.yaml", ["csv"], tmp_path / "o", history=False)
+    assert r.rejected == 2 and r.report["rejects"]["by_rule"] == {"journal-unbalanced": 2}
+    msg = r.report["rejects"]["first"][0]["errors"][0]["message"]
+    assert "journal J2 does not balance in GBP: debits 70.00, credits 60.00" in msg
+    assert r.report["ledger"]["written"]["csv"]["rows"] == 2 and r.tie_outs[0].ok
+
+
+def test_balance_as_a_warning_keeps_the_entry(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from csvbridge import convert
+
+    (tmp_path / "gl.csv").write_text(LINES, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(JOURNAL + "documents: {balance: warning}\n")
+    r = convert([tmp_path / "gl.csv"], tmp_path / "m.yaml", ["csv"], tmp_path / "o", history=False)
+    assert r.rejected == 0 and r.report["ledger"]["written"]["csv"]["rows"] == 4
+    assert list(r.report["document_warnings"]) == ["journal-unbalanced"]

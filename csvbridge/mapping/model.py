@@ -204,6 +204,20 @@ class RecogniseSpec(_Strict):
     )
 
 
+class DocumentsSpec(_Strict):
+    """Rules for whole documents (invoices, bills, journal entries), checked once all their
+    lines are read: the failing document is rejected whole (error) or reported (warning)."""
+
+    balance: Literal["error", "warning", "off"] = Field(
+        "error", description="journal entries must balance (debits = credits, per currency)"
+    )
+    consistent: Literal["error", "warning", "off"] = Field(
+        "error",
+        description="lines of one document must agree on its header fields (contact, dates, "
+        "currency, reference)",
+    )
+
+
 class DuplicateSpec(_Strict):
     """What to do with rows that repeat an earlier row of the batch exactly."""
 
@@ -254,6 +268,7 @@ class Mapping(_Strict):
         description="a base mapping (path relative to this file) whose keys this one overrides",
     )
     duplicates: DuplicateSpec = Field(default_factory=lambda: DuplicateSpec())
+    documents: DocumentsSpec = Field(default_factory=lambda: DocumentsSpec())
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> Mapping:

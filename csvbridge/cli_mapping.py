@@ -28,9 +28,11 @@ MAX_CELL = 28  # characters of a cell shown in the preview table
 @click.option("--encoding", help="input encoding, overriding detection (e.g. cp1252)")
 @click.option("--debug", is_flag=True, help="show tracebacks")
 def check_cmd(mapping: str, file: str | None, rows: int, encoding: str | None, debug: bool) -> None:
-    """Check MAPPING: every mistake it has, each with its file, line and key. With FILE, also
-    show what the first rows of FILE become (canonical records) and which rows would be
-    rejected, and why. Writes nothing: no import file, no report, no history.
+    """Check a mapping for mistakes; with FILE, preview what its first rows become.
+
+    Lists every mistake in MAPPING, each with its file, line and key. With FILE, also shows
+    the first rows of FILE as canonical records, and the rows that would be rejected, with
+    why. Writes nothing: no import file, no report, no history.
 
     Exit code 0: valid (and no previewed row rejected); 1: valid, but previewed rows were
     rejected; 2: the mapping is invalid, or does not fit FILE.
@@ -72,11 +74,13 @@ def check_cmd(mapping: str, file: str | None, rows: int, encoding: str | None, d
 @click.argument("mapping", type=click.Path())
 @click.option("--debug", is_flag=True, help="show tracebacks")
 def test_cmd(mapping: str, debug: bool) -> None:
-    """Run the examples kept beside MAPPING: each examples/<mapping name>/<case>/ folder holds
-    input.<ext> (a few rows of a real export), expected.csv (what convert --to csv writes for
-    it; columns left out are not compared) and, when rows are to be rejected,
-    expected_rejects.csv. Each input is converted into a temporary folder, without history,
-    and compared; the first differing rows are shown.
+    """Run the examples kept beside a mapping and compare with what they expect.
+
+    Each case is a folder examples/<stem>/<case>/ beside MAPPING (for mappings/uk_bank.yaml:
+    mappings/examples/uk_bank/<case>/) holding input.<ext> (a few rows of a real export),
+    expected.csv (what convert --to csv writes for it; columns left out are not compared)
+    and, when rows are to be rejected, expected_rejects.csv. Each input is converted into a
+    temporary folder, without history, and compared; the first differing rows are shown.
 
     Exit code 0: every case passed; 1: some failed; 2: some could not run, or the mapping is
     invalid or has no examples.

@@ -307,8 +307,8 @@ def _yaml12(text: str) -> object:
 
 def _validator() -> object:
     schema = json.loads((MAPPINGS / SCHEMA_NAME).read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
 
 
 def _in_step(path: Path, text: str) -> None:

@@ -34,7 +34,9 @@ from .model import FieldSpec, Mapping
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
 SCHEMA_NAME = "mapping.schema.json"
 README_NAME = "README.md"
-SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+# Draft 7: what the YAML language server (and so most editors) fully supports. The schema uses
+# only draft-7 keywords; its $refs are JSON pointers into $defs, as pydantic writes them.
+SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
 
 # The worked example at the end of the reference: a ready mapping and one of its examples.
 EXAMPLE_MAPPING = "uk_bank.yaml"

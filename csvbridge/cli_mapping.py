@@ -122,9 +122,12 @@ def preview_lines(pv: Preview) -> list[str]:
         if d is not None:
             read.append(f"{key} {d.value!r}" + ("" if d.method == "given" else " (detected)"))
     if info.header_line:
-        read.append(f"header on line {info.header_line}")
+        unit = "line" if info.format in ("csv", "fixed-width") else "row"
+        read.append(f"header on {unit} {info.header_line}")
     out = [f"file     {info.name}: " + ", ".join(read)]
     out += [f"note     {w}" for w in info.warnings]
+    if pv.rows_read == 0:
+        out.append("note     the file has a header but no data rows")
     n = pv.records.num_rows
     out.append(
         f"rows     first {pv.rows_read} data row{'s' * (pv.rows_read != 1)}: "

@@ -158,6 +158,14 @@ def test_preview_reads_only_the_first_rows(tmp_path: Path) -> None:
     assert pv.rejects == []
 
 
+def test_check_preview_of_a_file_without_data_rows(tmp_path: Path) -> None:
+    src, m = write_case(tmp_path, "Date,Description,Amount\n")
+    result = run_cli("check", m, src)
+    assert result.exit_code == 0, result.output
+    assert "note     the file has a header but no data rows" in result.output
+    assert "rows     first 0 data rows: 0 records, 0 rejected, 0 filtered" in result.output
+
+
 def test_check_preview_names_a_missing_column(tmp_path: Path) -> None:
     src, m = write_case(tmp_path, "Date,Details,Amount\n01/03/2025,Coffee,-3.20\n")
     result = run_cli("check", m, src)

@@ -309,10 +309,11 @@ def convert(
     report["reconciliation"] = reconciliation
     if doc_warnings:
         report["document_warnings"] = {k: v[:50] for k, v in sorted(doc_warnings.items())}
+    rules = {c.name: c.rule for c in lm.mapping.checks}
     report["check_warnings"] = {
-        c.name: {"rule": c.rule, **check_warnings[c.name]}
-        for c in lm.mapping.checks
-        if c.name in check_warnings and check_warnings[c.name]["rows"]
+        name: {"rule": rules.get(name, "value not in the lookup table"), **tally}
+        for name, tally in sorted(check_warnings.items())
+        if tally["rows"]
     }
     report["duplicates"]["against_history"] = stage.against_history
     report["duplicates"]["decisions_applied"] = stage.overridden

@@ -167,3 +167,60 @@ def test_recognise_by_file_name_and_header(tmp_path: Path) -> None:
     assert not recognise(lm, Path("bank.csv"), header).matches
     miss = recognise(lm, Path("stripe.csv"), header[:3])
     assert not miss.matches and "lacks 'Fee', 'Ref'" in "; ".join(miss.reasons)
+
+
+LOOKUP = """\
+name: gl-accounts
+kind: transaction
+dates: DD.MM.YYYY
+numbers: {decimal: ",", thousands: "."}
+fields:
+  date: Posted
+  description: Text
+  amount: Gross
+  currency: {value: EUR}
+  category:
+    column: Status
+    lookup:
+      file: status.csv
+      key: code
+      value: label
+"""
+
+
+@pytest.mark.parametrize(
+    ("policy", "rejected", "categories"),
+    [
+        ("not_found: reject", 1, ["Paid out", "Paid out"]),
+        ("not_found: warn", 0, ["Paid out", "Pending", "Paid out"]),
+        ("not_found: default\n      default: Other", 0, ["Paid out", "Other", "Paid out"]),
+    ],
+)
+def test_lookup_file_with_each_not_found_policy(
+    tmp_path: Path, policy: str, rejected: int, categories: list[str]
+) -> None:
+    (tmp_path / "status.csv").write_text("code,label\r\nPaid,Paid out\r\n", encoding="utf-8")
+    r = _run(tmp_path, LOOKUP + f"      {policy}\n")
+    assert r.rejected == rejected
+    assert [x["category"] for x in _rows(tmp_path)] == categories
+    if "warn" in policy:
+        assert r.report["check_warnings"]["lookup-not-found (category)"]["rows"] == 1
+
+
+def test_lookup_file_outside_the_mapping_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "secret.csv").write_text("a,b\r\nx,y\r\n", encoding="utf-8")
+    mapping = LOOKUP.replace("file: status.csv", "file: ../secret.csv")
+    (tmp_path / "m" / "m.yaml").write_text(mapping, encoding="utf-8")
+    (tmp_path / "in.csv").write_text(DATA, encoding="utf-8")
+    result = run_cli(
+        "convert",
+        tmp_path / "in.csv",
+        "-m",
+        tmp_path / "m" / "m.yaml",
+        "--to",
+        "csv",
+        "-o",
+        tmp_path / "o",
+    )
+    assert result.exit_code == 2 and "error [lookup-outside]" in result.output

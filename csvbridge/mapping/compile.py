@@ -3,7 +3,6 @@ canonical records, rejected rows with every reason, filtered rows and the chunk'
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +29,7 @@ from .fields import (
 )
 from .filters import RowFilters
 from .formulas import Formulas
+from .lookups import Lookup, load_lookup
 from .model import FieldSpec, Mapping
 from .rejects import Errors, RejectedRow, build_rejects
 
@@ -56,7 +56,14 @@ class CompiledMapping(MoneyFields, RowFilters):
         self.kind: Kind = get_kind(mapping.kind)
         self._check_formats()
         self.formulas = Formulas(mapping, source)
+        self.lookups: dict[str, Lookup] = {
+            key: load_lookup(spec.lookup, source, key)
+            for _, fields in self.entries()
+            for key, _, spec in fields
+            if spec.lookup is not None
+        }
         self._frame: Frame | None = None
+        self._lookup_warnings: list[tuple[str, npt.NDArray[np.bool_]]] = []
         self._frame_of: tuple[int, int] = (-1, -1)
 
     # -- set-up -----------------------------------------------------------------------------
@@ -98,13 +105,14 @@ class CompiledMapping(MoneyFields, RowFilters):
                 )
             for f in self.mapping.filters:
                 if f.matches is not None:
-                    try:
-                        re.compile(f.matches)
-                    except re.error as e:
+                    try:  # checked by the engine that runs it (RE2: no lookaround)
+                        pc.match_substring_regex(pa.array([""], pa.string()), f.matches)
+                    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
                         raise MappingError(
-                            f"filter '{f.name}': the regular expression is invalid: {e}",
+                            f"filter '{f.name}': the regular expression cannot be used: {e}",
                             where=f"{self.source}, key filters ({f.name}).matches",
-                            hint="check the pattern; escape special characters like ( ) . +",
+                            hint="check the pattern; escape special characters like ( ) . + — "
+                            "lookahead, lookbehind and backreferences are not supported",
                             code="mapping-invalid",
                         ) from None
 
@@ -168,7 +176,8 @@ class CompiledMapping(MoneyFields, RowFilters):
             for mask, fld, col, vals, rule, msg in entry_errs.blocks:
                 errs.add(mask & active, fld, col, vals, rule, msg)  # inactive: not an error
             outs.append((values, amounts, known, active))
-        warnings = self._checks(t, columns, errs)
+        warnings = self._checks(t, columns, errs) + self._lookup_warnings
+        self._lookup_warnings = []
         row_rejected |= errs.any(n)
         rejected = row_rejected & ~filtered.any
         kept = ~rejected & ~filtered.any
@@ -278,6 +287,21 @@ class CompiledMapping(MoneyFields, RowFilters):
                 text = apply_map(text, spec)
             else:
                 col, text = self._text(spec, t, columns, key)
+            lookup = self.lookups.get(key)
+            if lookup is not None:
+                text, missing = lookup.apply(text)
+                if lookup.spec.not_found == "reject":
+                    errs.add(
+                        missing,
+                        name,
+                        col,
+                        text,
+                        "lookup-not-found",
+                        "not in the lookup table; add it to the table, or set not_found: "
+                        "default or warn",
+                    )
+                elif lookup.spec.not_found == "warn":
+                    self._lookup_warnings.append((f"lookup-not-found ({name})", missing))
             raw[name] = (col, text)
             empty = np.asarray(pc.equal(text, ""), dtype=bool)
             if required:

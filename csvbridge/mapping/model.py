@@ -22,9 +22,9 @@ class FixedColumn(_Strict):
     """One column of a fixed-width file: its name and character positions (1-based,
     inclusive: a 10-character date at the start of the line is start 1, end 10)."""
 
-    name: str
-    start: int = Field(ge=1)
-    end: int = Field(ge=1)
+    name: str = Field(description="the column's name, used by the fields")
+    start: int = Field(ge=1, description="first character of the column, counting from 1")
+    end: int = Field(ge=1, description="last character of the column (inclusive)")
 
     @model_validator(mode="after")
     def _order(self) -> FixedColumn:
@@ -88,6 +88,32 @@ class NumberSpec(_Strict):
         return self
 
 
+class LookupSpec(_Strict):
+    """A table the field's value is looked up in: inline, or a CSV file beside the mapping."""
+
+    table: dict[str, str] | None = Field(None, description="inline table: {value: result}")
+    file: str | None = Field(None, description="CSV file beside the mapping, with a header row")
+    key: str | None = Field(
+        None, description="the file's column holding the values (default: first)"
+    )
+    value: str | None = Field(
+        None, description="the file's column holding the results (default: second)"
+    )
+    not_found: Literal["reject", "default", "warn"] = Field(
+        "reject",
+        description="a value not in the table: reject the row, use default, or keep it and warn",
+    )
+    default: str | None = Field(None, description="the result for values not in the table")
+
+    @model_validator(mode="after")
+    def _one_table(self) -> LookupSpec:
+        if (self.table is None) == (self.file is None):
+            raise ValueError("give the lookup a table: or a file:, not both")
+        if self.not_found == "default" and self.default is None:
+            raise ValueError("not_found: default needs a default:")
+        return self
+
+
 def _shorthand(v: Any) -> Any:
     return {"column": v} if isinstance(v, str | int) and not isinstance(v, bool) else v
 
@@ -122,6 +148,9 @@ class FieldSpec(_Strict):
     )
     invert: bool = Field(False, description="negate the amount (e.g. card charges shown positive)")
     map: dict[str, str] | None = Field(None, description="replace values: {source: result}")
+    lookup: LookupSpec | None = Field(
+        None, description="look the value up in a table, with a policy for values not found"
+    )
     default: str | None = Field(
         None, description="value when the cell is empty, or not found in map"
     )
@@ -242,14 +271,18 @@ class Mapping(_Strict):
 
     name: str = Field(description="short name, shown in reports and provenance")
     version: str = Field("1", description="bump when the mapping changes")
-    kind: Literal["transaction", "invoice", "bill", "journal", "contact", "account", "item"]
-    description: str = ""
+    kind: Literal["transaction", "invoice", "bill", "journal", "contact", "account", "item"] = (
+        Field(description="the kind of records the mapping makes")
+    )
+    description: str = Field("", description="what export this mapping is for")
     read: ReadSpec = Field(default_factory=lambda: ReadSpec())
     numbers: NumberSpec = Field(
         default_factory=lambda: NumberSpec(), description="default number format"
     )
     dates: str | list[str] | None = Field(None, description="default date format(s)")
-    fields: dict[str, FieldSpecIn]
+    fields: dict[str, FieldSpecIn] = Field(
+        description="canonical field → where its value comes from (a bare name is a column)"
+    )
     filters: list[FilterSpec] = Field(default_factory=list)
     split: list[SplitSpec] = Field(
         default_factory=list,

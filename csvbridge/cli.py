@@ -43,6 +43,9 @@ def _run(debug: bool, fn: Callable[[], int]) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted; no partial output was kept", err=True)
         sys.exit(130)
+    except BrokenPipeError:  # `csvbridge ... | head`: the reader left; not an error of ours
+        sys.stderr.close()
+        sys.exit(0)
     except Exception as e:  # an unexpected failure is a bug: say so plainly
         if debug:
             traceback.print_exc()

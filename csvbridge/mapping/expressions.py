@@ -3,11 +3,11 @@ evaluated over whole columns at once.
 
 Examples (in a mapping's YAML)::
 
-    when:  amount > 100 and description ~ "(?i)fee"
-    value: round(gross - fee, 2)
-    value: cents / 100
-    value: if(`Paid in` is empty, -number(`Paid out`), number(`Paid in`))
-    value: upper(trim(Reference)) & "-" & text(Date, 'YYYYMMDD')
+    when: amount > 100 and description ~ "(?i)fee"
+    expr: round(gross - fee, 2)
+    expr: cents / 100
+    expr: if(`Paid in` is empty, -number(`Paid out`), number(`Paid in`))
+    expr: upper(trim(Reference)) & "-" & text(Date, 'YYYYMMDD')
 
 Grammar (EBNF; keywords and function names are case-insensitive)::
 

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from .money import NumberFormat, exponent_of, format_one, parse_money
@@ -135,3 +137,87 @@ def balance_check(
             "are missing, doubled or mis-signed"
         )
     return entry
+
+
+MAX_BREAKS = 20
+
+
+class BalanceChain:
+    """Running-balance continuity, fed chunk by chunk in file order: each stated balance must
+    equal the previous one plus the row's amount (oldest first) — or, for newest-first
+    exports, the previous one minus the previous row's amount. A break names the two lines
+    between which something is missing, doubled or mis-signed."""
+
+    def __init__(self, currency_exponent: int, sign: int) -> None:
+        self.exp = currency_exponent
+        self.sign = sign  # -1 when the mapping inverts amounts (a card statement's balance)
+        self.rows = 0
+        self.fits = {"oldest first": 0, "newest first": 0}
+        self.breaks: dict[str, list[tuple[int, int, int, int]]] = {
+            "oldest first": [],
+            "newest first": [],
+        }
+        self.counts = {"oldest first": 0, "newest first": 0}
+        self._last: tuple[int, int, int] | None = None  # line, amount, balance
+
+    def feed(
+        self,
+        lines: npt.NDArray[np.int64],
+        amounts: npt.NDArray[np.int64],
+        balances: npt.NDArray[np.int64],
+    ) -> None:
+        """Take rows that have both an amount and a balance, in file order."""
+        if not len(lines):
+            return
+        amounts = amounts * self.sign
+        if self._last is not None:
+            lines = np.r_[self._last[0], lines]
+            amounts = np.r_[self._last[1], amounts]
+            balances = np.r_[self._last[2], balances]
+        self._last = (int(lines[-1]), int(amounts[-1]), int(balances[-1]))
+        if len(lines) < 2:
+            return
+        step = balances[1:] - balances[:-1]
+        for order, moved in (("oldest first", amounts[1:]), ("newest first", -amounts[:-1])):
+            bad = step != moved
+            self.fits[order] += int((~bad).sum())
+            self.counts[order] += int(bad.sum())
+            room = MAX_BREAKS - len(self.breaks[order])
+            for i in np.flatnonzero(bad)[: max(room, 0)]:
+                self.breaks[order].append(
+                    (int(lines[i]), int(lines[i + 1]), int(step[i]), int(moved[i]))
+                )
+        self.rows += len(step)
+
+    def result(self, name: str, currency: str) -> dict[str, Any] | None:
+        """The reconciliation entry, or None when there was nothing to check."""
+        if self.rows < 2:
+            return None
+        order = max(self.fits, key=lambda k: self.fits[k])
+        entry: dict[str, Any] = {"name": "running balance", "file": name, "order": order}
+        n = self.counts[order]
+        if n == 0:
+            entry["status"] = "ok"
+            entry["detail"] = f"every balance follows from the one before ({order}, {currency})"
+            return entry
+        entry["status"] = "breaks"
+
+        def fmt(minor: int) -> str:
+            return format_one(minor, self.exp)
+
+        entry["breaks"] = [
+            {
+                "between_lines": [a, b],
+                "balance_moved": fmt(step),
+                "amount": fmt(moved),
+                "difference": fmt(step - moved),
+            }
+            for a, b, step, moved in self.breaks[order]
+        ]
+        first = self.breaks[order][0]
+        entry["detail"] = (
+            f"{n} break(s) in the running balance ({order}); the first between lines "
+            f"{first[0]} and {first[1]}: the balance moved {fmt(first[2])} but the amount is "
+            f"{fmt(first[3])} — a row is missing, doubled or mis-signed there"
+        )
+        return entry

@@ -317,7 +317,7 @@ def _register_plugins() -> None:
     """Commands that live in their own modules register themselves on ``main``."""
     import importlib
 
-    for name in ("cli_watch", "cli_mapping"):
+    for name in ("cli_watch", "cli_mapping", "cli_archive"):
         try:
             importlib.import_module(f"csvbridge.{name}")
         except ModuleNotFoundError as e:

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import __version__
 from .atomic import ensure_outdir, write_atomic
-from .balances import balance_check, stated_balances
+from .balances import BalanceChain, balance_check, stated_balances
 from .dedup import DuplicateStage, load_decisions
 from .documents import DocumentSpool, check_documents
 from .errors import ConservationError, InputFileError, TargetError
@@ -23,8 +25,8 @@ from .history import History, default_path
 from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
 from .mapping.fields import spec_columns
 from .mapping.recognise import check_layout
-from .model import FieldType, get_kind
-from .money import NumberFormat
+from .model import LINE_COL, FieldType, get_kind
+from .money import NumberFormat, exponent_of
 from .readers import ReadOptions, SourceInfo, file_sha256, open_source
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, Tally, TieOut
@@ -200,6 +202,7 @@ def convert(
                 check_layout(lm, info.columns, info.name)
                 check_columns(cm, columns)
                 read_here = Tally()
+                chain = _balance_chain(lm)
                 for chunk in finder.chunks(chunk_rows):
                     result = cm.apply(chunk, columns, row_offset)
                     row_offset += chunk.num_rows
@@ -212,6 +215,8 @@ def convert(
                         tally["first"] += [{"file": info.name, "line": ln} for ln in at[:room]]
                     rejects.add(result.rejects)
                     records = result.records
+                    if chain is not None:
+                        _feed_chain(chain, records)
                     flagged, flags = stage.apply(records)
                     if flags:
                         dups.add(records.filter(pa.array(flagged)), flags)
@@ -233,6 +238,11 @@ def convert(
                 balances = _statement_check(lm, info, read_here)
                 if balances is not None:
                     reconciliation.append(balances)
+                if chain is not None:
+                    currency = next(iter(read_here.totals), "")
+                    continuity = chain.result(info.name, currency)
+                    if continuity is not None:
+                        reconciliation.append(continuity)
         if spool is not None:  # documents reach writers whole, lines in source order
             docs = lm.mapping.documents
             for group in spool.groups(chunk_rows):
@@ -358,6 +368,30 @@ def _open_history(history: str | Path | bool) -> History | None:
     if history is False:
         return None
     return History(default_path() if history is True else Path(history))
+
+
+def _balance_chain(lm: LoadedMapping) -> BalanceChain | None:
+    """A continuity check for transaction files that map a running balance (one currency)."""
+    m = lm.mapping
+    if m.kind != "transaction" or "balance" not in m.fields or m.split:
+        return None
+    cur = m.fields.get("currency")
+    code = cur.value.upper() if cur is not None and cur.value else None
+    if code is None:
+        return None  # the balance of a multi-currency file has no single chain
+    amount = m.fields["amount"]
+    return BalanceChain(exponent_of(code) or 2, -1 if amount.invert else 1)
+
+
+def _feed_chain(chain: BalanceChain, records: pa.Table) -> None:
+    amount = records.column("amount").combine_chunks()
+    balance = records.column("balance").combine_chunks()
+    both = pc.and_(amount.is_valid(), balance.is_valid())
+    chain.feed(
+        np.asarray(pc.filter(records.column(LINE_COL).combine_chunks(), both), dtype=np.int64),
+        np.asarray(pc.filter(amount, both), dtype=np.int64),
+        np.asarray(pc.filter(balance, both), dtype=np.int64),
+    )
 
 
 def _statement_check(lm: LoadedMapping, info: SourceInfo, read: Tally) -> dict[str, Any] | None:

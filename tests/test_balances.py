@@ -14,7 +14,7 @@ MAPPING = ROOT / "mappings" / "uk_bank.yaml"
 
 
 def _check(result) -> dict:  # type: ignore[no-untyped-def]
-    (check,) = result.report["reconciliation"]
+    (check,) = [c for c in result.report["reconciliation"] if c["name"] == "statement balances"]
     return check
 
 
@@ -61,3 +61,33 @@ def test_only_one_balance_stated_is_not_checked(tmp_path: Path) -> None:
     src.write_bytes(text)
     check = _check(convert([src], MAPPING, ["csv"], tmp_path / "out"))
     assert check["status"] == "not checked" and "only one" in check["detail"]
+
+
+def test_running_balance_continuity_holds_on_the_sample(tmp_path: Path) -> None:
+    r = convert([UK], MAPPING, ["csv"], tmp_path, history=False)
+    chain = next(c for c in r.report["reconciliation"] if c["name"] == "running balance")
+    assert chain["status"] == "ok" and chain["order"] == "oldest first"
+
+
+def test_a_missing_row_breaks_the_running_balance_between_its_neighbours(tmp_path: Path) -> None:
+    lines = UK.read_bytes().split(b"\r\n")
+    rent = next(i for i, ln in enumerate(lines) if b"RENT" in ln)
+    src = tmp_path / "stmt.csv"
+    src.write_bytes(b"\r\n".join(lines[:rent] + lines[rent + 1 :]))
+    r = convert([src], MAPPING, ["csv"], tmp_path / "out", history=False)
+    chain = next(c for c in r.report["reconciliation"] if c["name"] == "running balance")
+    assert chain["status"] == "breaks"
+    brk = chain["breaks"][0]
+    assert brk["between_lines"] == [rent, rent + 1]  # the lines around the gap, as now numbered
+    assert brk["difference"] == "-950.00"
+
+
+def test_newest_first_statement_is_recognised(tmp_path: Path) -> None:
+    lines = UK.read_bytes().split(b"\r\n")
+    head = next(i for i, ln in enumerate(lines) if ln.startswith(b"Date;"))
+    body = [ln for ln in lines[head + 1 :] if ln[:2].isdigit()]
+    src = tmp_path / "newest.csv"
+    src.write_bytes(b"\r\n".join([*lines[: head + 1], *reversed(body)]) + b"\r\n")
+    r = convert([src], MAPPING, ["csv"], tmp_path / "out", history=False)
+    chain = next(c for c in r.report["reconciliation"] if c["name"] == "running balance")
+    assert chain["status"] == "ok" and chain["order"] == "newest first"

@@ -227,7 +227,7 @@ class Watcher:
             self.echo(f"created    {', '.join(created)} in {lay.root}")
         self._reload(first=True)
         life = FileLock(lay.watchers / f"{self.id}.lock")
-        if not life.acquire():
+        if not life.acquire_new():
             raise WatchConfigError(
                 "this watcher's lock is held by another process",
                 where=str(life.path),

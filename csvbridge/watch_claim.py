@@ -456,7 +456,7 @@ def _forget_dead_watchers(ctx: Context) -> None:
             continue
         probe = FileLock(lock_path)
         try:
-            if probe.acquire():
+            if probe.acquire(create=False):
                 with contextlib.suppress(OSError):
                     lock_path.unlink()
                 probe.release()

@@ -67,11 +67,33 @@ class FileLock:
         self.path = path
         self.fd: int | None = None
 
-    def acquire(self) -> bool:
+    def acquire(self, create: bool = True) -> bool:
         """Take the lock if it is free; False if another holder has it."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
         if not _try_lock(fd):
             os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def acquire_new(self) -> bool:
+        """Take the lock on a file that does not exist yet, making it appear already locked
+        (locked under a temporary name, then renamed): no one ever sees it unlocked and takes
+        its owner for dead."""
+        tmp = self.path.with_name(f".{self.path.name}.new")
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        if not _try_lock(fd):
+            os.close(fd)
+            return False
+        try:
+            if self.path.exists():
+                raise FileExistsError(self.path)
+            os.rename(tmp, self.path)
+        except OSError:
+            _unlock(fd)
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                tmp.unlink()
             return False
         self.fd = fd
         return True
@@ -89,11 +111,13 @@ def owner_alive(lock_path: Path) -> bool:
         return False
     probe = FileLock(lock_path)
     try:
-        if probe.acquire():
+        if probe.acquire(create=False):
             probe.release()
             return False
-    except OSError:
+    except FileNotFoundError:
         return False
+    except OSError:
+        return True  # cannot tell (permissions): never take over what may be alive
     return True
 
 

@@ -377,9 +377,8 @@ def safe_stem_ext(name: str, max_bytes: int = 80) -> tuple[str, str]:
     """A file name's stem and extension, safe to use in a path on any system: no separators,
     no '..', no control characters, no reserved device names, bounded length."""
     stem, dot, ext = name.rpartition(".")
-    if not dot or not stem:
+    if not dot or not stem or not re.fullmatch(r"[A-Za-z0-9]{1,10}", ext):
         stem, ext = name, ""
-    ext = re.sub(r"[^A-Za-z0-9]", "", ext)[:10]
     stem = _clean_part(stem).strip(" ._-")
     stem = re.sub(r"\.{2,}", ".", stem)
     if stem.split(".")[0].upper() in _WINDOWS_RESERVED:

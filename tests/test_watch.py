@@ -525,3 +525,21 @@ def test_scanner_waits_for_a_settled_file(tmp_path: Path) -> None:
     assert s.scan()[:2] == (["a.csv"], [])
     (tmp_path / "a.csv").write_text("xy")
     assert s.scan()[:2] == ([], ["a.csv"])
+
+
+def test_a_claim_killed_before_its_journal_is_finished_by_the_next_start(root: Path) -> None:
+    watch(root, once=True, settle=0)  # the layout
+    processing = root / ".csvbridge" / "processing"
+    left = processing / "wdead--20250101T000000-0badf00d"
+    (left / "src").mkdir(parents=True)
+    (left / "src" / "statement.csv").write_bytes(UK)  # renamed in, then killed
+    (processing / "wdead--20250101T000000-00000000" / "src").mkdir(parents=True)  # empty
+    st = run_cli("status", root)
+    assert st.exit_code == 1 and "watcher gone" in st.output
+    summary = watch(root, once=True, settle=0)
+    assert summary.converted == 1 and not list(processing.iterdir())
+    (out,) = entries(root / "outbox")
+    assert out.name.endswith("_statement_0badf00d") and accounted(out, 28)["written"] == 28
+    assert [b["records"] for b in batches(root)] == [28]
+    assert events(root, "recovered")[0]["from_watcher"] == "wdead"
+    assert run_cli("status", root).exit_code == 0

@@ -240,3 +240,16 @@ def test_a_target_refusing_records_balances_its_own_tie_out(
     assert [r["target"] for r in rejects] == ["qbo-bank", "qbo-bank"]
     assert rejects[0]["rule"] == "text-too-long" and rejects[0]["line"] == "3"
     assert rejects[0]["record.description"] == "Payment number 0 to supplier"
+
+
+@pytest.mark.parametrize("target", ["qbo-bank", "xero-bank"])
+def test_bank_files_never_mix_currencies(tmp_path: Path, target: str) -> None:
+    mapping = SIMPLE.replace("currency: {value: GBP}", "currency: Currency")
+    data = (
+        b"Date,Description,Amount,Currency\r\n01/03/2025,Tea,-1.00,GBP\r\n"
+        b"02/03/2025,Cafe,-2.00,EUR\r\n03/03/2025,Cake,-3.00,GBP\r\n"
+    )
+    src, m = _setup(tmp_path, data, mapping)
+    r = convert([src], m, [target], tmp_path / "out", options={"date_order": "dmy"})
+    assert r.report["ledger"]["written"][target]["amounts"] == {"GBP": "-4.00"}
+    assert r.report["rejects"]["by_rule"] == {"currency-mismatch": 1} and r.tie_outs[0].ok

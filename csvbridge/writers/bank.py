@@ -572,7 +572,34 @@ class AccountingWriter(CsvWriter):
 DESCRIPTION_LIMIT = {"description": 250}  # QBO bank upload: practical maximum [R]
 
 
-class QboBankWriter(CsvWriter):
+class OneCurrency(CsvWriter):
+    """A bank statement file is one account in one currency: records in another currency
+    than the first one written are refused with the reason, never mixed into the file."""
+
+    _currency: str | None = None
+
+    def check(self, records: pa.Table) -> pa.Table:
+        records = super().check(records)
+        if not records.num_rows:
+            return records
+        cur = pc.fill_null(records.column("currency").combine_chunks(), "")
+        if self._currency is None:
+            self._currency = str(cur[0].as_py())
+        other = pc.not_equal(cur, self._currency)
+        if pc.any(other).as_py():
+            self.reject(
+                records.filter(other),
+                "currency",
+                "currency-mismatch",
+                f"{self.ctx.target} files hold one currency, and this file is in "
+                f"{self._currency}; convert the other currencies separately (a filter on the "
+                "currency in a copy of the mapping)",
+            )
+            records = records.filter(pc.invert(other))
+        return records
+
+
+class QboBankWriter(OneCurrency):
     """QuickBooks Online 'Upload from file', 3 columns: Date, Description, Amount (signed,
     negative = money out, blank instead of 0). At most 999 data rows and 350 KB per file."""
 
@@ -615,7 +642,7 @@ class QboBank4Writer(QboBankWriter):
         ]
 
 
-class XeroBankWriter(CsvWriter):
+class XeroBankWriter(OneCurrency):
     """Xero 'Import a statement': *Date, *Amount (signed), Payee, Description, Reference,
     Cheque Number. At most 1,000 transactions per file."""
 

@@ -25,7 +25,7 @@ from .history import History, default_path
 from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
 from .mapping.fields import spec_columns
 from .mapping.recognise import check_layout
-from .model import LINE_COL, FieldType, get_kind
+from .model import LINE_COL, FieldType, Kind, get_kind
 from .money import NumberFormat, exponent_of
 from .readers import ReadOptions, SourceInfo, file_sha256, open_source
 from .reports.files import DuplicatesFile, RejectsFile
@@ -157,6 +157,7 @@ def convert(
     reconciliation: list[dict[str, Any]] = []
     check_warnings: dict[str, dict[str, Any]] = {}
     doc_warnings: dict[str, list[str]] = {}
+    incomplete: set[str] = set()
     ledger = Ledger(unit="records" if lm.mapping.split else "rows")
     stage = DuplicateStage(
         fields=dup_fields,
@@ -214,6 +215,7 @@ def convert(
                         room = 20 - len(tally["first"])
                         tally["first"] += [{"file": info.name, "line": ln} for ln in at[:room]]
                     rejects.add(result.rejects)
+                    incomplete |= result.rejected_documents
                     records = result.records
                     if chain is not None:
                         _feed_chain(chain, records)
@@ -246,6 +248,7 @@ def convert(
         if spool is not None:  # documents reach writers whole, lines in source order
             docs = lm.mapping.documents
             for group in spool.groups(chunk_rows):
+                group = _hold_incomplete(group, kind, incomplete, rejects, ledger)
                 passed, refused, warned = check_documents(
                     group,
                     kind.name,
@@ -368,6 +371,29 @@ def _open_history(history: str | Path | bool) -> History | None:
     if history is False:
         return None
     return History(default_path() if history is True else Path(history))
+
+
+def _hold_incomplete(
+    group: pa.Table, kind: Kind, incomplete: set[str], rejects: RejectsFile, ledger: Ledger
+) -> pa.Table:
+    """Lines of documents some of whose lines were rejected are held back as well: a partial
+    invoice or journal entry is never imported."""
+    key = kind.document_key
+    if not incomplete or key is None:
+        return group
+    docs = pc.fill_null(group.column(key).combine_chunks(), "")
+    hit = pc.is_in(docs, value_set=pa.array(sorted(incomplete), pa.string()))
+    if not pc.any(hit).as_py():
+        return group
+    held = group.filter(hit)
+    message = (
+        f"another line of this {kind.name} was rejected (see rejects.csv); its other lines "
+        f"are held back so that no partial {kind.name} is imported"
+    )
+    rejects.add_records("", held, kind, key, "document-incomplete", message)
+    ledger.rejected_by_rule["document-incomplete"] += held.num_rows
+    add_written(ledger.stages["rejected"], held, kind)
+    return group.filter(pc.invert(hit))
 
 
 def _balance_chain(lm: LoadedMapping) -> BalanceChain | None:

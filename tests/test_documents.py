@@ -84,3 +84,32 @@ def test_balance_as_a_warning_keeps_the_entry(tmp_path) -> None:  # type: ignore
     r = convert([tmp_path / "gl.csv"], tmp_path / "m.yaml", ["csv"], tmp_path / "o", history=False)
     assert r.rejected == 0 and r.report["ledger"]["written"]["csv"]["rows"] == 4
     assert list(r.report["document_warnings"]) == ["journal-unbalanced"]
+
+
+def test_a_rejected_line_holds_back_the_rest_of_its_invoice(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from csvbridge import convert
+
+    mapping = """\
+name: inv
+kind: invoice
+dates: YYYY-MM-DD
+fields:
+  number: No
+  contact: Customer
+  date: Date
+  description: Item
+  line_amount: Amount
+  currency: {value: GBP}
+"""
+    data = (
+        "No,Customer,Date,Item,Amount\r\n"
+        "INV-1,Acme,2025-03-01,Consulting,100.00\r\n"
+        "INV-2,Bolt,2025-03-02,Workshop,50.00\r\n"
+        "INV-1,Acme,2025-03-01,Travel,abc\r\n"
+    )
+    (tmp_path / "i.csv").write_text(data, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(mapping, encoding="utf-8")
+    r = convert([tmp_path / "i.csv"], tmp_path / "m.yaml", ["csv"], tmp_path / "o", history=False)
+    assert r.report["rejects"]["by_rule"] == {"amount-invalid": 1, "document-incomplete": 1}
+    assert r.report["ledger"]["written"]["csv"]["rows"] == 1  # only INV-2
+    assert r.tie_outs[0].ok

@@ -45,6 +45,9 @@ class ChunkResult:
     rejects: list[RejectedRow]
     ledger: Ledger
     warnings: list[tuple[str, list[int]]] = field(default_factory=list)  # check, lines
+    # document numbers of rejected rows (document kinds): the rest of those documents must
+    # not be imported without them
+    rejected_documents: set[str] = field(default_factory=set)
 
 
 class CompiledMapping(MoneyFields, RowFilters):
@@ -200,6 +203,13 @@ class CompiledMapping(MoneyFields, RowFilters):
                 )
             table = self._records(values, chunk, active & kept, row_offset)
             tables.append(table.append_column("_entry", pa.array(np.full(table.num_rows, i))))
+        rejected_docs: set[str] = set()
+        key = self.kind.document_key
+        if key is not None and rejected.any():
+            for values, *_ in outs:
+                if key in values:
+                    docs = pc.filter(values[key], pa.array(rejected))
+                    rejected_docs.update(d for d in docs.to_pylist() if d)
         rejects = build_rejects(chunk, errs, rejected, row_offset)
         for r in rejects:
             ledger.rejected_by_rule.update({e.rule for e in r.errors})
@@ -211,6 +221,7 @@ class CompiledMapping(MoneyFields, RowFilters):
             records=records,
             rejects=rejects,
             ledger=ledger,
+            rejected_documents=rejected_docs,
             warnings=[
                 (name, [int(chunk.lines[i]) for i in np.flatnonzero(m & kept)])
                 for name, m in warnings

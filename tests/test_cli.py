@@ -52,7 +52,7 @@ def test_convert_exit_code_1_when_rows_rejected(tmp_path: Path) -> None:
     args = ["convert", case / "statement.csv", "-m", case / "mapping.yaml"]
     result = run_cli(*args, "--to", "qbo-bank", "-o", tmp_path, "--date-order", "dmy")
     assert result.exit_code == 1
-    assert "rejected 10 row(s)" in result.output
+    assert "rejected 11 row(s)" in result.output  # 10 by the mapping, 1 by qbo-bank (JPY)
 
 
 def test_quiet_prints_nothing_on_success(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """The watched folder: files dropped in ROOT/inbox/ are recognised by a mapping, converted into
 ROOT/outbox/, and archived — or sent to ROOT/failed/ with the reason. ``watch(root)`` runs as
 a service until SIGTERM or SIGINT; ``watch(root, once=True)`` processes what is there and
-returns. Layout and config: watch_layout.py; the crash-safe claim protocol: watch_claim.py;
-``csvbridge status``: watch_status.py. docs/watch.md is the user's guide."""
+returns. Layout, names and the audit log: watch_layout.py; settings: watch_config.py; which
+files are complete: watch_scan.py; the crash-safe claim protocol: watch_claim.py (and
+watch_recover.py after a crash); routing and notes: watch_route.py; ``csvbridge status``:
+watch_status.py. docs/watch.md is the user's guide."""
 
 from __future__ import annotations
 
@@ -20,20 +22,12 @@ from typing import Any
 
 from .errors import CsvbridgeError
 from .mapping import LoadedMapping, load_mapping
-from .watch_claim import Claim, Context, claim_file, handle, leftover_claims
-from .watch_fs import FileLock, held_by_writer
-from .watch_layout import (
-    Audit,
-    Layout,
-    WatchConfig,
-    WatchConfigError,
-    ensure_layout,
-    ignored,
-    layout_for,
-    load_config,
-    locked_by_editor,
-    shown,
-)
+from .watch_claim import Claim, Context, claim_file, handle
+from .watch_config import WatchConfig, WatchConfigError, load_config
+from .watch_fs import FileLock
+from .watch_layout import Audit, Layout, ensure_layout, layout_for, shown
+from .watch_recover import leftover_claims
+from .watch_scan import Scanner
 
 FAILPOINT_ENV = "CSVBRIDGE_WATCH_FAILPOINT"  # tests: pause at a named step (see _failpoint)
 RETRY_SECONDS = 60.0  # a claim an unexpected error interrupted is tried again after this
@@ -57,69 +51,6 @@ class WatchSummary:
     def exit_code(self) -> int:
         """0: all well; 1: a file failed, rows were rejected, or an error was logged."""
         return 1 if (self.failed or self.rejected_rows or self.errors) else 0
-
-
-@dataclass
-class _Seen:
-    signature: tuple[int, int, int]
-    since: float
-
-
-class Scanner:
-    """Lists inbox/ and says which files are complete: unchanged (size, modification time,
-    inode) for ``settle`` seconds of observation, not locked by a writer or an office suite,
-    and not a partial or temporary name."""
-
-    def __init__(self, inbox: Path, settle: float) -> None:
-        self.inbox = inbox
-        self.settle = settle
-        self.seen: dict[str, _Seen] = {}
-
-    def scan(self) -> tuple[list[str], list[str], list[tuple[str, int]]]:
-        """(ready, still settling, newly seen with their size)."""
-        now = time.monotonic()
-        ready: list[tuple[int, str]] = []
-        pending: list[str] = []
-        new: list[tuple[str, int]] = []
-        present: set[str] = set()
-        try:
-            entries = list(os.scandir(self.inbox))
-        except OSError:
-            return [], [], []
-        siblings = {e.name for e in entries}
-        for e in entries:
-            name = e.name
-            if ignored(name):
-                continue
-            try:
-                st = e.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            link = e.is_symlink()
-            if not link and not e.is_file(follow_symlinks=False):
-                continue  # folders, pipes, devices: never taken
-            present.add(name)
-            sig = (st.st_size, st.st_mtime_ns, st.st_ino)
-            prev = self.seen.get(name)
-            if prev is None or prev.signature != sig:
-                if prev is None:
-                    new.append((name, st.st_size))
-                self.seen[name] = _Seen(sig, now)
-                pending.append(name)
-            elif now - prev.since < self.settle or (
-                not link and (locked_by_editor(name, siblings) or held_by_writer(Path(e.path)))
-            ):
-                pending.append(name)
-            else:
-                ready.append((st.st_mtime_ns, name))
-        for gone in set(self.seen) - present:
-            del self.seen[gone]
-        return [n for _, n in sorted(ready)], pending, new
-
-    def again(self, name: str) -> None:
-        """Wait another ``settle`` seconds before offering ``name`` again."""
-        if name in self.seen:
-            self.seen[name].since = time.monotonic()
 
 
 def _signature(paths: list[Path]) -> tuple[tuple[str, int, int], ...]:

@@ -38,17 +38,17 @@ from .history import History
 from .mapping import LoadedMapping
 from .pipeline import convert
 from .readers import file_sha256
+from .watch_config import WatchConfig
 from .watch_fs import (
     FileLock,
     free_name,
     move_no_clobber,
-    owner_alive,
     read_json,
     remove_tree,
     sync_dir,
     write_json,
 )
-from .watch_layout import Audit, Layout, WatchConfig, now_iso, safe_name, safe_stem_ext, shown
+from .watch_layout import Audit, Layout, now_iso, safe_name, safe_stem_ext, shown
 from .watch_route import already_text, reason_text, route
 
 JOURNAL = "journal.json"
@@ -94,7 +94,7 @@ class Claim:
         write_json(self.dir / JOURNAL, self.journal)
 
 
-def _new_journal(name: str, cid: str) -> dict[str, Any]:
+def new_journal(name: str, cid: str) -> dict[str, Any]:
     short = cid.rsplit("-", 1)[-1]
     date, hms = time.strftime("%Y-%m-%d"), time.strftime("%H%M%S")
     stem, ext = safe_stem_ext(name)
@@ -114,7 +114,7 @@ def _new_journal(name: str, cid: str) -> dict[str, Any]:
     }
 
 
-def _hash_into(claim: Claim) -> None:
+def hash_into(claim: Claim) -> None:
     st = claim.src.lstat()
     claim.journal["bytes"] = st.st_size
     claim.journal["regular"] = stat.S_ISREG(st.st_mode)
@@ -134,8 +134,8 @@ def claim_file(ctx: Context, name: str) -> Claim | None:
         remove_tree(cdir)
         return None
     sync_dir(lay.processing)
-    claim = Claim(cdir, _new_journal(name, cid))
-    _hash_into(claim)
+    claim = Claim(cdir, new_journal(name, cid))
+    hash_into(claim)
     claim.save()
     ctx.audit.log(
         "claimed",
@@ -385,80 +385,3 @@ def _public(j: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in j.items() if k not in ("name", "shown", "outcome", "regular")}
     out["file"] = j["shown"]
     return out
-
-
-# -- recovery --------------------------------------------------------------------------------
-def leftover_claims(ctx: Context) -> list[Claim]:
-    """Claims to finish: those whose watcher died (crash, kill -9), taken over by this one, and
-    this watcher's own that an error interrupted. Empty leftovers are removed."""
-    lay = ctx.layout
-    taken: list[Claim] = []
-    try:
-        entries = sorted(lay.processing.iterdir())
-    except OSError:
-        return taken
-    for d in entries:
-        if d.name.startswith(".trash-"):
-            remove_tree(d)
-            continue
-        owner, sep, cid = d.name.partition("--")
-        if not sep or not d.is_dir():
-            continue
-        if owner == ctx.watcher:  # one of ours that an error interrupted: try again
-            claim = _reload(d, cid)
-            if claim is None:
-                remove_tree(d)
-            else:
-                taken.append(claim)
-            continue
-        if owner_alive(lay.watchers / f"{owner}.lock"):
-            continue
-        mine = lay.processing / f"{ctx.watcher}--{cid}"
-        try:
-            os.rename(d, mine)
-        except OSError:
-            continue  # another watcher took it over first
-        claim = _reload(mine, cid)
-        if claim is None:
-            remove_tree(mine)  # died between creating the folder and the rename into it
-            continue
-        ctx.audit.log(
-            "recovered",
-            claim=cid,
-            file=claim.journal["shown"],
-            from_watcher=owner,
-            step=claim.journal.get("outcome") or "claimed",
-        )
-        taken.append(claim)
-    _forget_dead_watchers(ctx)
-    return taken
-
-
-def _reload(cdir: Path, cid: str) -> Claim | None:
-    j = read_json(cdir / JOURNAL)
-    if j is not None:
-        return Claim(cdir, j)
-    names = [p.name for p in (cdir / "src").iterdir()] if (cdir / "src").is_dir() else []
-    if len(names) != 1:
-        return None
-    claim = Claim(cdir, _new_journal(names[0], cid))
-    _hash_into(claim)
-    claim.save()
-    return claim
-
-
-def _forget_dead_watchers(ctx: Context) -> None:
-    lay = ctx.layout
-    owners = {d.name.partition("--")[0] for d in lay.processing.iterdir()}
-    for lock_path in lay.watchers.glob("*.lock"):
-        wid = lock_path.stem
-        if wid == ctx.watcher or wid in owners:
-            continue
-        probe = FileLock(lock_path)
-        try:
-            if probe.acquire(create=False):
-                with contextlib.suppress(OSError):
-                    lock_path.unlink()
-                probe.release()
-        except OSError:
-            continue

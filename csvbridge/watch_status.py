@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .watch_config import WatchConfigError
 from .watch_fs import owner_alive, read_json
-from .watch_layout import WatchConfigError, ignored, layout_for, read_audit, shown
+from .watch_layout import ignored, layout_for, read_audit, shown
 
 FILE_EVENTS = ("claimed", "converted", "already-imported", "failed", "released", "recovered")
 

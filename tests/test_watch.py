@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 from csvbridge.watch import Scanner, watch
-from csvbridge.watch_layout import ignored, load_config, safe_name
+from csvbridge.watch_config import load_config
+from csvbridge.watch_layout import ignored, safe_name
 
 from .conftest import ROOT as REPO
 from .conftest import run_cli

@@ -99,7 +99,9 @@ def status(root: str | Path, recent: int = 15) -> dict[str, Any]:
         "processing": processing,
         "failed": failed,
         "history": _history(lay.history),
-        "recent": [_brief(e) for e in events if e.get("event") in FILE_EVENTS][-recent:],
+        "recent": [_brief(e) for e in events if e.get("event") in FILE_EVENTS][-recent:]
+        if recent
+        else [],
         "needs_attention": bool(failed) or any(not p["watcher_alive"] for p in processing),
     }
 

@@ -298,6 +298,8 @@ def test_a_file_written_slowly_is_taken_only_when_complete(root: Path, services:
     out = next(o for o in entries(root / "outbox") if "slow" in o.name)
     assert accounted(out, 28)["written"] == 28
     assert len(events(root, "claimed")) == 2 and len(batches(root)) == 2
+    assert sorted(p.read_bytes() for p in entries(root / "archive")) == sorted([data, US])
+    assert len(entries(root / "outbox")) == 2 and not entries(root / "failed")
     assert sorted(p.name for p in entries(root / "inbox")) == [
         "report.csv.part",
         "x.crdownload",
@@ -400,6 +402,7 @@ def test_the_same_file_twice_is_recognised_and_not_imported_again(
     assert len(archived) == 3 and all(p.read_bytes() == UK for p in archived)
     assert [b["records"] for b in batches(root)] == [28]  # one batch: no second history entry
     assert len(events(root, "already-imported")) == 2 and settled(root)
+    assert not entries(root / "failed")
 
 
 def test_an_overlapping_download_adds_only_the_new_rows(root: Path, services: Services) -> None:
@@ -420,6 +423,7 @@ def test_an_overlapping_download_adds_only_the_new_rows(root: Path, services: Se
     assert len(dups) == 1 + 8
     assert [b["records"] for b in batches(root)] == [18, 10]  # 28 distinct rows, each once
     assert len(entries(root / "archive")) == 2 and settled(root)
+    assert not entries(root / "failed")
 
 
 @pytest.mark.parametrize("step", ["chunk", "converted", "published"])
@@ -463,6 +467,7 @@ def test_two_watchers_on_one_root_never_take_the_same_file(root: Path, services:
     assert len(entries(root / "outbox")) == 6 and len(entries(root / "archive")) == 6
     assert sorted(p.read_bytes() for p in entries(root / "archive")) == sorted(files.values())
     assert [b["records"] for b in batches(root)] == [28] * 6
+    assert not entries(root / "failed")
     for out in entries(root / "outbox"):
         assert accounted(out, 28)["written"] == 28
     a.send_signal(signal.SIGTERM)
@@ -480,10 +485,12 @@ def test_sigterm_during_a_conversion_gives_the_file_back(root: Path, services: S
     assert proc.wait(timeout=30) == 0
     assert (root / "inbox" / "statement.csv").read_bytes() == UK  # released, intact
     assert batches(root) == [] and not entries(root / "outbox")
+    assert not entries(root / "archive") and not entries(root / "failed")
     assert events(root, "released") and events(root, "stopped")
     assert not list((root / ".csvbridge" / "processing").iterdir())
     assert watch(root, once=True, settle=0.3).converted == 1  # the next start converts it
     assert [b["records"] for b in batches(root)] == [28] and settled(root)
+    assert len(entries(root / "archive")) == 1 and len(entries(root / "outbox")) == 1
 
 
 def test_symbolic_links_in_inbox_are_not_followed(root: Path, tmp_path: Path) -> None:

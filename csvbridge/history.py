@@ -172,7 +172,7 @@ class History:
                     found[ident] = PastRecord(batch, source, line)
         return found
 
-    def commit(
+    def record(
         self,
         *,
         batch_key: str,
@@ -184,7 +184,8 @@ class History:
         source_idx: npt.NDArray[np.int64],
         lines: npt.NDArray[np.int64],
     ) -> int:
-        """Record the batch and its written records; returns the new batch id."""
+        """Record the batch and its written records (not yet permanent: see finish); returns
+        the new batch id."""
         cur = self.db.execute(
             "INSERT INTO batch (batch_key, created, mapping, mapping_version, mapping_sha256, "
             "inputs, outputs, records) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -212,9 +213,15 @@ class History:
                 strict=True,
             ),
         )
-        self.db.execute("COMMIT")
-        self._in_tx = False
         return batch_id
+
+    def finish(self) -> None:
+        """Make the recorded batch permanent. Called only once everything the run writes is
+        in place: killed before this, the history keeps nothing of the run, so running it
+        again gives the same outputs."""
+        if self._in_tx:
+            self.db.execute("COMMIT")
+            self._in_tx = False
 
     # -- listing and undo ------------------------------------------------------------------
     def batches(self) -> list[Batch]:

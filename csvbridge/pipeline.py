@@ -287,7 +287,7 @@ def convert(
         batch_id = None
         if store is not None:
             ident, src_idx, lines = stage.written()
-            batch_id = store.commit(
+            batch_id = store.record(
                 batch_key=batch_key,
                 mapping=(lm.mapping.name, lm.mapping.version, lm.sha256),
                 inputs=[{"name": i.name, "sha256": i.sha256} for i in infos],
@@ -302,39 +302,45 @@ def convert(
             for w in writers.values():
                 w.abort()
             dups.abort()
+            if store is not None:
+                store.close()  # rolls the history back: nothing of this run is kept
+    try:
+        report = _report(
+            lm,
+            infos,
+            chosen,
+            target_opts,
+            produced,
+            reject_files,
+            dup_files,
+            ledger,
+            tie_outs,
+            rejects,
+            dups,
+            dup_fields,
+            hold_back,
+        )
+        report["reconciliation"] = reconciliation
+        if doc_warnings:
+            report["document_warnings"] = {k: v[:50] for k, v in sorted(doc_warnings.items())}
+        rules = {c.name: c.rule for c in lm.mapping.checks}
+        report["check_warnings"] = {
+            name: {"rule": rules.get(name, "value not in the lookup table"), **tally}
+            for name, tally in sorted(check_warnings.items())
+            if tally["rows"]
+        }
+        report["duplicates"]["against_history"] = stage.against_history
+        report["duplicates"]["decisions_applied"] = stage.overridden
+        report["duplicates"]["within_file"] = within
+        report["history"] = {"batch": batch_id} if batch_id is not None else None
+        write_atomic(out / "report.json", _json(report))
+        write_atomic(out / "report.html", render_html(report, out))
+        write_atomic(out / "report.xlsx", render_xlsx(report, out))
+        if store is not None:
+            store.finish()  # the history records the batch once its outputs and reports exist
+    finally:
         if store is not None:
             store.close()
-    report = _report(
-        lm,
-        infos,
-        chosen,
-        target_opts,
-        produced,
-        reject_files,
-        dup_files,
-        ledger,
-        tie_outs,
-        rejects,
-        dups,
-        dup_fields,
-        hold_back,
-    )
-    report["reconciliation"] = reconciliation
-    if doc_warnings:
-        report["document_warnings"] = {k: v[:50] for k, v in sorted(doc_warnings.items())}
-    rules = {c.name: c.rule for c in lm.mapping.checks}
-    report["check_warnings"] = {
-        name: {"rule": rules.get(name, "value not in the lookup table"), **tally}
-        for name, tally in sorted(check_warnings.items())
-        if tally["rows"]
-    }
-    report["duplicates"]["against_history"] = stage.against_history
-    report["duplicates"]["decisions_applied"] = stage.overridden
-    report["duplicates"]["within_file"] = within
-    report["history"] = {"batch": batch_id} if batch_id is not None else None
-    write_atomic(out / "report.json", _json(report))
-    write_atomic(out / "report.html", render_html(report, out))
-    write_atomic(out / "report.xlsx", render_xlsx(report, out))
     warnings = [f"{i.name}: {w}" for i in infos for w in i.warnings]
     if same_as:
         b = same_as[-1]

@@ -48,11 +48,11 @@ class Tally:
         amt = amounts[counted]
         codes = pc.unique(sel).to_pylist()
         if len(codes) == 1:
-            self.totals[codes[0]] += int(amt.sum(dtype=np.int64))
+            self.totals[codes[0]] += exact_sum(amt)
             return
         sel_np = np.asarray(sel.to_numpy(zero_copy_only=False), dtype=object)
         for code in codes:
-            self.totals[code] += int(amt[sel_np == code].sum(dtype=np.int64))
+            self.totals[code] += exact_sum(amt[sel_np == code])
 
     def merge(self, other: Tally) -> None:
         """Add another tally into this one."""
@@ -66,6 +66,17 @@ class Tally:
             "amounts": {c: _fmt(c, v) for c, v in sorted(self.totals.items())},
             "rows_without_amount": self.unknown,
         }
+
+
+def exact_sum(amounts: npt.NDArray[np.int64]) -> int:
+    """The exact sum of minor units: int64 while it cannot overflow, Python integers (no
+    limit) when it could — a total must never wrap around."""
+    if not len(amounts):
+        return 0
+    biggest = int(np.abs(amounts).max())
+    if biggest * len(amounts) < 2**62:
+        return int(amounts.sum(dtype=np.int64))
+    return sum(int(a) for a in amounts.tolist())
 
 
 def _fmt(currency: str, minor: int) -> str:

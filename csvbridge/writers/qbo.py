@@ -9,25 +9,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import format as fmt
-from .bank import (
-    DATE_ORDER,
-    AccountingWriter,
+from .accounting import DATE_ORDER, AccountingWriter, bom_option, tax_codes_option
+from .base import Option, Target, WriteContext, guard_formula
+from .checks import (
     Problem,
     as_mask,
     blank,
-    bom_option,
     code_map,
     fixed_decimal,
     invalid_email,
     line_prices,
     money_abs,
     phone,
-    tax_codes_option,
     translate,
     unbalanced,
     wrong_side,
 )
-from .base import Option, Target, WriteContext, guard_formula
 from .generic import FORMULA_GUARD
 
 ROWS = 999  # 1,000 rows per Import-data file, header included [R]

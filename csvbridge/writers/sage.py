@@ -13,23 +13,21 @@ import pyarrow.compute as pc
 from ..errors import TargetError
 from ..money import format_minor
 from . import format as fmt
-from .bank import (
-    AccountingWriter,
+from .accounting import AccountingWriter, bom_option, tax_codes_option
+from .base import Option, Target, WriteContext, guard_formula
+from .checks import (
     Problem,
     as_mask,
     blank,
-    bom_option,
     code_map,
     document_ids,
     invalid_email,
     money_abs,
     phone,
-    tax_codes_option,
     translate,
     unbalanced,
     wrong_side,
 )
-from .base import Option, Target, WriteContext, guard_formula
 from .generic import FORMULA_GUARD
 
 SAGE50_COLUMNS = (

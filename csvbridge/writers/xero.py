@@ -9,12 +9,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import format as fmt
-from .bank import (
-    DATE_ORDER,
-    AccountingWriter,
+from .accounting import DATE_ORDER, AccountingWriter, bom_option, tax_codes_option
+from .base import Option, Target, WriteContext, guard_formula
+from .checks import (
     Problem,
     blank,
-    bom_option,
     code_map,
     document_ids,
     document_sums,
@@ -22,11 +21,9 @@ from .bank import (
     line_prices,
     phone,
     starts_of,
-    tax_codes_option,
     translate,
     unbalanced,
 )
-from .base import Option, Target, WriteContext, guard_formula
 from .generic import FORMULA_GUARD
 
 BOM = bom_option("off", "Xero reportedly strips one, so none is needed")

@@ -8,7 +8,7 @@ import json
 import click
 
 from .cli import _run, main
-from .writers.archive import verify_archive
+from .writers.archive_verify import verify_archive
 
 
 @main.command("verify-archive")

@@ -27,7 +27,7 @@ from csvbridge import convert
 from csvbridge.model import KINDS, FieldType, Kind, get_kind
 from csvbridge.money import CURRENCY_EXPONENTS
 from csvbridge.writers import TARGETS, WriteContext, tabular
-from csvbridge.writers.archive import verify_archive
+from csvbridge.writers.archive_verify import verify_archive
 from csvbridge.writers.tabular import header
 
 from .conftest import ROOT, run_cli, write_case

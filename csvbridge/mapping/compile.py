@@ -29,6 +29,7 @@ from .fields import (
 )
 from .filters import RowFilters
 from .formulas import Formulas
+from .load import locate
 from .lookups import Lookup, load_lookup
 from .model import FieldSpec, Mapping
 from .rejects import Errors, RejectedRow, build_rejects
@@ -75,7 +76,7 @@ class CompiledMapping(MoneyFields, RowFilters):
         if fmts is None:
             raise MappingError(
                 f"field '{name}' is a date, and the mapping does not say how dates are written",
-                where=f"{self.source}, key fields.{name}",
+                where=locate(self.source, f"fields.{name}"),
                 hint="add format: DD/MM/YYYY (or the file's own order) to the field, or "
                 "dates: DD/MM/YYYY at the top of the mapping. csvbridge never guesses "
                 "whether 01/02 is January or February.",
@@ -93,7 +94,7 @@ class CompiledMapping(MoneyFields, RowFilters):
                     except DateFormatError as e:
                         raise MappingError(
                             str(e),
-                            where=f"{self.source}, key fields.{name}.format",
+                            where=locate(self.source, f"fields.{name}.format"),
                             hint="use tokens DD, MM, MMM, YYYY, YY, e.g. DD/MM/YYYY",
                             code="date-format-invalid",
                         ) from None
@@ -102,18 +103,18 @@ class CompiledMapping(MoneyFields, RowFilters):
             ):
                 raise MappingError(
                     f"money_in/money_out only fit money fields; '{name}' is {ftype.value}",
-                    where=f"{self.source}, key fields.{name}",
+                    where=locate(self.source, f"fields.{name}"),
                     hint="use column: for this field",
                     code="mapping-invalid",
                 )
-            for f in self.mapping.filters:
+            for i, f in enumerate(self.mapping.filters, start=1):
                 if f.matches is not None:
                     try:  # checked by the engine that runs it (RE2: no lookaround)
                         pc.match_substring_regex(pa.array([""], pa.string()), f.matches)
                     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
                         raise MappingError(
                             f"filter '{f.name}': the regular expression cannot be used: {e}",
-                            where=f"{self.source}, key filters ({f.name}).matches",
+                            where=locate(self.source, f"filters[{i}].matches"),
                             hint="check the pattern; escape special characters like ( ) . + — "
                             "lookahead, lookbehind and backreferences are not supported",
                             code="mapping-invalid",

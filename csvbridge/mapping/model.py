@@ -137,7 +137,11 @@ class FieldSpec(_Strict):
         description="a formula over columns, e.g. round(Gross - Fee, 2) or "
         "if(Type = 'DR', -Amount, Amount); see the expression reference",
     )
-    money_in: ColumnRef | None = Field(None, description="column of money received")
+    money_in: ColumnRef | None = Field(
+        None,
+        description="column of money received; the amount is money_in - money_out, each cell "
+        "with its own sign (-5.00 paid out is a 5.00 refund in); a row with both is rejected",
+    )
     money_out: ColumnRef | None = Field(None, description="column of money paid out")
     format: str | list[str] | None = Field(
         None, description="date format(s), e.g. DD/MM/YYYY; tried in order"

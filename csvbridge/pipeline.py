@@ -184,6 +184,7 @@ def convert(
             ctx = WriteContext(out, kind, target_opts[t.name], sources, t.name, target_reject)
             writers[t.name] = t.factory(ctx)
         row_offset = 0
+        state = cm.new_state()  # fill_down, unique: and stated totals carry across chunks
         for i, path in enumerate(inputs):
             with ExitStack() as stack:
                 finder = open_source(Path(path), i, read_opts, stack)
@@ -205,7 +206,7 @@ def convert(
                 read_here = Tally()
                 chain = _balance_chain(lm)
                 for chunk in finder.chunks(chunk_rows):
-                    result = cm.apply(chunk, columns, row_offset)
+                    result = cm.apply(chunk, columns, row_offset, state)
                     row_offset += chunk.num_rows
                     ledger.merge(result.ledger)
                     read_here.merge(result.ledger.stages["read"])
@@ -213,7 +214,15 @@ def convert(
                         tally = check_warnings.setdefault(rule, {"rows": 0, "first": []})
                         tally["rows"] += len(at)
                         room = 20 - len(tally["first"])
-                        tally["first"] += [{"file": info.name, "line": ln} for ln in at[:room]]
+                        notes = result.notes.get(rule, {})
+                        tally["first"] += [
+                            {
+                                "file": info.name,
+                                "line": ln,
+                                **({"note": notes[ln]} if ln in notes else {}),
+                            }
+                            for ln in at[:room]
+                        ]
                     rejects.add(result.rejects)
                     incomplete |= result.rejected_documents
                     records = result.records
@@ -255,6 +264,7 @@ def convert(
                     kind.document_key or "number",
                     balance=docs.balance,
                     consistent=docs.consistent,
+                    totals=state.totals,
                 )
                 for p in refused:
                     rejects.add_records("", p.lines, kind, p.field, p.rule, p.message)
@@ -323,7 +333,9 @@ def convert(
         report["reconciliation"] = reconciliation
         if doc_warnings:
             report["document_warnings"] = {k: v[:50] for k, v in sorted(doc_warnings.items())}
-        rules = {c.name: c.rule for c in lm.mapping.checks}
+        rules = {
+            c.name: c.rule or "unique: " + ", ".join(c.unique_fields) for c in lm.mapping.checks
+        }
         report["check_warnings"] = {
             name: {"rule": rules.get(name, "value not in the lookup table"), **tally}
             for name, tally in sorted(check_warnings.items())

@@ -64,9 +64,11 @@ class Formulas:
             for i, f in enumerate(mapping.filters)
             if f.when is not None
         }
-        self.checks = [
-            _parse(c.rule, f"checks[{i + 1}].rule", source) for i, c in enumerate(mapping.checks)
-        ]
+        self.checks = {  # by the check's index; unique: checks have no formula
+            i: _parse(c.rule, f"checks[{i + 1}].rule", source)
+            for i, c in enumerate(mapping.checks)
+            if c.rule is not None
+        }
         dates = mapping.dates
         self.context = EvalContext(
             number_format=NumberFormat(mapping.numbers.decimal, mapping.numbers.thousands or None),
@@ -79,7 +81,7 @@ class Formulas:
             *self.fields.values(),
             *self.filters.values(),
             *self.split_when.values(),
-            *self.checks,
+            *self.checks.values(),
         ]
 
     def names(self) -> set[str]:

@@ -4,6 +4,8 @@ says which columns become which canonical fields and how their text is parsed.""
 from __future__ import annotations
 
 import itertools
+import zoneinfo
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -140,11 +142,17 @@ class FieldSpec(_Strict):
     money_in: ColumnRef | None = Field(
         None,
         description="column of money received; the amount is money_in - money_out, each cell "
-        "with its own sign (-5.00 paid out is a 5.00 refund in); a row with both is rejected",
+        "with its own sign (-5.00 paid out is a 5.00 refund in); a row with both is rejected. "
+        "A bank that writes money out as negative numbers: use expr: In + Out instead",
     )
     money_out: ColumnRef | None = Field(None, description="column of money paid out")
     format: str | list[str] | None = Field(
         None, description="date format(s), e.g. DD/MM/YYYY; tried in order"
+    )
+    zone: str | None = Field(
+        None,
+        description="the time zone this column's date-times are written in when they carry no "
+        "UTC offset, e.g. UTC (needs the mapping's timezone:); see Time zones",
     )
     decimal: Literal[".", ","] | None = Field(None, description="decimal mark for this field")
     thousands: Literal[",", ".", " ", "'", "_", "\u00a0", ""] | None = Field(
@@ -171,7 +179,19 @@ class FieldSpec(_Strict):
             raise ValueError(f"give one source, not {' and '.join(sources)}")
         if not sources and self.default is None:
             raise ValueError("give a source: column, value, template, expr or money_in/money_out")
+        if self.zone is not None:
+            _check_zone(self.zone)
         return self
+
+
+def _check_zone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}: give an IANA name such as Europe/London, "
+            "America/New_York or UTC"
+        ) from None
 
 
 FieldSpecIn = Annotated[FieldSpec, BeforeValidator(_shorthand)]
@@ -218,12 +238,39 @@ class SplitSpec(_Strict):
 
 class CheckSpec(_Strict):
     """A rule every row must satisfy. ``error`` rejects the rows that break it; ``warning``
-    keeps them and reports them."""
+    keeps them and reports them.
+
+    ``unique:`` names canonical fields whose values (together) must not repeat anywhere in the
+    batch, across chunks and files: the first row with a value is kept; every later row with it
+    breaks the rule, and its reason names the first one's file and line. Empty values and
+    filtered rows are not compared; a row rejected for another reason still counts as the
+    first. Memory grows with the number of distinct values."""
 
     name: str = Field(description="what the report calls the rule")
-    rule: str = Field(description="a condition that must hold, e.g. DueDate >= InvoiceDate")
+    rule: str | None = Field(
+        None, description="a condition that must hold, e.g. DueDate >= InvoiceDate"
+    )
+    unique: str | list[str] | None = Field(
+        None,
+        description="field(s) whose values must not repeat in the batch, e.g. id or "
+        "[reference, date]; give rule: or unique:",
+    )
     severity: Literal["error", "warning"] = Field("error", description="error or warning")
     message: str | None = Field(None, description="what to tell a person about a failing row")
+
+    @model_validator(mode="after")
+    def _one_test(self) -> CheckSpec:
+        if (self.rule is None) == (self.unique is None):
+            raise ValueError("give the check a rule: or a unique:, not both")
+        if self.unique is not None and not self.unique:
+            raise ValueError("unique: names at least one field")
+        return self
+
+    @property
+    def unique_fields(self) -> tuple[str, ...]:
+        """The fields of a unique check (empty for a rule)."""
+        u = self.unique
+        return () if u is None else (u,) if isinstance(u, str) else tuple(u)
 
 
 class RecogniseSpec(_Strict):
@@ -248,6 +295,52 @@ class DocumentsSpec(_Strict):
         "error",
         description="lines of one document must agree on its header fields (contact, dates, "
         "currency, reference)",
+    )
+    total_column: ColumnRef | None = Field(
+        None,
+        description="invoices and bills: the column stating the document's total (on any of "
+        "its lines; rows where it is empty state nothing); the lines' line_amount must add up "
+        "to it",
+    )
+    total: Literal["error", "warning"] = Field(
+        "error",
+        description="a document whose lines do not add up to its stated total (or that states "
+        "two different totals): rejected whole (error) or reported (warning)",
+    )
+    total_tolerance: str = Field(
+        "0",
+        description="how far the lines' sum may be from the stated total, in currency units, "
+        "e.g. 0.01 for a source that rounds each line",
+    )
+
+    @model_validator(mode="after")
+    def _tolerance(self) -> DocumentsSpec:
+        try:
+            ok = Decimal(self.total_tolerance) >= 0
+        except InvalidOperation:
+            ok = False
+        if not ok:
+            raise ValueError(f"total_tolerance {self.total_tolerance!r} is not an amount >= 0")
+        return self
+
+
+class FillDownSpec(_Strict):
+    """Columns whose value is stated on a group's first row only (Shopify states an order's
+    Financial Status, Currency and totals on its first line item): an empty cell takes the
+    value above it. The filled values are what fields, filters, checks and formulas see.
+
+    With ``within:``, a value never crosses into the next group: a row whose ``within`` column
+    differs from the row above starts afresh (an order's first row with an empty cell stays
+    empty). Values carry across chunks and stop at the end of each file. Rejects list the
+    cells as the file has them."""
+
+    columns: list[ColumnRef] = Field(
+        min_length=1, description="the columns to fill down, e.g. [Financial Status, Currency]"
+    )
+    within: ColumnRef | None = Field(
+        None,
+        description="the column naming the group (e.g. Name, the order number); rows of a "
+        "group must be adjacent",
     )
 
 
@@ -306,6 +399,14 @@ class Mapping(_Strict):
     )
     duplicates: DuplicateSpec = Field(default_factory=lambda: DuplicateSpec())
     documents: DocumentsSpec = Field(default_factory=lambda: DocumentsSpec())
+    fill_down: FillDownSpec | None = Field(
+        None, description="carry values stated on a group's first row down to its other rows"
+    )
+    timezone: str | None = Field(
+        None,
+        description="the time zone the books are kept in, e.g. Europe/London: a date-time "
+        "with a UTC offset (or a zone:) becomes its date there; see Time zones",
+    )
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> Mapping:
@@ -328,6 +429,23 @@ class Mapping(_Strict):
             missing = [f.name for f in kind.fields if f.required and f.name not in fields]
             if missing:
                 raise ValueError(f"a {self.kind} mapping must give{label}: {', '.join(missing)}")
+        if self.timezone is not None:
+            _check_zone(self.timezone)
+        zoned = [n for n, f in self.fields.items() if f.zone is not None]
+        if zoned and self.timezone is None:
+            raise ValueError(
+                f"fields.{zoned[0]}.zone says which zone the column is written in; add "
+                "timezone: (the zone the books are kept in) to say which zone its dates are for"
+            )
+        for c in self.checks:
+            bad = [f for f in c.unique_fields if f not in self.fields]
+            if bad:
+                raise ValueError(
+                    f"check {c.name}: unique: names field(s) the mapping does not give: "
+                    + ", ".join(bad)
+                )
+        if self.documents.total_column is not None and self.kind not in ("invoice", "bill"):
+            raise ValueError("documents.total_column is for invoices and bills")
         if self.duplicates.fields:
             bad = [f for f in self.duplicates.fields if f not in names]
             if bad:

@@ -389,9 +389,10 @@ _TOKEN_MEANINGS = {  # by the first token of each kind (dates._TOKENS order)
     "MM": "month number, one or two digits",
     "DD": "day of the month, one or two digits",
     "%e": "day of the month, one or two digits; a leading space is allowed",
-    "HH": "hour (checked, then dropped: records carry dates)",
-    "mm": "minute (checked, then dropped)",
-    "ss": "second, fractions allowed (checked, then dropped)",
+    "HH": "hour (checked; it moves the date only with an offset or zone: and timezone:)",
+    "mm": "minute (checked)",
+    "ss": "second, fractions allowed (checked)",
+    "%z": "UTC offset: Z, +0000, -05:00 or +01 (see time zones above)",
 }
 
 

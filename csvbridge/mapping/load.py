@@ -203,16 +203,16 @@ def _explain(err: ValidationError, where: Where, source: str) -> MappingError:
             at = where.get(loc[:depth])
             if at is not None:
                 break
-        line = None
+        here = ""
         if at is not None:
-            line = at[1] if at[0] == source else f"{at[0]}, line {at[1]}"
+            here = f" (line {at[1]})" if at[0] == source else f" (in {at[0]}, line {at[1]})"
         first_line = first_line or (at[1] if at is not None and at[0] == source else None)
         msg = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             msg = "unknown key (a typo?)"
         elif item["type"] == "missing":
             msg = "required key is missing"
-        problems.append(f"{key}: {msg}" + (f" (line {line})" if line else ""))
+        problems.append(f"{key}: {msg}{here}")
     return MappingError(
         "the mapping has "
         + ("a mistake" if len(problems) == 1 else f"{len(problems)} mistakes")

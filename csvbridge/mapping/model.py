@@ -8,7 +8,14 @@ import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from ..model import KINDS
 
@@ -179,12 +186,17 @@ class FieldSpec(_Strict):
             raise ValueError(f"give one source, not {' and '.join(sources)}")
         if not sources and self.default is None:
             raise ValueError("give a source: column, value, template, expr or money_in/money_out")
-        if self.zone is not None:
-            _check_zone(self.zone)
         return self
 
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        return _check_zone(v)
 
-def _check_zone(name: str) -> None:
+
+def _check_zone(name: str | None) -> str | None:
+    if name is None:
+        return None
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -192,6 +204,7 @@ def _check_zone(name: str) -> None:
             f"unknown time zone {name!r}: give an IANA name such as Europe/London, "
             "America/New_York or UTC"
         ) from None
+    return name
 
 
 FieldSpecIn = Annotated[FieldSpec, BeforeValidator(_shorthand)]
@@ -395,7 +408,9 @@ class Mapping(_Strict):
     recognise: RecogniseSpec = Field(default_factory=lambda: RecogniseSpec())
     extends: str | None = Field(
         None,
-        description="a base mapping (path relative to this file) whose keys this one overrides",
+        description="a base mapping (path relative to this file) whose keys this one "
+        "overrides: sections (read, numbers, documents...) and fields merge key by key; a "
+        "field's spec and every list (filters, checks, split, layout) replace the base's whole",
     )
     duplicates: DuplicateSpec = Field(default_factory=lambda: DuplicateSpec())
     documents: DocumentsSpec = Field(default_factory=lambda: DocumentsSpec())
@@ -407,6 +422,11 @@ class Mapping(_Strict):
         description="the time zone the books are kept in, e.g. Europe/London: a date-time "
         "with a UTC offset (or a zone:) becomes its date there; see Time zones",
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str | None) -> str | None:
+        return _check_zone(v)
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> Mapping:
@@ -429,8 +449,6 @@ class Mapping(_Strict):
             missing = [f.name for f in kind.fields if f.required and f.name not in fields]
             if missing:
                 raise ValueError(f"a {self.kind} mapping must give{label}: {', '.join(missing)}")
-        if self.timezone is not None:
-            _check_zone(self.timezone)
         zoned = [n for n, f in self.fields.items() if f.zone is not None]
         if zoned and self.timezone is None:
             raise ValueError(

@@ -370,9 +370,10 @@ def test_book_dates_agree_with_zoneinfo(instant: int, offset: int, zone: str) ->
 
 
 def test_extends_replaces_lists_and_field_specs_and_merges_sections(tmp_path: Path) -> None:
-    base = (
-        TXN
-        + "numbers: {decimal: '.', thousands: ','}\nfilters:\n  - name: a\n    column: Id\n    equals: T1\n  - name: b\n    column: Id\n    equals: T2\n"
+    base = TXN + (
+        "numbers: {decimal: '.', thousands: ','}\n"
+        "filters:\n  - name: a\n    column: Id\n    equals: T1\n"
+        "  - name: b\n    column: Id\n    equals: T2\n"
     )
     (tmp_path / "base.yaml").write_text(base, encoding="utf-8")
     child = (

@@ -182,6 +182,7 @@ def convert(
 
         for t in chosen:
             ctx = WriteContext(out, kind, target_opts[t.name], sources, t.name, target_reject)
+            ctx.mapping = _provenance(lm)
             writers[t.name] = t.factory(ctx)
         row_offset = 0
         state = cm.new_state()  # fill_down, unique: and stated totals carry across chunks
@@ -370,6 +371,12 @@ def convert(
         outdir=out,
         warnings=warnings,
     )
+
+
+def _provenance(lm: LoadedMapping) -> dict[str, str]:
+    """The mapping, as import files with room for it record it."""
+    m = lm.mapping
+    return {"name": m.name, "version": m.version, "file": lm.path.name, "sha256": lm.sha256}
 
 
 def _sha256_or_none(path: Path) -> str:

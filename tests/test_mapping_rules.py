@@ -445,3 +445,31 @@ def test_report_names_the_mapping_version_and_hash(tmp_path: Path) -> None:
     m = report["mapping"]
     assert (m["name"], m["version"], m["file"]) == ("rules", "7", "m.yaml")
     assert m["sha256"] == load_mapping(tmp_path / "m.yaml").sha256 == r.report["mapping"]["sha256"]
+
+
+def test_import_files_with_room_for_it_name_the_mapping(tmp_path: Path) -> None:
+    (tmp_path / "in.csv").write_text(TXN_DATA, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(TXN, encoding="utf-8")
+    sha = load_mapping(tmp_path / "m.yaml").sha256
+    targets = ["hledger", "beancount", "archive", "csv"]
+    convert(
+        [tmp_path / "in.csv"],
+        tmp_path / "m.yaml",
+        targets,
+        tmp_path / "o",
+        history=False,
+    )
+    note = f"with mapping rules version 7 (sha256 {sha})"
+    assert note in (tmp_path / "o" / "hledger.journal").read_text(encoding="utf-8")
+    assert note in (tmp_path / "o" / "beancount.beancount").read_text(encoding="utf-8")
+    package = json.loads((tmp_path / "o" / "archive" / "datapackage.json").read_text("utf-8"))
+    assert package["csvbridge"]["mapping"] == {
+        "name": "rules",
+        "version": "7",
+        "file": "m.yaml",
+        "sha256": sha,
+    }
+    # OFX, IIF and the CSV imports have no room for it: report.json carries it
+    assert sha not in (tmp_path / "o" / "transaction.csv").read_text(encoding="utf-8")
+    report = json.loads((tmp_path / "o" / "report.json").read_text(encoding="utf-8"))
+    assert report["mapping"]["sha256"] == sha

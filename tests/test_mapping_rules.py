@@ -124,7 +124,8 @@ def test_unique_of_several_fields(tmp_path: Path) -> None:
     data = TXN_DATA.replace("03/03/2025,c,3.00,T1", "03/03/2025,c,1.00,T1")
     r = _convert(tmp_path, m, {"in.csv": data})
     assert r.report["rejects"]["by_rule"] == {"pair": 1}
-    assert r.report["rejects"]["first"][0]["errors"][0]["value"] == "T1 / 100"
+    err = r.report["rejects"]["first"][0]["errors"][0]
+    assert (err["column"], err["value"]) == ("Id + Amount", "T1 / 1.00")
 
 
 def test_unique_naming_a_field_the_mapping_lacks(tmp_path: Path) -> None:

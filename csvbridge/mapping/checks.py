@@ -63,7 +63,7 @@ class RowChecks:
         self,
         values: dict[str, pa.Array],
         chunk: RawChunk,
-        file: str,
+        columns: Columns,
         compared: npt.NDArray[np.bool_],
         errs: Errors,
         state: MappingState,
@@ -74,6 +74,7 @@ class RowChecks:
         warnings: Warnings = []
         notes: dict[str, dict[int, str]] = {}
         n = chunk.num_rows
+        file = columns.source
         for i, spec in enumerate(self.mapping.checks):
             names = spec.unique_fields
             if not names:
@@ -97,11 +98,16 @@ class RowChecks:
                 ) + f"; this value was first on {where}"
             if not dup.any():
                 continue
-            shown = pc.binary_join_element_wise(
-                *[pc.cast(values[f], pa.string()).fill_null("") for f in names], " / "
-            )
-            column = " + ".join(
-                str(next(iter(spec_columns(self.mapping.fields[f])), f)) for f in names
+            cols_of = [spec_columns(self.mapping.fields[f]) for f in names]
+            column = " + ".join(str(c[0]) if len(c) == 1 else f for c, f in zip(cols_of, names, strict=True))
+            shown = pc.binary_join_element_wise(  # as the file has it, where one column gives it
+                *[
+                    text_of(chunk.table, columns.resolve(c[0], f"fields.{f}"))
+                    if len(c) == 1
+                    else pc.cast(values[f], pa.string()).fill_null("")
+                    for c, f in zip(cols_of, names, strict=True)
+                ],
+                " / ",
             )
             if spec.severity == "error":
                 errs.add(dup, names[0], column, shown, spec.name, firsts)

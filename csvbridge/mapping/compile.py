@@ -180,7 +180,7 @@ class CompiledMapping(MoneyFields, RowFilters, RowChecks, DateFields):
         self._lookup_warnings = []
         compared = ~filtered.any if errs.exclude is None else ~filtered.any & ~errs.exclude
         unique_warnings, notes = self._unique(
-            outs[0][0], chunk, columns.source, compared, errs, state
+            outs[0][0], chunk, columns, compared, errs, state
         )
         warnings += unique_warnings
         totals = self._stated_total(t, columns, outs[0][0], errs)

@@ -99,13 +99,14 @@ class RowChecks:
             if not dup.any():
                 continue
             cols_of = [spec_columns(self.mapping.fields[f]) for f in names]
-            column = " + ".join(str(c[0]) if len(c) == 1 else f for c, f in zip(cols_of, names, strict=True))
+            pairs = list(zip(cols_of, names, strict=True))
+            column = " + ".join(str(c[0]) if len(c) == 1 else f for c, f in pairs)
             shown = pc.binary_join_element_wise(  # as the file has it, where one column gives it
                 *[
                     text_of(chunk.table, columns.resolve(c[0], f"fields.{f}"))
                     if len(c) == 1
                     else pc.cast(values[f], pa.string()).fill_null("")
-                    for c, f in zip(cols_of, names, strict=True)
+                    for c, f in pairs
                 ],
                 " / ",
             )

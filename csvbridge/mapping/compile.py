@@ -179,9 +179,7 @@ class CompiledMapping(MoneyFields, RowFilters, RowChecks, DateFields):
         warnings = self._checks(t, columns, errs) + self._lookup_warnings
         self._lookup_warnings = []
         compared = ~filtered.any if errs.exclude is None else ~filtered.any & ~errs.exclude
-        unique_warnings, notes = self._unique(
-            outs[0][0], chunk, columns, compared, errs, state
-        )
+        unique_warnings, notes = self._unique(outs[0][0], chunk, columns, compared, errs, state)
         warnings += unique_warnings
         totals = self._stated_total(t, columns, outs[0][0], errs)
         row_rejected |= errs.any(n)

@@ -5,6 +5,7 @@ makes a date-time an instant; only the mapping's ``timezone:`` moves it to anoth
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -39,41 +40,46 @@ def _offsets(text: pa.Array) -> npt.NDArray[np.int64]:
     return result
 
 
+def _utc_offset(utc: int, tz: zoneinfo.ZoneInfo) -> int:
+    off = (_EPOCH + timedelta(seconds=utc)).astimezone(tz).utcoffset()
+    return int(off.total_seconds()) if off is not None else 0
+
+
+def _local_offset(local: int, tz: zoneinfo.ZoneInfo) -> int:
+    off = (_NAIVE_EPOCH + timedelta(seconds=local)).replace(tzinfo=tz).utcoffset()
+    return int(off.total_seconds()) if off is not None else 0
+
+
+def _offsets_by_hour(
+    seconds: npt.NDArray[np.int64], offset_at: Callable[[int], int]
+) -> npt.NDArray[np.int64]:
+    """``offset_at`` of every value, asked once per distinct hour: an hour whose first and
+    last second have the same offset has it throughout; the rare hour that holds a change of
+    offset is asked value by value."""
+    hours, inv = np.unique(np.floor_divide(seconds, 3600), return_inverse=True)
+    start = np.array([offset_at(int(h) * 3600) for h in hours], dtype=np.int64)
+    end = np.array([offset_at(int(h) * 3600 + 3599) for h in hours], dtype=np.int64)
+    out: npt.NDArray[np.int64] = start[inv]
+    changing = (start != end)[inv]
+    for i in map(int, np.flatnonzero(changing)):
+        out[i] = offset_at(int(seconds[i]))
+    return out
+
+
 def _to_utc(local: npt.NDArray[np.int64], zone: str) -> npt.NDArray[np.int64]:
     """UTC seconds of naive local seconds in ``zone`` (fold 0 in the repeated hour)."""
     if zone in _UTC_NAMES:
         return local
     tz = zoneinfo.ZoneInfo(zone)
-    uniq, inv = np.unique(local, return_inverse=True)
-    out = np.array(
-        [
-            int((_NAIVE_EPOCH + timedelta(seconds=int(s))).replace(tzinfo=tz).timestamp())
-            for s in uniq
-        ],
-        dtype=np.int64,
-    )
-    result: npt.NDArray[np.int64] = out[inv]
+    result: npt.NDArray[np.int64] = local - _offsets_by_hour(local, lambda s: _local_offset(s, tz))
     return result
 
 
 def _local_days(utc: npt.NDArray[np.int64], zone: str) -> npt.NDArray[np.int64]:
     """Days since 1970-01-01 of the local date in ``zone`` of UTC seconds."""
-    if zone in _UTC_NAMES:
-        result: npt.NDArray[np.int64] = np.floor_divide(utc, 86400)
-        return result
-    tz = zoneinfo.ZoneInfo(zone)
-    uniq, inv = np.unique(utc, return_inverse=True)
-    days = np.array(
-        [
-            (
-                (_EPOCH + timedelta(seconds=int(s))).astimezone(tz).replace(tzinfo=None)
-                - _NAIVE_EPOCH
-            ).days
-            for s in uniq
-        ],
-        dtype=np.int64,
-    )
-    result = days[inv]
+    tz = None if zone in _UTC_NAMES else zoneinfo.ZoneInfo(zone)
+    local = utc if tz is None else utc + _offsets_by_hour(utc, lambda s: _utc_offset(s, tz))
+    result: npt.NDArray[np.int64] = np.floor_divide(local, 86400)
     return result
 
 

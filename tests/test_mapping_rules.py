@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -474,3 +475,69 @@ def test_import_files_with_room_for_it_name_the_mapping(tmp_path: Path) -> None:
     assert sha not in (tmp_path / "o" / "transaction.csv").read_text(encoding="utf-8")
     report = json.loads((tmp_path / "o" / "report.json").read_text(encoding="utf-8"))
     assert report["mapping"]["sha256"] == sha
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(["#1", "#2", "#3"]), st.sampled_from(["", "", "a", "b"])),
+        max_size=30,
+    ),
+    cuts=st.lists(st.integers(1, 7), max_size=10),
+    scoped=st.booleans(),
+)
+def test_fill_down_is_the_same_however_the_file_is_chunked(
+    rows: list[tuple[str, str]], cuts: list[int], scoped: bool
+) -> None:
+    """Chunked fill_down equals filling the whole file at once, row by row."""
+    from csvbridge.mapping.fields import Columns
+    from csvbridge.mapping.model import FillDownSpec
+    from csvbridge.mapping.state import MappingState, fill_down
+
+    want, last, group = [], "", None
+    for g, v in rows:
+        if scoped and g != group:
+            last = ""
+        group = g
+        last = v or last
+        want.append(last)
+    spec = FillDownSpec(columns=["V"], within="G" if scoped else None)
+    columns = Columns(["G", "V"], "in.csv", "m.yaml")
+    state, got, at = MappingState(), [], 0
+    for size in [*cuts, len(rows)]:
+        part = rows[at : at + size]
+        at += len(part)
+        table = pa.table(
+            {"G": [g for g, _ in part], "V": [v for _, v in part]},
+            schema=pa.schema([("G", pa.string()), ("V", pa.string())]),
+        )
+        got += fill_down(table, columns, spec, 0, state).column("V").to_pylist()
+    assert got == want
+
+
+# clock changes: London and New York 2024 (on the hour), Kathmandu 1986 (+05:30 to +05:45 at
+# 18:30 UTC, inside an hour)
+_CHANGES = [1711846800, 1729990800, 1710054000, 1730613600, 504901800, 504921600]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    near=st.sampled_from(_CHANGES),
+    delta=st.integers(-3 * 3600, 3 * 3600),
+    zone=st.sampled_from(["Europe/London", "America/New_York", "Asia/Kathmandu"]),
+)
+def test_naive_times_around_clock_changes_agree_with_zoneinfo(
+    near: int, delta: int, zone: str
+) -> None:
+    """A naive date-time in ``zone`` is the instant zoneinfo says (fold 0), and its date in
+    another zone is zoneinfo's, in the hours around a change of the clocks."""
+    from csvbridge.zones import _local_days, _to_utc
+
+    tz = ZoneInfo(zone)
+    local = near + delta  # read as naive local seconds
+    naive = datetime(1970, 1, 1) + timedelta(seconds=local)
+    want_utc = int(naive.replace(tzinfo=tz).timestamp())
+    around = np.array([local - 7200, local, local + 1800], dtype=np.int64)  # share hours
+    assert int(_to_utc(around, zone)[1]) == want_utc
+    day = datetime.fromtimestamp(local, UTC).astimezone(tz).date()
+    assert int(_local_days(around, zone)[1]) == (day - datetime(1970, 1, 1).date()).days

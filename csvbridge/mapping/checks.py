@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..documents import StatedTotals
-from ..money import NumberFormat
+from ..money import NumberFormat, parse_money
 from ..readers.base import RawChunk
 from .amounts import _exponents
 from .expressions import Frame
@@ -80,22 +80,28 @@ class RowChecks:
             if not names:
                 continue
             seen = state.seen.setdefault(i, {})
-            cols = [values[f].to_pylist() for f in names]
+            valid = compared.copy()
+            for f in names:  # an empty value is not compared
+                valid &= np.asarray(values[f].is_valid(), dtype=bool)
+            rows = np.flatnonzero(valid)
+            take = pa.array(rows)
+            cols = [pc.take(values[f], take).to_numpy(zero_copy_only=False) for f in names]
+            keys: list[Any] = list(cols[0]) if len(cols) == 1 else list(zip(*cols, strict=True))
+            lines = chunk.lines[rows].tolist()
+            # the first row of each value in this chunk (a dict keeps the last write: reversed)
+            first_here = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
+            at = np.fromiter((first_here[k] for k in keys), np.int64, len(keys))
+            before = np.fromiter((k in seen for k in keys), bool, len(keys))
+            repeat = before | (at != np.arange(len(keys)))
             dup = np.zeros(n, dtype=bool)
+            dup[rows[repeat]] = True
             firsts: list[str] = [""] * n
-            for r in map(int, np.flatnonzero(compared)):
-                key: Any = tuple(c[r] for c in cols)
-                if any(v is None for v in key):
-                    continue  # an empty value is not compared
-                first = seen.get(key)
-                if first is None:
-                    seen[key] = (file, int(chunk.lines[r]))
-                    continue
-                dup[r] = True
+            what = spec.message or f"{' + '.join(names)} must be unique in the batch"
+            for j in map(int, np.flatnonzero(repeat)):
+                first = seen.get(keys[j]) or (file, lines[int(at[j])])
                 where = f"line {first[1]}" + ("" if first[0] == file else f" of {first[0]}")
-                firsts[r] = (
-                    spec.message or f"{' + '.join(names)} must be unique in the batch"
-                ) + f"; this value was first on {where}"
+                firsts[int(rows[j])] = f"{what}; this value was first on {where}"
+            seen.update((k, (file, lines[a])) for k, a in first_here.items() if k not in seen)
             if not dup.any():
                 continue
             cols_of = [spec_columns(self.mapping.fields[f]) for f in names]
@@ -131,8 +137,6 @@ class RowChecks:
         text = text_of(t, col)
         exps = _exponents(values["currency"]) if "currency" in values else 2
         fmt = self.number_format(FieldSpec(column=col))
-        from ..money import parse_money
-
         pm = parse_money(text, exps, fmt)
         errs.add(
             pm.invalid | pm.too_precise,

@@ -541,3 +541,12 @@ def test_naive_times_around_clock_changes_agree_with_zoneinfo(
     assert int(_to_utc(around, zone)[1]) == want_utc
     day = datetime.fromtimestamp(local, UTC).astimezone(tz).date()
     assert int(_local_days(around, zone)[1]) == (day - datetime(1970, 1, 1).date()).days
+
+
+def test_reconcile_reads_with_fill_down_across_chunks(tmp_path: Path) -> None:
+    from csvbridge.reconcile import read_records
+
+    (tmp_path / "in.csv").write_text(ORDERS_DATA, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(ORDERS, encoding="utf-8")
+    got = read_records(tmp_path / "in.csv", tmp_path / "m.yaml", chunk_rows=1)
+    assert got.records.column("currency").to_pylist() == ["EUR", "EUR", "EUR", "GBP"]

@@ -168,7 +168,7 @@ class FieldSpec(_Strict):
     zone: str | None = Field(
         None,
         description="the time zone this column's date-times are written in when they carry no "
-        "UTC offset, e.g. UTC (needs the mapping's timezone:); see Time zones",
+        "UTC offset, e.g. UTC (needs the mapping's timezone:); see time zones under date formats",
     )
     decimal: Literal[".", ","] | None = Field(None, description="decimal mark for this field")
     thousands: Literal[",", ".", " ", "'", "_", "\u00a0", ""] | None = Field(
@@ -302,7 +302,7 @@ class Mapping(_Strict):
     timezone: str | None = Field(
         None,
         description="the time zone the books are kept in, e.g. Europe/London: a date-time "
-        "with a UTC offset (or a zone:) becomes its date there; see Time zones",
+        "with a UTC offset (or a zone:) becomes its date there; see time zones under date formats",
     )
 
     @field_validator("timezone")

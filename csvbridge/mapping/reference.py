@@ -508,7 +508,10 @@ def _tooling() -> list[str]:
         "**`csvbridge check MAPPING [FILE] [--rows N]`** lists every mistake in the mapping, "
         "each with its file, line and key: unknown keys, wrong values, fields the kind does "
         "not have, formulas that do not parse or give the wrong type, date formats, filter "
-        "patterns. Given a FILE, it also shows what the first N rows become (the canonical "
+        "patterns. A key is written the way every mapping error writes it: "
+        "`filters[2].when` is the `when:` of the second filter (list items count from 1); a "
+        "mistake in a base mapping (`extends:`) names the base file's line. Given a FILE, it "
+        "also shows what the first N rows become (the canonical "
         "records) and which rows would be rejected, and why. It writes nothing. Exit code 0: "
         "valid; 1: valid, but previewed rows are rejected; 2: invalid, or it does not fit "
         "FILE.",

@@ -116,7 +116,9 @@ def test_unique_warning_keeps_the_row_and_names_the_first(tmp_path: Path) -> Non
     assert w["first"][0] == {
         "file": "in.csv",
         "line": 4,
-        "note": "id must be unique in the batch; this value was first on line 2",
+        "note": "id must be unique in the batch, and the first row with this value is kept; "
+        "if both rows are real, the source repeats an id that should not repeat; this value "
+        "was first on line 2",
     }
 
 

@@ -96,7 +96,11 @@ class RowChecks:
             dup = np.zeros(n, dtype=bool)
             dup[rows[repeat]] = True
             firsts: list[str] = [""] * n
-            what = spec.message or f"{' + '.join(names)} must be unique in the batch"
+            what = spec.message or (
+                f"{' + '.join(names)} must be unique in the batch, and the first row with this "
+                "value is kept; if both rows are real, the source repeats an id that should not "
+                "repeat"
+            )
             for j in map(int, np.flatnonzero(repeat)):
                 first = seen.get(keys[j]) or (file, lines[int(at[j])])
                 where = f"line {first[1]}" + ("" if first[0] == file else f" of {first[0]}")

@@ -552,3 +552,15 @@ def test_reconcile_reads_with_fill_down_across_chunks(tmp_path: Path) -> None:
     (tmp_path / "m.yaml").write_text(ORDERS, encoding="utf-8")
     got = read_records(tmp_path / "in.csv", tmp_path / "m.yaml", chunk_rows=1)
     assert got.records.column("currency").to_pylist() == ["EUR", "EUR", "EUR", "GBP"]
+
+
+def test_a_mapping_says_whether_its_chunks_carry_state(tmp_path: Path) -> None:
+    from csvbridge.mapping import CompiledMapping, parse_mapping_text
+
+    def stateful(text: str) -> bool:
+        return CompiledMapping(parse_mapping_text(text, "m.yaml")).stateful
+
+    assert not stateful(TXN)
+    assert stateful(TXN + UNIQUE)
+    assert stateful(ORDERS)
+    assert stateful(INVOICES)

@@ -37,6 +37,17 @@ class RowChecks:
     def number_format(self, spec: FieldSpec) -> NumberFormat:
         raise NotImplementedError
 
+    @property
+    def stateful(self) -> bool:
+        """True when chunks must be mapped in order with one MappingState (fill_down,
+        unique: checks, a stated document total); False: any order, a fresh state each."""
+        m = self.mapping
+        return (
+            m.fill_down is not None
+            or any(c.unique is not None for c in m.checks)
+            or m.documents.total_column is not None
+        )
+
     def new_state(self) -> MappingState:
         """A fresh state for a batch (see mapping/state.py)."""
         docs = self.mapping.documents

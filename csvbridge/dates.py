@@ -45,6 +45,8 @@ _MONTHS = [
 _MONTH_NAMES = pa.array(_MONTHS + [m[:3] for m in _MONTHS] + ["sept"])
 _MONTH_NUMBERS = np.array(list(range(1, 13)) * 2 + [9], dtype=np.int64)
 
+_OFFSET = r"Z|[+-](?:0\d|1[0-4])(?::?[0-5]\d)?"  # UTC offsets run from -14:00 to +14:00
+
 # token -> (group name, regex)
 _TOKENS: dict[str, tuple[str, str]] = {
     "YYYY": ("y", r"\d{4}"),
@@ -68,9 +70,9 @@ _TOKENS: dict[str, tuple[str, str]] = {
     "%M": ("Mi", r"\d{2}"),
     "ss": ("S", r"\d{2}(?:\.\d+)?"),
     "%S": ("S", r"\d{2}(?:\.\d+)?"),
-    "%z": ("z", r"Z|[+-]\d{2}(?::?\d{2})?"),
-    "ZZ": ("z", r"Z|[+-]\d{2}(?::?\d{2})?"),
-    "Z": ("z", r"Z|[+-]\d{2}(?::?\d{2})?"),
+    "%z": ("z", _OFFSET),
+    "ZZ": ("z", _OFFSET),
+    "Z": ("z", _OFFSET),
 }
 _TOKEN_RE = re.compile("|".join(sorted(map(re.escape, _TOKENS), key=len, reverse=True)))
 

@@ -210,6 +210,8 @@ def test_fill_down_without_within_carries_to_the_end_of_the_file(tmp_path: Path)
 
 def test_fill_down_of_a_column_the_file_lacks(tmp_path: Path) -> None:
     out = _error(tmp_path, ORDERS.replace("[Status, Currency]", "[Status, Curency]"), ORDERS_DATA)
+    assert "error [column-missing]" in out and "'Curency'" in out and "'Currency'?" in out
+    out = _error(tmp_path, ORDERS.replace("[Status, Currency]", "[Status, '#9']"), ORDERS_DATA)
     assert "error [column-missing]" in out and "key fill_down.columns[2]" in out
 
 
@@ -336,6 +338,12 @@ def test_naive_date_times_in_a_stated_zone(tmp_path: Path) -> None:
     )
     data = "When,Description,Amount\r\n2024-03-06 03:00,x,1.00\r\n2024-03-06 05:00,y,1.00\r\n"
     assert _dates(tmp_path, m, data) == ["2024-03-05", "2024-03-06"]
+
+
+def test_an_offset_beyond_14_hours_is_not_a_date_time(tmp_path: Path) -> None:
+    data = STAMP_DATA.replace("2024-03-05T04:30:00Z", "2024-03-05T04:30:00+25:00")
+    r = _convert(tmp_path, "timezone: Europe/London\n" + STAMPS, {"in.csv": data})
+    assert r.report["rejects"]["by_rule"] == {"date-format": 1}
 
 
 def test_zone_without_a_book_timezone_is_a_mapping_error(tmp_path: Path) -> None:

@@ -119,6 +119,10 @@ class CompiledMapping(MoneyFields, RowFilters, RowChecks, DateFields):
             if isinstance(f.column, str) and not is_position(f.column)
         ]
         names += sorted(self.formulas.names())
+        fill = self.mapping.fill_down
+        extra = [*(fill.columns if fill else []), fill.within if fill else None]
+        extra.append(self.mapping.documents.total_column)
+        names += [c for c in extra if isinstance(c, str) and not is_position(c)]
         return tuple(dict.fromkeys(names))
 
     def _formula(

@@ -4,7 +4,9 @@ from the rows above), ``unique:`` checks (values seen earlier in the batch) and 
 stated total (gathered while its lines are read). Their state is this one explicit object:
 ``CompiledMapping.apply(chunk, columns, offset, state)`` reads and updates it, so a batch's
 chunks must be applied in order with one state. A mapping with none of those rules leaves it
-untouched, and its chunks may be mapped in any order (or in parallel) with a fresh state each.
+untouched (``CompiledMapping.stateful`` is False), and its chunks may be mapped in any order
+(or in parallel) with a fresh state each. The state is plain data (picklable): an engine that
+spreads chunks over workers hands it from one chunk to the next.
 """
 
 from __future__ import annotations

@@ -2,9 +2,19 @@
 matches a stated format and is a real calendar date, or it is reported as invalid.
 
 Formats use readable tokens — ``DD/MM/YYYY``, ``D MMM YYYY``, ``YYYY-MM-DD HH:mm:ss`` — or the
-strftime codes ``%d %m %Y %y %b %B %H %M %S``. Single-letter ``D``/``M`` and ``DD``/``MM`` both
+strftime codes ``%d %m %Y %y %b %B %H %M %S %z``. Single-letter ``D``/``M`` and ``DD``/``MM`` both
 accept one or two digits. Two-digit years ``YY`` are 2000–2069 for 00–69 and 1970–1999 for
-70–99 (the POSIX rule). Times are checked and dropped: records carry dates.
+70–99 (the POSIX rule). Times are checked; records carry dates.
+
+Time zones. A UTC offset (``Z``, ``ZZ`` or ``%z``: ``Z``, ``+0000``, ``-05:00``, ``+01``) or a
+field's ``zone:`` makes a date-time an instant. Without the mapping's ``timezone:`` its date is
+the date as written, in its own offset: nothing is converted and nothing guessed. With
+``timezone: Europe/London`` (the zone the books are kept in) the date is the local date of the
+instant there: a Shopify order of ``2024-03-05 23:30:00 -0500`` is 6 March in London (04:30
+UTC), and 5 March without ``timezone:``. A date-time without offset is in the field's
+``zone:`` (e.g. ``UTC`` for Stripe's exports) when one is given, and otherwise stays as
+written; a plain date (no time) is never moved. A time in the hour the clocks go back is read
+as the first of the two.
 """
 
 from __future__ import annotations
@@ -35,6 +45,8 @@ _MONTHS = [
 _MONTH_NAMES = pa.array(_MONTHS + [m[:3] for m in _MONTHS] + ["sept"])
 _MONTH_NUMBERS = np.array(list(range(1, 13)) * 2 + [9], dtype=np.int64)
 
+_OFFSET = r"Z|[+-](?:0\d|1[0-4])(?::?[0-5]\d)?"  # UTC offsets run from -14:00 to +14:00
+
 # token -> (group name, regex)
 _TOKENS: dict[str, tuple[str, str]] = {
     "YYYY": ("y", r"\d{4}"),
@@ -58,6 +70,9 @@ _TOKENS: dict[str, tuple[str, str]] = {
     "%M": ("Mi", r"\d{2}"),
     "ss": ("S", r"\d{2}(?:\.\d+)?"),
     "%S": ("S", r"\d{2}(?:\.\d+)?"),
+    "%z": ("z", _OFFSET),
+    "ZZ": ("z", _OFFSET),
+    "Z": ("z", _OFFSET),
 }
 _TOKEN_RE = re.compile("|".join(sorted(map(re.escape, _TOKENS), key=len, reverse=True)))
 

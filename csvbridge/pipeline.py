@@ -182,8 +182,10 @@ def convert(
 
         for t in chosen:
             ctx = WriteContext(out, kind, target_opts[t.name], sources, t.name, target_reject)
+            ctx.mapping = _provenance(lm)
             writers[t.name] = t.factory(ctx)
         row_offset = 0
+        state = cm.new_state()  # fill_down, unique: and stated totals carry across chunks
         for i, path in enumerate(inputs):
             with ExitStack() as stack:
                 finder = open_source(Path(path), i, read_opts, stack)
@@ -205,7 +207,7 @@ def convert(
                 read_here = Tally()
                 chain = _balance_chain(lm)
                 for chunk in finder.chunks(chunk_rows):
-                    result = cm.apply(chunk, columns, row_offset)
+                    result = cm.apply(chunk, columns, row_offset, state)
                     row_offset += chunk.num_rows
                     ledger.merge(result.ledger)
                     read_here.merge(result.ledger.stages["read"])
@@ -213,7 +215,15 @@ def convert(
                         tally = check_warnings.setdefault(rule, {"rows": 0, "first": []})
                         tally["rows"] += len(at)
                         room = 20 - len(tally["first"])
-                        tally["first"] += [{"file": info.name, "line": ln} for ln in at[:room]]
+                        notes = result.notes.get(rule, {})
+                        tally["first"] += [
+                            {
+                                "file": info.name,
+                                "line": ln,
+                                **({"note": notes[ln]} if ln in notes else {}),
+                            }
+                            for ln in at[:room]
+                        ]
                     rejects.add(result.rejects)
                     incomplete |= result.rejected_documents
                     records = result.records
@@ -255,6 +265,7 @@ def convert(
                     kind.document_key or "number",
                     balance=docs.balance,
                     consistent=docs.consistent,
+                    totals=state.totals,
                 )
                 for p in refused:
                     rejects.add_records("", p.lines, kind, p.field, p.rule, p.message)
@@ -323,7 +334,9 @@ def convert(
         report["reconciliation"] = reconciliation
         if doc_warnings:
             report["document_warnings"] = {k: v[:50] for k, v in sorted(doc_warnings.items())}
-        rules = {c.name: c.rule for c in lm.mapping.checks}
+        rules = {
+            c.name: c.rule or "unique: " + ", ".join(c.unique_fields) for c in lm.mapping.checks
+        }
         report["check_warnings"] = {
             name: {"rule": rules.get(name, "value not in the lookup table"), **tally}
             for name, tally in sorted(check_warnings.items())
@@ -358,6 +371,12 @@ def convert(
         outdir=out,
         warnings=warnings,
     )
+
+
+def _provenance(lm: LoadedMapping) -> dict[str, str]:
+    """The mapping, as import files with room for it record it."""
+    m = lm.mapping
+    return {"name": m.name, "version": m.version, "file": lm.path.name, "sha256": lm.sha256}
 
 
 def _sha256_or_none(path: Path) -> str:

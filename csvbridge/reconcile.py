@@ -75,8 +75,9 @@ def read_records(
         columns = Columns(info.columns, info.name, str(lm.path))
         check_columns(cm, columns)
         offset = 0
+        state = cm.new_state()  # fill_down and unique: carry across chunks
         for chunk in finder.chunks(chunk_rows):
-            result = cm.apply(chunk, columns, offset)
+            result = cm.apply(chunk, columns, offset, state)
             offset += chunk.num_rows
             tables.append(result.records)
             rejects += result.rejects

@@ -140,11 +140,15 @@ def test_invert_and_money_in_out_signs(tmp_path: Path) -> None:
     convert([src], m, ["qbo-bank"], tmp_path / "a")
     assert (tmp_path / "a" / "qbo-bank.csv").read_bytes().endswith(b",Card purchase,-12.00\r\n")
     inout = SIMPLE.replace("  amount: Amount\n", "  amount: {money_in: In, money_out: Out}\n")
-    data = b"Date,Description,In,Out\r\n01/03/2025,Paid,,-5.00\r\n02/03/2025,Got,7.00,\r\n"
+    # amount = money_in - money_out, each cell with its own sign: -5.00 paid out is a refund
+    data = (
+        b"Date,Description,In,Out\r\n01/03/2025,Refund,,-5.00\r\n02/03/2025,Got,7.00,\r\n"
+        b"03/03/2025,Paid,,4.00\r\n04/03/2025,Reversed,-2.00,\r\n"
+    )
     src, m = _setup(tmp_path, data, inout)
     convert([src], m, ["csv"], tmp_path / "b")
     lines = (tmp_path / "b" / "transaction.csv").read_text().splitlines()
-    assert lines[1].startswith("2025-03-01,-5.00,") and lines[2].startswith("2025-03-02,7.00,")
+    assert [ln.split(",")[1] for ln in lines[1:]] == ["5.00", "7.00", "-4.00", "-2.00"]
 
 
 def test_date_order_auto_follows_currency(tmp_path: Path) -> None:

@@ -61,9 +61,8 @@ class MoneyFields:
                 pm = parse_money(text, exps, fmt)
                 self._money_errors(pm, name, col, text, errs, fmt)
                 parts.append((col, text, pm, sign))
-            minor = sum(
-                (np.abs(pm.minor) * sign for _, _, pm, sign in parts), np.zeros(n, np.int64)
-            )
+            # in - out with each cell's own sign: -5.00 paid out is 5.00 back in (a refund)
+            minor = sum((pm.minor * sign for _, _, pm, sign in parts), np.zeros(n, np.int64))
             empty = np.logical_and.reduce([pm.empty for _, _, pm, _ in parts])
             bad = np.logical_or.reduce([~pm.ok & ~pm.empty for _, _, pm, _ in parts])
             if len(parts) == 2:

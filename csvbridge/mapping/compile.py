@@ -1,22 +1,25 @@
-"""Applying a mapping to a chunk of raw text: a pure function from (mapping, raw chunk) to
-canonical records, rejected rows with every reason, filtered rows and the chunk's ledger."""
+"""Applying a mapping to a chunk of raw text: a function from (mapping, raw chunk, carried
+state) to canonical records, rejected rows with every reason, filtered rows and the chunk's
+ledger. The state (mapping/state.py) is touched only by fill_down, unique: checks and stated
+document totals."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..dates import ISO_DATE, DateFormatError, compile_format, parse_dates
 from ..errors import MappingError
 from ..model import LINE_COL, ROW_COL, SOURCE_COL, FieldType, Kind, get_kind
 from ..money import CURRENCY_EXPONENTS, NumberFormat, format_minor, parse_money
 from ..readers.base import RawChunk
 from ..reports.ledger import Ledger, Tally
 from .amounts import MoneyFields, _exponents
+from .checks import RowChecks
+from .datefields import DateFields
 from .expressions import Frame, Result
 from .fields import (
     Columns,
@@ -29,9 +32,11 @@ from .fields import (
 )
 from .filters import RowFilters
 from .formulas import Formulas
+from .load import locate
 from .lookups import Lookup, load_lookup
 from .model import FieldSpec, Mapping
 from .rejects import Errors, RejectedRow, build_rejects
+from .state import MappingState, fill_down
 
 _DECIMAL_PLACES = 6  # exact decimals (quantities, unit prices) keep up to this many places
 _KNOWN_CURRENCIES = pa.array(sorted(CURRENCY_EXPONENTS))
@@ -48,9 +53,11 @@ class ChunkResult:
     # document numbers of rejected rows (document kinds): the rest of those documents must
     # not be imported without them
     rejected_documents: set[str] = field(default_factory=set)
+    # check -> line -> what to tell a person about that line (unique: names the first line)
+    notes: dict[str, dict[int, str]] = field(default_factory=dict)
 
 
-class CompiledMapping(MoneyFields, RowFilters):
+class CompiledMapping(MoneyFields, RowFilters, RowChecks, DateFields):
     """A mapping bound to its kind, ready to apply to chunks from any file it fits."""
 
     def __init__(self, mapping: Mapping, source: str = "mapping") -> None:
@@ -70,50 +77,28 @@ class CompiledMapping(MoneyFields, RowFilters):
         self._frame_of: tuple[int, int] = (-1, -1)
 
     # -- set-up -----------------------------------------------------------------------------
-    def _date_formats(self, name: str, spec: FieldSpec) -> tuple[str, ...]:
-        fmts = spec.format if spec.format is not None else self.mapping.dates
-        if fmts is None:
-            raise MappingError(
-                f"field '{name}' is a date, and the mapping does not say how dates are written",
-                where=f"{self.source}, key fields.{name}",
-                hint="add format: DD/MM/YYYY (or the file's own order) to the field, or "
-                "dates: DD/MM/YYYY at the top of the mapping. csvbridge never guesses "
-                "whether 01/02 is January or February.",
-                code="date-format-missing",
-            )
-        return (fmts,) if isinstance(fmts, str) else tuple(fmts)
-
     def _check_formats(self) -> None:
         for name, spec in self.mapping.fields.items():
             ftype = self.kind.field(name).type
             if ftype is FieldType.DATE:
-                for fmt in self._date_formats(name, spec):
-                    try:
-                        compile_format(fmt)
-                    except DateFormatError as e:
-                        raise MappingError(
-                            str(e),
-                            where=f"{self.source}, key fields.{name}.format",
-                            hint="use tokens DD, MM, MMM, YYYY, YY, e.g. DD/MM/YYYY",
-                            code="date-format-invalid",
-                        ) from None
+                self._check_date_formats(name, spec)
             if (spec.money_in is not None or spec.money_out is not None) and (
                 ftype is not FieldType.MONEY
             ):
                 raise MappingError(
                     f"money_in/money_out only fit money fields; '{name}' is {ftype.value}",
-                    where=f"{self.source}, key fields.{name}",
+                    where=locate(self.source, f"fields.{name}"),
                     hint="use column: for this field",
                     code="mapping-invalid",
                 )
-            for f in self.mapping.filters:
+            for i, f in enumerate(self.mapping.filters, start=1):
                 if f.matches is not None:
                     try:  # checked by the engine that runs it (RE2: no lookaround)
                         pc.match_substring_regex(pa.array([""], pa.string()), f.matches)
                     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
                         raise MappingError(
                             f"filter '{f.name}': the regular expression cannot be used: {e}",
-                            where=f"{self.source}, key filters ({f.name}).matches",
+                            where=locate(self.source, f"filters[{i}].matches"),
                             hint="check the pattern; escape special characters like ( ) . + — "
                             "lookahead, lookbehind and backreferences are not supported",
                             code="mapping-invalid",
@@ -134,6 +119,10 @@ class CompiledMapping(MoneyFields, RowFilters):
             if isinstance(f.column, str) and not is_position(f.column)
         ]
         names += sorted(self.formulas.names())
+        fill = self.mapping.fill_down
+        extra = [*(fill.columns if fill else []), fill.within if fill else None]
+        extra.append(self.mapping.documents.total_column)
+        names += [c for c in extra if isinstance(c, str) and not is_position(c)]
         return tuple(dict.fromkeys(names))
 
     def _formula(
@@ -154,8 +143,20 @@ class CompiledMapping(MoneyFields, RowFilters):
         return NumberFormat(dec, th or None)
 
     # -- applying ---------------------------------------------------------------------------
-    def apply(self, chunk: RawChunk, columns: Columns, row_offset: int) -> ChunkResult:
-        """Map one chunk. ``row_offset`` numbers its rows within the batch."""
+    def apply(
+        self,
+        chunk: RawChunk,
+        columns: Columns,
+        row_offset: int,
+        state: MappingState | None = None,
+    ) -> ChunkResult:
+        """Map one chunk. ``row_offset`` numbers its rows within the batch; ``state`` is what
+        the batch's earlier chunks left (``new_state()`` for a batch; None: a fresh one)."""
+        state = state if state is not None else self.new_state()
+        source = chunk  # rejects show the cells as the file has them
+        if self.mapping.fill_down is not None:
+            filled = fill_down(chunk.table, columns, self.mapping.fill_down, chunk.source, state)
+            chunk = replace(chunk, table=filled)
         n = chunk.num_rows
         t = chunk.table
         errs = Errors()
@@ -181,6 +182,10 @@ class CompiledMapping(MoneyFields, RowFilters):
             outs.append((values, amounts, known, active))
         warnings = self._checks(t, columns, errs) + self._lookup_warnings
         self._lookup_warnings = []
+        compared = ~filtered.any if errs.exclude is None else ~filtered.any & ~errs.exclude
+        unique_warnings, notes = self._unique(outs[0][0], chunk, columns, compared, errs, state)
+        warnings += unique_warnings
+        totals = self._stated_total(t, columns, outs[0][0], errs)
         row_rejected |= errs.any(n)
         rejected = row_rejected & ~filtered.any
         kept = ~rejected & ~filtered.any
@@ -210,7 +215,9 @@ class CompiledMapping(MoneyFields, RowFilters):
                 if key in values:
                     docs = pc.filter(values[key], pa.array(rejected))
                     rejected_docs.update(d for d in docs.to_pylist() if d)
-        rejects = build_rejects(chunk, errs, rejected, row_offset)
+        if totals is not None:
+            self._note_totals(totals, outs[0][0], chunk, columns.source, kept, state)
+        rejects = build_rejects(source, errs, rejected, row_offset)
         for r in rejects:
             ledger.rejected_by_rule.update({e.rule for e in r.errors})
         records = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
@@ -222,6 +229,7 @@ class CompiledMapping(MoneyFields, RowFilters):
             rejects=rejects,
             ledger=ledger,
             rejected_documents=rejected_docs,
+            notes=notes,
             warnings=[
                 (name, [int(chunk.lines[i]) for i in np.flatnonzero(m & kept)])
                 for name, m in warnings
@@ -338,29 +346,9 @@ class CompiledMapping(MoneyFields, RowFilters):
             elif fld.type is FieldType.DATE and formula_dates is not None:
                 values[name] = formula_dates
             elif fld.type is FieldType.DATE:
-                fmts = self._date_formats(name, spec)
-                if chunk.native_dates and ISO_DATE not in fmts:
-                    fmts = (*fmts, ISO_DATE)
-                parsed = parse_dates(text, fmts)
-                shown = " or ".join(fmts)
-                errs.add(
-                    parsed.matched_shape & ~empty,
-                    name,
-                    col,
-                    text,
-                    "date-invalid",
-                    f"not a real calendar date (read as {shown}); check the day and month",
+                values[name] = self._date_field(
+                    name, spec, col, text, empty, chunk.native_dates, errs
                 )
-                errs.add(
-                    ~parsed.ok & ~parsed.matched_shape & ~empty,
-                    name,
-                    col,
-                    text,
-                    "date-format",
-                    f"does not match the date format {shown}; fix the cell, or add its "
-                    "format to the mapping's date formats",
-                )
-                values[name] = parsed.to_arrow()
             elif fld.type is FieldType.DECIMAL:
                 pm = parse_money(text, _DECIMAL_PLACES, self.number_format(spec))
                 errs.add(
@@ -373,23 +361,6 @@ class CompiledMapping(MoneyFields, RowFilters):
                 values[name] = pc.if_else(pa.array(pm.ok), trimmed, pa.scalar(None, pa.string()))
 
         return values, amounts, amount_known
-
-    def _checks(
-        self, t: pa.Table, columns: Columns, errs: Errors
-    ) -> list[tuple[str, npt.NDArray[np.bool_]]]:
-        """Run the mapping's checks: errors reject, warnings are returned (rule, rows)."""
-        warnings: list[tuple[str, npt.NDArray[np.bool_]]] = []
-        if not self.formulas.checks:
-            return warnings
-        for spec, f in zip(self.mapping.checks, self.formulas.checks, strict=True):
-            holds, _ = self.formulas.condition(f, self._chunk_frame(t, columns))
-            failing = ~holds
-            message = spec.message or f"breaks the rule {spec.rule}"
-            if spec.severity == "error":
-                errs.add(failing, "", "(check)", None, spec.name, message)
-            else:
-                warnings.append((spec.name, failing))
-        return warnings
 
     def _text(
         self, spec: FieldSpec, t: pa.Table, columns: Columns, key: str

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from ..errors import MappingError
 from ..readers.table import _norm
+from .load import locate
 from .model import ColumnRef, FieldSpec
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
@@ -55,7 +56,7 @@ class Columns:
                 return self.names[ref - 1]
             raise MappingError(
                 f"{key} asks for column {ref}, but the file has {len(self.names)} columns",
-                where=f"{self.mapping_src}, key {key}; file {self.source}",
+                where=f"{locate(self.mapping_src, key)}; file {self.source}",
                 hint=f"columns are numbered 1 to {len(self.names)}: {', '.join(self.names)}",
                 code="column-missing",
             )
@@ -63,7 +64,7 @@ class Columns:
         if name is None:
             raise MappingError(
                 f"{key} names column '{ref}', which the file does not have",
-                where=f"{self.mapping_src}, key {key}; file {self.source}",
+                where=f"{locate(self.mapping_src, key)}; file {self.source}",
                 hint=f"the file's columns are: {', '.join(self.names)}",
                 code="column-missing",
             )

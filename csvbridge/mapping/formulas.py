@@ -14,6 +14,7 @@ from ..errors import MappingError
 from ..money import NumberFormat
 from .expressions import BoundExpression, EvalContext, Expr, ExpressionError, Frame, bind, parse
 from .fields import Columns, text_of
+from .load import locate
 from .model import Mapping
 
 
@@ -31,7 +32,7 @@ def _parse(text: str, key: str, source: str) -> Formula:
     except ExpressionError as e:
         raise MappingError(
             f"the formula is not valid: {e.message}",
-            where=f"{source}, key {key}",
+            where=locate(source, key),
             hint=e.hint or "see the expression reference in mappings/README.md",
             code="expression-invalid",
         ) from None
@@ -63,9 +64,11 @@ class Formulas:
             for i, f in enumerate(mapping.filters)
             if f.when is not None
         }
-        self.checks = [
-            _parse(c.rule, f"checks[{i + 1}].rule", source) for i, c in enumerate(mapping.checks)
-        ]
+        self.checks = {  # by the check's index; unique: checks have no formula
+            i: _parse(c.rule, f"checks[{i + 1}].rule", source)
+            for i, c in enumerate(mapping.checks)
+            if c.rule is not None
+        }
         dates = mapping.dates
         self.context = EvalContext(
             number_format=NumberFormat(mapping.numbers.decimal, mapping.numbers.thousands or None),
@@ -78,7 +81,7 @@ class Formulas:
             *self.fields.values(),
             *self.filters.values(),
             *self.split_when.values(),
-            *self.checks,
+            *self.checks.values(),
         ]
 
     def names(self) -> set[str]:
@@ -99,14 +102,14 @@ class Formulas:
             except ExpressionError as e:
                 raise MappingError(
                     f"the formula cannot be used: {e.message}",
-                    where=f"{self.source}, key {formula.key}",
+                    where=locate(self.source, formula.key),
                     hint=e.hint or "see the expression reference in mappings/README.md",
                     code="expression-invalid",
                 ) from None
             if want is not None and b.type not in (want, "null"):
                 raise MappingError(
                     f"the formula gives {b.type}, and this needs {want}",
-                    where=f"{self.source}, key {formula.key}",
+                    where=locate(self.source, formula.key),
                     hint="conditions compare (=, <, ~, in, is empty); a field's formula gives "
                     "its type (text, a number for money, a date)",
                     code="expression-invalid",

@@ -30,6 +30,38 @@ _Loader.add_implicit_resolver(
 )
 
 Path_ = tuple[str | int, ...]
+Where = dict[Path_, tuple[str, int]]  # key path -> (file, line): a base's keys name the base
+
+# Lines of every loaded mapping's keys, by the mapping's path as given: compile-time errors
+# (a bad date format, a column the file lacks) name the line without carrying the YAML around.
+_LINES: dict[str, Where] = {}
+
+
+def key_text(path: Path_) -> str:
+    """A key path as mapping errors write it: ``filters[2].when`` (list items from 1)."""
+    out = ""
+    for p in path:
+        out += f"[{p + 1}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _key_path(key: str) -> Path_:
+    return tuple(
+        int(piece[1:-1]) - 1 if piece.startswith("[") else piece
+        for piece in re.findall(r"[^.\[\]]+|\[\d+\]", key)
+    )
+
+
+def locate(source: str, key: str) -> str:
+    """``file, line N, key K`` for a mapping key such as ``filters[2].when`` (the nearest
+    enclosing key's line when the key itself is not written, e.g. a default)."""
+    where = _LINES.get(source, {})
+    parts = _key_path(key)
+    for depth in range(len(parts), -1, -1):
+        found = where.get(parts[:depth])
+        if found is not None:
+            return f"{found[0]}, line {found[1]}, key {key}"
+    return f"{source}, key {key}"
 
 
 @dataclass(frozen=True)
@@ -41,8 +73,8 @@ class LoadedMapping:
     sha256: str
 
 
-def _build(node: yaml.Node, loader: _Loader, path: Path_, where: dict[Path_, int], src: str) -> Any:
-    where[path] = node.start_mark.line + 1
+def _build(node: yaml.Node, loader: _Loader, path: Path_, where: Where, src: str) -> Any:
+    where[path] = (src, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -61,7 +93,7 @@ def _build(node: yaml.Node, loader: _Loader, path: Path_, where: dict[Path_, int
     return loader.construct_object(node, deep=True)
 
 
-def _yaml_data(text: str, source: str) -> tuple[dict[str, Any], dict[Path_, int]]:
+def _yaml_data(text: str, source: str) -> tuple[dict[str, Any], Where]:
     """The mapping's keys as data, and the line of every key path."""
     loader = _Loader(text)
     try:
@@ -84,7 +116,7 @@ def _yaml_data(text: str, source: str) -> tuple[dict[str, Any], dict[Path_, int]
             hint="see mappings/README.md for the keys a mapping needs.",
             code="mapping-empty",
         )
-    where: dict[Path_, int] = {}
+    where: Where = {}
     data = _build(node, _Loader(""), (), where, source)
     if not isinstance(data, dict):
         raise MappingError(
@@ -96,26 +128,36 @@ def _yaml_data(text: str, source: str) -> tuple[dict[str, Any], dict[Path_, int]
     return data, where
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """``over`` on top of ``base``: nested keys merge, anything else (lists too) replaces."""
+def _merge(
+    base: dict[str, Any], over: dict[str, Any], path: Path_, replaced: list[Path_]
+) -> dict[str, Any]:
+    """``over`` on top of ``base``: sections (dicts) merge key by key; a list (filters, checks,
+    split, formats) and a field's spec replace the base's whole. ``replaced`` gathers the paths
+    whose base value was dropped."""
     out = dict(base)
     for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        here = (*path, k)
+        is_field = len(path) >= 1 and path[-1] == "fields"
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and not is_field:
+            out[k] = _merge(out[k], v, here, replaced)
+        else:
+            out[k] = v
+            replaced.append(here)
     return out
 
 
 def _with_base(
-    data: dict[str, Any], where: dict[Path_, int], source: str, seen: tuple[str, ...]
-) -> dict[str, Any]:
+    data: dict[str, Any], where: Where, source: str, seen: tuple[str, ...]
+) -> tuple[dict[str, Any], Where]:
     base_ref = data.get("extends")
     if not base_ref:
-        return data
+        return data, where
     base_path = (Path(source).parent / str(base_ref)).resolve()
-    line = where.get(("extends",), 1)
+    line = where.get(("extends",), (source, 1))[1]
     if str(base_path) in seen:
         raise MappingError(
             "the mappings extend each other in a circle: " + " → ".join([*seen, str(base_path)]),
-            where=f"{source}, line {line}",
+            where=f"{source}, line {line}, key extends",
             hint="remove one of the extends: keys.",
             code="mapping-extends",
         )
@@ -129,40 +171,48 @@ def _with_base(
             code="mapping-extends",
         ) from None
     base, base_where = _yaml_data(text, str(base_path))
-    base = _with_base(base, base_where, str(base_path), (*seen, str(base_path)))
-    merged = _merge(base, {k: v for k, v in data.items() if k != "extends"})
+    base, base_where = _with_base(base, base_where, str(base_path), (*seen, str(base_path)))
+    replaced: list[Path_] = []
+    merged = _merge(base, {k: v for k, v in data.items() if k != "extends"}, (), replaced)
     merged["extends"] = str(base_ref)
-    return merged
+    kept = {
+        p: at for p, at in base_where.items() if p and not any(p[: len(r)] == r for r in replaced)
+    }
+    return merged, {**kept, **where}
 
 
 def parse_mapping_text(text: str, source: str) -> Mapping:
     """Validate mapping YAML text; MappingError names ``source``, the line and the key."""
     data, where = _yaml_data(text, source)
-    data = _with_base(data, where, source, (str(Path(source).resolve()),))
+    data, where = _with_base(data, where, source, (str(Path(source).resolve()),))
+    _LINES[source] = where
     try:
         return Mapping.model_validate(data)
     except ValidationError as e:
         raise _explain(e, where, source) from None
 
 
-def _explain(err: ValidationError, where: dict[Path_, int], source: str) -> MappingError:
+def _explain(err: ValidationError, where: Where, source: str) -> MappingError:
     problems = []
     first_line = None
     for item in err.errors():
         loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p[0].isupper()))
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        line = None
+        key = key_text(loc) or "(top level)"
+        at = None
         for depth in range(len(loc), -1, -1):
-            line = where.get(loc[:depth])
-            if line is not None:
+            at = where.get(loc[:depth])
+            if at is not None:
                 break
-        first_line = first_line or line
+        here = ""
+        if at is not None:
+            here = f" (line {at[1]})" if at[0] == source else f" (in {at[0]}, line {at[1]})"
+        first_line = first_line or (at[1] if at is not None and at[0] == source else None)
         msg = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             msg = "unknown key (a typo?)"
         elif item["type"] == "missing":
             msg = "required key is missing"
-        problems.append(f"{key}: {msg}" + (f" (line {line})" if line else ""))
+        problems.append(f"{key}: {msg}{here}")
     return MappingError(
         "the mapping has "
         + ("a mistake" if len(problems) == 1 else f"{len(problems)} mistakes")

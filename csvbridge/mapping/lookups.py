@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import MappingError
+from .load import locate
 from .model import LookupSpec
 
 
@@ -53,7 +54,7 @@ def load_lookup(spec: LookupSpec, mapping_path: str, key: str) -> Lookup:
     if not path.is_relative_to(folder):
         raise MappingError(
             f"the lookup file {spec.file!r} is outside the mapping's folder",
-            where=f"{mapping_path}, key {key}.file",
+            where=locate(mapping_path, f"{key}.lookup.file"),
             hint="keep lookup files beside the mapping (or in a folder under it); a mapping "
             "may not read other files.",
             code="lookup-outside",
@@ -63,14 +64,14 @@ def load_lookup(spec: LookupSpec, mapping_path: str, key: str) -> Lookup:
     except OSError as e:
         raise MappingError(
             f"the lookup file cannot be read: {e.strerror}",
-            where=f"{mapping_path}, key {key}.file",
+            where=locate(mapping_path, f"{key}.lookup.file"),
             hint="check the file name; it is read relative to the mapping.",
             code="lookup-unreadable",
         ) from None
     if not rows:
         raise MappingError(
             "the lookup file is empty",
-            where=f"{mapping_path}, key {key}.file",
+            where=locate(mapping_path, f"{key}.lookup.file"),
             hint="give a header row and a row per value.",
             code="lookup-unreadable",
         )
@@ -81,7 +82,7 @@ def load_lookup(spec: LookupSpec, mapping_path: str, key: str) -> Lookup:
         if name is not None and name not in header:
             raise MappingError(
                 f"the lookup file has no column {name!r}",
-                where=f"{mapping_path}, key {key}; file {spec.file}",
+                where=f"{locate(mapping_path, f'{key}.lookup')}; file {spec.file}",
                 hint=f"its columns are: {', '.join(header)}",
                 code="lookup-unreadable",
             )

@@ -4,18 +4,36 @@ says which columns become which canonical fields and how their text is parsed.""
 from __future__ import annotations
 
 import itertools
+import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from ..model import KINDS
+from .sections import (
+    CheckSpec,
+    ColumnRef,
+    DocumentsSpec,
+    DuplicateSpec,
+    FillDownSpec,
+    RecogniseSpec,
+    _Strict,
+)
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-ColumnRef = str | int  # a header name, or "#3" (in YAML) / 3 (from Python) for the 3rd column
+__all__ = [
+    "CheckSpec",
+    "ColumnRef",
+    "DocumentsSpec",
+    "DuplicateSpec",
+    "FillDownSpec",
+    "RecogniseSpec",
+]
 
 
 class FixedColumn(_Strict):
@@ -137,10 +155,20 @@ class FieldSpec(_Strict):
         description="a formula over columns, e.g. round(Gross - Fee, 2) or "
         "if(Type = 'DR', -Amount, Amount); see the expression reference",
     )
-    money_in: ColumnRef | None = Field(None, description="column of money received")
+    money_in: ColumnRef | None = Field(
+        None,
+        description="column of money received; the amount is money_in - money_out, each cell "
+        "with its own sign (-5.00 paid out is a 5.00 refund in); a row with both is rejected. "
+        "A bank that writes money out as negative numbers: use expr: In + Out instead",
+    )
     money_out: ColumnRef | None = Field(None, description="column of money paid out")
     format: str | list[str] | None = Field(
         None, description="date format(s), e.g. DD/MM/YYYY; tried in order"
+    )
+    zone: str | None = Field(
+        None,
+        description="the time zone this column's date-times are written in when they carry no "
+        "UTC offset, e.g. UTC (needs the mapping's timezone:); see time zones under date formats",
     )
     decimal: Literal[".", ","] | None = Field(None, description="decimal mark for this field")
     thousands: Literal[",", ".", " ", "'", "_", "\u00a0", ""] | None = Field(
@@ -168,6 +196,24 @@ class FieldSpec(_Strict):
         if not sources and self.default is None:
             raise ValueError("give a source: column, value, template, expr or money_in/money_out")
         return self
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, v: str | None) -> str | None:
+        return _check_zone(v)
+
+
+def _check_zone(name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}: give an IANA name such as Europe/London, "
+            "America/New_York or UTC"
+        ) from None
+    return name
 
 
 FieldSpecIn = Annotated[FieldSpec, BeforeValidator(_shorthand)]
@@ -212,60 +258,6 @@ class SplitSpec(_Strict):
     )
 
 
-class CheckSpec(_Strict):
-    """A rule every row must satisfy. ``error`` rejects the rows that break it; ``warning``
-    keeps them and reports them."""
-
-    name: str = Field(description="what the report calls the rule")
-    rule: str = Field(description="a condition that must hold, e.g. DueDate >= InvoiceDate")
-    severity: Literal["error", "warning"] = Field("error", description="error or warning")
-    message: str | None = Field(None, description="what to tell a person about a failing row")
-
-
-class RecogniseSpec(_Strict):
-    """How the watched folder knows a file is this mapping's."""
-
-    filename: list[str] = Field(
-        default_factory=list, description="file name patterns, e.g. '*HSBC*.csv' (any matches)"
-    )
-    header: bool = Field(
-        True, description="the file's header must hold every column the mapping reads"
-    )
-
-
-class DocumentsSpec(_Strict):
-    """Rules for whole documents (invoices, bills, journal entries), checked once all their
-    lines are read: the failing document is rejected whole (error) or reported (warning)."""
-
-    balance: Literal["error", "warning", "off"] = Field(
-        "error", description="journal entries must balance (debits = credits, per currency)"
-    )
-    consistent: Literal["error", "warning", "off"] = Field(
-        "error",
-        description="lines of one document must agree on its header fields (contact, dates, "
-        "currency, reference)",
-    )
-
-
-class DuplicateSpec(_Strict):
-    """What to do with rows that repeat an earlier row of the batch exactly."""
-
-    policy: Literal["keep", "skip"] = Field(
-        "skip",
-        description="skip: leave repeats out of the import file (counted as duplicates, listed "
-        "in duplicates.csv); keep: write them and only flag them",
-    )
-    within_file: Literal["auto", "real", "duplicate"] = Field(
-        "auto",
-        description="identical rows in one file: real (two coffees: both are written), "
-        "duplicate (an exported line twice), auto (duplicate when a running balance is mapped, "
-        "since a repeated balance gives the glitch away; real otherwise)",
-    )
-    fields: list[str] | None = Field(
-        None, description="canonical fields compared; default: the kind's fingerprint"
-    )
-
-
 class Mapping(_Strict):
     """A mapping file: how one layout of export becomes one kind of canonical record."""
 
@@ -298,10 +290,25 @@ class Mapping(_Strict):
     recognise: RecogniseSpec = Field(default_factory=lambda: RecogniseSpec())
     extends: str | None = Field(
         None,
-        description="a base mapping (path relative to this file) whose keys this one overrides",
+        description="a base mapping (path relative to this file) whose keys this one "
+        "overrides: sections (read, numbers, documents...) and fields merge key by key; a "
+        "field's spec and every list (filters, checks, split, layout) replace the base's whole",
     )
     duplicates: DuplicateSpec = Field(default_factory=lambda: DuplicateSpec())
     documents: DocumentsSpec = Field(default_factory=lambda: DocumentsSpec())
+    fill_down: FillDownSpec | None = Field(
+        None, description="carry values stated on a group's first row down to its other rows"
+    )
+    timezone: str | None = Field(
+        None,
+        description="the time zone the books are kept in, e.g. Europe/London: a date-time "
+        "with a UTC offset (or a zone:) becomes its date there; see time zones under date formats",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str | None) -> str | None:
+        return _check_zone(v)
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> Mapping:
@@ -324,6 +331,21 @@ class Mapping(_Strict):
             missing = [f.name for f in kind.fields if f.required and f.name not in fields]
             if missing:
                 raise ValueError(f"a {self.kind} mapping must give{label}: {', '.join(missing)}")
+        zoned = [n for n, f in self.fields.items() if f.zone is not None]
+        if zoned and self.timezone is None:
+            raise ValueError(
+                f"fields.{zoned[0]}.zone says which zone the column is written in; add "
+                "timezone: (the zone the books are kept in) to say which zone its dates are for"
+            )
+        for c in self.checks:
+            bad = [f for f in c.unique_fields if f not in self.fields]
+            if bad:
+                raise ValueError(
+                    f"check {c.name}: unique: names field(s) the mapping does not give: "
+                    + ", ".join(bad)
+                )
+        if self.documents.total_column is not None and self.kind not in ("invoice", "bill"):
+            raise ValueError("documents.total_column is for invoices and bills")
         if self.duplicates.fields:
             bad = [f for f in self.duplicates.fields if f not in names]
             if bad:

@@ -36,15 +36,13 @@ from .compile import CompiledMapping
 from .expressions import ExpressionError, Frame, parse
 from .fields import Columns
 from .formulas import Formulas
-from .load import LoadedMapping, _yaml_data, load_mapping
+from .load import LoadedMapping, Where, _key_path, _yaml_data, load_mapping
 from .model import Mapping
 from .recognise import check_layout
 from .rejects import RejectedRow
 
 # Keys whose text is a formula (field expr:, filter and split when:, check rule:).
 FORMULA_KEYS = ("expr", "when", "rule")
-
-KeyPath = tuple[str | int, ...]
 
 
 @dataclass
@@ -67,7 +65,7 @@ def check_mapping(path: str | Path) -> MappingCheck:
     date format, every filter pattern. All problems are gathered, not just the first."""
     p = Path(path)
     out = MappingCheck(p)
-    where: dict[KeyPath, int] = {}
+    where: Where = {}
     raw: Any = None
     try:
         raw, where = _yaml_data(p.read_text(encoding="utf-8-sig"), str(p))
@@ -89,17 +87,14 @@ def check_mapping(path: str | Path) -> MappingCheck:
     return out
 
 
-def _where(path: Path, key: str, where: dict[KeyPath, int]) -> str:
-    """``file, line N, key K`` for a dotted key such as ``filters[2].when``."""
-    parts: list[str | int] = []
-    for piece in re.findall(r"[^.\[\]]+|\[\d+\]", key):
-        parts.append(int(piece[1:-1]) - 1 if piece.startswith("[") else piece)
-    line = None
+def _where(path: Path, key: str, where: Where) -> str:
+    """``file, line N, key K`` for a key such as ``filters[2].when``."""
+    parts = _key_path(key)
     for depth in range(len(parts), -1, -1):
-        line = where.get(tuple(parts[:depth]))
-        if line is not None:
-            break
-    return f"{path}" + (f", line {line}" if line else "") + f", key {key}"
+        at = where.get(parts[:depth])
+        if at is not None:
+            return f"{at[0]}, line {at[1]}, key {key}"
+    return f"{path}, key {key}"
 
 
 def _walk(data: Any, key: str = "") -> Iterator[tuple[str, Any]]:
@@ -116,7 +111,7 @@ def _walk(data: Any, key: str = "") -> Iterator[tuple[str, Any]]:
             yield from _walk(v, sub)
 
 
-def _formula_syntax(raw: Any, path: Path, where: dict[KeyPath, int]) -> Iterator[MappingError]:
+def _formula_syntax(raw: Any, path: Path, where: Where) -> Iterator[MappingError]:
     """Syntax errors of every formula in the file, whether or not the rest is valid."""
     for key, value in _walk(raw):
         if key.rsplit(".", 1)[-1] in FORMULA_KEYS and isinstance(value, str):
@@ -131,7 +126,7 @@ def _formula_syntax(raw: Any, path: Path, where: dict[KeyPath, int]) -> Iterator
                 )
 
 
-def _compile_problems(lm: LoadedMapping, where: dict[KeyPath, int]) -> list[CsvbridgeError]:
+def _compile_problems(lm: LoadedMapping, where: Where) -> list[CsvbridgeError]:
     """What a valid mapping's compilation would refuse, all of it: date formats, filter
     patterns, formula types; then whatever else CompiledMapping itself refuses."""
     m, path = lm.mapping, lm.path
@@ -192,7 +187,7 @@ def _field_specs(m: Mapping) -> Iterator[tuple[str, Any]]:
 
 
 def _formula_types(
-    formulas: Formulas, kind: Kind, path: Path, where: dict[KeyPath, int]
+    formulas: Formulas, kind: Kind, path: Path, where: Where
 ) -> list[CsvbridgeError]:
     """Bind every formula as a file's text columns would: type errors, and conditions or
     money formulas that give the wrong type."""
@@ -210,9 +205,7 @@ def _formula_types(
     return found
 
 
-def _with_line(
-    e: MappingError, path: Path, where: dict[KeyPath, int], key: str | None = None
-) -> MappingError:
+def _with_line(e: MappingError, path: Path, where: Where, key: str | None = None) -> MappingError:
     """The error with the line of its key added to ``where`` (compile errors name the key)."""
     if key is None:
         m = re.search(r"key ([\w.\[\]()]+)", e.where)

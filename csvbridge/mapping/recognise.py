@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import MappingError
 from ..readers.table import _norm
-from .load import LoadedMapping
+from .load import LoadedMapping, locate
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def check_layout(lm: LoadedMapping, columns: list[str], source: str) -> None:
     parts += [f"'{a}' is new" for a in added if a not in renamed]
     raise MappingError(
         "the file's columns are not the layout this mapping was written for: " + "; ".join(parts),
-        where=f"{source}; mapping {lm.path}, key layout",
+        where=f"{source}; mapping {locate(str(lm.path), 'layout')}",
         hint="if the export changed on purpose, update the mapping (and its layout:) to the new "
         "columns; if not, ask for the export in the usual layout.",
         code="layout-drift",

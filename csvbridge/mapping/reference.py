@@ -389,9 +389,10 @@ _TOKEN_MEANINGS = {  # by the first token of each kind (dates._TOKENS order)
     "MM": "month number, one or two digits",
     "DD": "day of the month, one or two digits",
     "%e": "day of the month, one or two digits; a leading space is allowed",
-    "HH": "hour (checked, then dropped: records carry dates)",
-    "mm": "minute (checked, then dropped)",
-    "ss": "second, fractions allowed (checked, then dropped)",
+    "HH": "hour (checked; it moves the date only with an offset or zone: and timezone:)",
+    "mm": "minute (checked)",
+    "ss": "second, fractions allowed (checked)",
+    "%z": "UTC offset: Z, +0000, -05:00 or +01 (see time zones above)",
 }
 
 
@@ -507,7 +508,10 @@ def _tooling() -> list[str]:
         "**`csvbridge check MAPPING [FILE] [--rows N]`** lists every mistake in the mapping, "
         "each with its file, line and key: unknown keys, wrong values, fields the kind does "
         "not have, formulas that do not parse or give the wrong type, date formats, filter "
-        "patterns. Given a FILE, it also shows what the first N rows become (the canonical "
+        "patterns. A key is written the way every mapping error writes it: "
+        "`filters[2].when` is the `when:` of the second filter (list items count from 1); a "
+        "mistake in a base mapping (`extends:`) names the base file's line. Given a FILE, it "
+        "also shows what the first N rows become (the canonical "
         "records) and which rows would be rejected, and why. It writes nothing. Exit code 0: "
         "valid; 1: valid, but previewed rows are rejected; 2: invalid, or it does not fit "
         "FILE.",

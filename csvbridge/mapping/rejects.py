@@ -38,8 +38,9 @@ class RejectedRow:
 class Errors:
     """Error masks gathered per field; turned into RowErrors only for the rejected rows."""
 
-    blocks: list[tuple[npt.NDArray[np.bool_], str, str, pa.Array | None, str, str]] = field(
-        default_factory=list
+    # (rows, field, column, values, rule, message: one for all rows, or one per row)
+    blocks: list[tuple[npt.NDArray[np.bool_], str, str, pa.Array | None, str, str | list[str]]] = (
+        field(default_factory=list)
     )
     # Rows the reader already condemned (ragged, undecodable): their field errors would only
     # be echoes of that one problem, so they are not added.
@@ -52,7 +53,7 @@ class Errors:
         column: str,
         values: pa.Array | None,
         rule: str,
-        message: str,
+        message: str | list[str],
     ) -> None:
         if self.exclude is not None and fld:
             mask = mask & ~self.exclude
@@ -90,5 +91,6 @@ def build_rejects(
     for mask, fld, col, values, rule, message in errs.blocks:
         for i in map(int, np.flatnonzero(mask & rejected)):
             value = "" if values is None else (values[i].as_py() or "")
-            rows[i].errors.append(RowError(fld, col, value, rule, message))
+            text = message if isinstance(message, str) else message[i]
+            rows[i].errors.append(RowError(fld, col, value, rule, text))
     return out

@@ -18,7 +18,8 @@ The run writes the folder ``<outdir>/archive/``:
   one: the name (contacts) or code (accounts, items) when unique, else ``source_file`` +
   ``source_line`` when unique (a split mapping makes several records of one line). A
   ``csvbridge`` section records what the writer itself saw: csvbridge's version, the kind,
-  the records written and their money per currency. The run's full reconciliation report is
+  the records written and their money per currency, and the mapping that made them (name,
+  version, file, sha256). The run's full reconciliation report is
   ``report.json`` beside the archive folder: the pipeline writes it after every writer has
   closed, so it cannot be inside.
 
@@ -310,6 +311,8 @@ class ArchiveWriter(TypedWriter):
             section["required_but_empty"] = dict(sorted(empty.items()))
         if key is None:
             section["no_primary_key"] = why
+        if self.ctx.mapping:
+            section["mapping"] = dict(self.ctx.mapping)
         section["report"] = REPORT_NOTE
         return {
             "$schema": PACKAGE_PROFILE,

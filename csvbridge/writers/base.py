@@ -74,6 +74,16 @@ class WriteContext:
     sources: list[str]
     target: str = ""
     reject: RejectFn | None = None
+    # the mapping that made the records: name, version, file, sha256 (for formats with room
+    # for it; report.json always carries it)
+    mapping: dict[str, str] = field(default_factory=dict)
+
+    def mapping_note(self) -> str:
+        """``mapping NAME version V (sha256 H)``, or "" when the mapping is not known."""
+        m = self.mapping
+        if not m:
+            return ""
+        return f"mapping {m.get('name')} version {m.get('version')} (sha256 {m.get('sha256')})"
 
 
 WriterFactory = Callable[[WriteContext], Writer]

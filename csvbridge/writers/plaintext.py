@@ -44,7 +44,8 @@ class TextWriter(CsvWriter):
         raise NotImplementedError
 
     def head(self) -> list[str]:
-        return []
+        note = self.ctx.mapping_note()
+        return [f"; written by csvbridge ({self.ctx.target}) with {note}\n\n"] if note else []
 
     def tail(self) -> list[str]:
         return []
@@ -338,7 +339,8 @@ class BeancountWriter(_LedgerWriter):
     valid = staticmethod(beancount_account)
 
     def head(self) -> list[str]:
-        out = [f"; written by csvbridge ({self.ctx.target})\n\n"]
+        note = self.ctx.mapping_note()
+        out = [f"; written by csvbridge ({self.ctx.target}){f' with {note}' if note else ''}\n\n"]
         out += [f"{self.first_date} open {a}\n" for a in sorted(self.accounts)]
         return [*out, "\n"] if self.accounts else out
 

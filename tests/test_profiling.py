@@ -177,3 +177,26 @@ def test_inspect_text_shows_decisions_and_doubts() -> None:
     assert "date MM/DD/YYYY (100%)" in out
     assert "unsure" not in out or "sign" in out
     assert "currency  not stated" in out
+
+
+@pytest.mark.parametrize("paid_out", ["25.50", "-25.50"])
+def test_money_out_written_as_negatives_keeps_its_sign(tmp_path: Path, paid_out: str) -> None:
+    """money_in/money_out keep each cell's sign, so a bank writing money out as -25.50 needs
+    in + out: the draft must see that, or every payment would come out as money in."""
+    out2, out4 = paid_out, paid_out.replace("25.50", "40.00")
+    p = tmp_path / "neg.csv"
+    p.write_text(
+        "Date,Description,Paid in,Paid out,Balance\n"
+        "21/03/2024,Salary,1000.00,,1000.00\n"
+        f"22/03/2024,Tesco,,{out2},974.50\n"
+        "23/03/2024,Refund,5.00,,979.50\n"
+        f"24/03/2024,Shell,,{out4},939.50\n"
+    )
+    m = tmp_path / "neg.yaml"
+    assert run_cli("init", p, "-o", m, "--currency", "GBP").exit_code == 0
+    assert ("expr:" in m.read_text()) == paid_out.startswith("-")
+    result = convert([p], m, ["csv"], tmp_path / "out", history=False)
+    lines = (tmp_path / "out" / "transaction.csv").read_text().splitlines()[1:]
+    amounts = [ln.split(",")[1] for ln in lines]
+    assert amounts == ["1000.00", "-25.50", "5.00", "-40.00"]
+    assert all(r["status"] == "ok" for r in result.report["reconciliation"])

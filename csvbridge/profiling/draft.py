@@ -104,12 +104,24 @@ def draft_transaction(
         lines.append(f"  date: {_q(date_col)}")
     if "description" in cols:
         lines.append(f"  description: {_q(cols['description'])}")
-    if "money_in" in cols:
+    if (
+        "money_in" in cols
+        and roles.out_negative
+        and "`" not in cols["money_in"] + cols["money_out"]
+    ):
+        paid_in, paid_out = cols["money_in"], cols["money_out"]
+        lines += [
+            "  amount:   # money out is written as negative numbers, so in + out",
+            f"    expr: {_q(f'coalesce(`{paid_in}`, 0) + coalesce(`{paid_out}`, 0)')}",
+        ]
+    elif "money_in" in cols:
         lines += [
             "  amount:",
             f"    money_in: {_q(cols['money_in'])}",
             f"    money_out: {_q(cols['money_out'])}",
         ]
+        if roles.out_negative:
+            problems.append("money out is written as negative numbers: write the amount as expr")
     elif "amount" in cols:
         lines += ["  amount:", f"    column: {_q(cols['amount'])}"]
         invert = roles.invert if sign is None else sign == "invert"

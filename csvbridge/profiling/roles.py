@@ -159,6 +159,9 @@ class Roles:
     confidence: dict[str, float] = field(default_factory=dict)
     invert: bool | None = None  # None: the sign could not be proven
     sign_reason: str = ""
+    # Money out written as negative numbers (-25.50 in a Paid out column): the amount is then
+    # in + out, since money_in/money_out keep each cell's own sign.
+    out_negative: bool = False
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -199,6 +202,10 @@ def assign_roles(
     if out_col and in_col:
         r.columns["money_out"], r.columns["money_in"] = out_col, in_col
         r.confidence["amount"] = _pair_confidence(sample, in_col, out_col, numbers)
+        if numbers[out_col] is not None and numbers[out_col].value is not None:  # type: ignore[union-attr]
+            out = _parsed(sample, out_col, numbers)
+            spent = out.minor[out.ok & (out.minor != 0)]
+            r.out_negative = bool(len(spent)) and bool((spent < 0).all())
     elif amount_col:
         r.columns["amount"] = amount_col
         r.confidence["amount"] = 0.9

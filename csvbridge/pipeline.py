@@ -27,6 +27,7 @@ from .mapping.fields import spec_columns
 from .mapping.recognise import check_layout
 from .model import LINE_COL, FieldType, Kind, get_kind
 from .money import NumberFormat, exponent_of
+from .outfiles import limit_modes_to
 from .readers import ReadOptions, SourceInfo, file_sha256, open_source
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, Tally, TieOut
@@ -133,6 +134,7 @@ def convert(
     given = dict(options or {})
     _check_option_names(given, chosen)
     target_opts = {t.name: _target_options(t, lm, given) for t in chosen}
+    limit_modes_to(inputs)  # outputs no more open than the most private input
     out = ensure_outdir(Path(outdir))
     read_opts = read_options(lm, cm, encoding)
     dup_fields = tuple(lm.mapping.duplicates.fields or kind.fingerprint)
@@ -281,7 +283,6 @@ def convert(
         for name, w in writers.items():
             produced[name] = w.close()
             outputs += produced[name]
-        committed = True
         reject_files = rejects.close()
         dup_files = dups.close()
         batch_id = None
@@ -297,6 +298,7 @@ def convert(
                 source_idx=src_idx,
                 lines=lines,
             )
+        committed = True  # failed before this, the import files written are removed again
     finally:
         if not committed:
             for w in writers.values():

@@ -25,6 +25,7 @@ from .history import History, default_path
 from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
 from .mapping.fields import spec_columns
 from .mapping.recognise import check_layout
+from .mask import Masker, mask_report
 from .model import LINE_COL, FieldType, Kind, get_kind
 from .money import NumberFormat, exponent_of
 from .outfiles import limit_modes_to
@@ -107,6 +108,7 @@ def convert(
     on_chunk: Callable[[int], None] | None = None,
     history: str | Path | bool = True,
     decisions: str | Path | None = None,
+    mask: Masker | None = None,
 ) -> ConvertResult:
     """Convert ``inputs`` (one batch) with ``mapping`` into each of ``targets`` in ``outdir``.
 
@@ -117,7 +119,8 @@ def convert(
 
     ``history`` is the history database (True: the default location, False: none); records
     already imported in an earlier batch are duplicates. ``decisions`` is a person's file of
-    duplicate decisions (identity, decision) that overrides the flags.
+    duplicate decisions (identity, decision) that overrides the flags. ``mask`` says what
+    to mask in the reports (default: account and card numbers; ``NO_MASK`` for nothing).
     """
     lm = mapping if isinstance(mapping, LoadedMapping) else load_mapping(mapping)
     cm = CompiledMapping(lm.mapping, str(lm.path))
@@ -170,8 +173,9 @@ def convert(
         decisions=load_decisions(Path(decisions)) if decisions else {},
     )
     writers: dict[str, Writer] = {}
-    rejects = RejectsFile(out, sources)
-    dups = DuplicatesFile(out, kind, sources)
+    masker = (mask or Masker()).with_mapping(dict(lm.mapping.fields))
+    rejects = RejectsFile(out, sources, masker)
+    dups = DuplicatesFile(out, kind, sources, masker)
     spool = DocumentSpool(kind.document_key, kind.arrow_schema()) if kind.document_key else None
     committed = False
     try:
@@ -323,6 +327,7 @@ def convert(
             hold_back,
         )
         report["reconciliation"] = reconciliation
+        mask_report(report, masker)
         if doc_warnings:
             report["document_warnings"] = {k: v[:50] for k, v in sorted(doc_warnings.items())}
         rules = {c.name: c.rule for c in lm.mapping.checks}

@@ -25,6 +25,7 @@ from .profiling.report import inspect_lines
 from .readers import ReadOptions
 from .reconcile import reconcile
 from .reports.summary import summary_lines
+from .watch_fs import turn_of_watched_history
 from .writers import TARGETS, resolve_target
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -179,18 +180,20 @@ def convert_cmd(
                 hint="give --mask COL to mask more columns, or --no-mask to mask nothing.",
                 code="usage",
             )
-        result = convert(
-            list(inputs),
-            mapping,
-            [t for t in to.split(",") if t.strip()],
-            outdir,
-            options=_options(opts, date_order),
-            encoding=encoding,
-            chunk_rows=chunk_rows,
-            history=False if no_history else (history_path or True),
-            decisions=decisions,
-            mask=Masker.of(mask_cols, auto=not no_mask),
-        )
+        history_file = None if no_history else Path(history_path or default_path())
+        with turn_of_watched_history(history_file):  # a watched folder's history: take turns
+            result = convert(
+                list(inputs),
+                mapping,
+                [t for t in to.split(",") if t.strip()],
+                outdir,
+                options=_options(opts, date_order),
+                encoding=encoding,
+                chunk_rows=chunk_rows,
+                history=False if history_file is None else history_file,
+                decisions=decisions,
+                mask=Masker.of(mask_cols, auto=not no_mask),
+            )
         if not quiet:
             for line in summary_lines(result.report, outdir.rstrip("/")):
                 click.echo(line)

@@ -134,15 +134,15 @@ def write_error(e: OSError, folder: Path, name: str, written: int = 0) -> Output
     with the free space and what more is needed."""
     if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         try:
-            free = shutil.disk_usage(folder).free
+            free = f"{_mb(shutil.disk_usage(folder).free)} is free on that disk now"
         except OSError:
-            free = 0
+            free = "the free space could not be read"
         quota = " (or your quota)" if e.errno != errno.ENOSPC else ""
         need = f"more than {_mb(written)}" if written else "room for the outputs"
         return OutputError(
             f"the disk is full{quota}: {name} could not be written ({e.strerror})",
             where=str(folder),
-            hint=f"{name} needs {need}; {_mb(free)} is free on that disk now. Free space "
+            hint=f"{name} needs {need}; {free}. Free space "
             "there (about the input files' size for each target, plus the reports) or choose "
             "another folder with -o, then run again. No partial file is kept.",
             code="output-write-failed",

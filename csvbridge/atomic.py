@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from .errors import OutputError
-from .writers.base import default_mode
+from .outfiles import default_mode, folder_mode, remove_stale_partials, temp_file, write_error
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see the old file or the new, never half."""
     tmp = None
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-        tmp = Path(name)
+        fd, tmp = temp_file(path.parent, path.name)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -25,12 +23,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
         tmp = None
     except OSError as e:
-        raise OutputError(
-            f"cannot write {path.name}: {e.strerror}",
-            where=str(path.parent),
-            hint="check the folder is writable and the disk has space; no partial file is kept.",
-            code="output-write-failed",
-        ) from None
+        raise write_error(e, path.parent, path.name, len(data)) from None
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
@@ -38,9 +31,11 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def ensure_outdir(path: Path) -> Path:
-    """Create the output folder if needed; OutputError if it cannot be used."""
+    """Create the output folder if needed (no more open than the outputs it will hold), and
+    remove temporary files that killed runs left in it; OutputError if it cannot be used."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        if not path.is_dir():
+            path.mkdir(parents=True, exist_ok=True, mode=folder_mode())
     except FileExistsError:
         raise OutputError(
             "the output path exists and is not a folder",
@@ -62,4 +57,5 @@ def ensure_outdir(path: Path) -> Path:
             hint="choose another folder with -o, or fix its permissions.",
             code="output-unwritable",
         )
+    remove_stale_partials(path)
     return path

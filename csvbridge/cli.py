@@ -16,6 +16,7 @@ from . import __version__
 from .atomic import write_atomic
 from .errors import CsvbridgeError
 from .history import History, default_path
+from .mask import Masker
 from .model import KINDS
 from .pipeline import convert
 from .profiling import profile_file
@@ -24,6 +25,7 @@ from .profiling.report import inspect_lines
 from .readers import ReadOptions
 from .reconcile import reconcile
 from .reports.summary import summary_lines
+from .watch_fs import turn_of_watched_history
 from .writers import TARGETS, resolve_target
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -130,6 +132,15 @@ def _options(pairs: tuple[str, ...], date_order: str | None) -> dict[str, str]:
     type=click.Path(),
     help="CSV of duplicate decisions (identity, decision) that override the flags",
 )
+@click.option(
+    "--mask",
+    "mask_cols",
+    multiple=True,
+    metavar="COL",
+    help="show this column as ****1234 in the reports, rejects.csv and duplicates.csv "
+    "(repeatable; account and card numbers are masked anyway; import files never)",
+)
+@click.option("--no-mask", is_flag=True, help="mask nothing in the reports")
 @click.option("-q", "--quiet", is_flag=True, help="print only errors")
 @click.option("--debug", is_flag=True, help="show tracebacks")
 def convert_cmd(
@@ -144,6 +155,8 @@ def convert_cmd(
     history_path: str | None,
     no_history: bool,
     decisions: str | None,
+    mask_cols: tuple[str, ...],
+    no_mask: bool,
     quiet: bool,
     debug: bool,
 ) -> None:
@@ -160,17 +173,27 @@ def convert_cmd(
     """
 
     def body() -> int:
-        result = convert(
-            list(inputs),
-            mapping,
-            [t for t in to.split(",") if t.strip()],
-            outdir,
-            options=_options(opts, date_order),
-            encoding=encoding,
-            chunk_rows=chunk_rows,
-            history=False if no_history else (history_path or True),
-            decisions=decisions,
-        )
+        if no_mask and mask_cols:
+            raise CsvbridgeError(
+                "--mask and --no-mask contradict each other",
+                where="--mask " + " --mask ".join(mask_cols),
+                hint="give --mask COL to mask more columns, or --no-mask to mask nothing.",
+                code="usage",
+            )
+        history_file = None if no_history else Path(history_path or default_path())
+        with turn_of_watched_history(history_file):  # a watched folder's history: take turns
+            result = convert(
+                list(inputs),
+                mapping,
+                [t for t in to.split(",") if t.strip()],
+                outdir,
+                options=_options(opts, date_order),
+                encoding=encoding,
+                chunk_rows=chunk_rows,
+                history=False if history_file is None else history_file,
+                decisions=decisions,
+                mask=Masker.of(mask_cols, auto=not no_mask),
+            )
         if not quiet:
             for line in summary_lines(result.report, outdir.rstrip("/")):
                 click.echo(line)

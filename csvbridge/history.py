@@ -10,6 +10,8 @@ record; the second waits (up to ``BUSY_SECONDS``) and then sees the first one's 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -17,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -72,6 +74,73 @@ def _retry(step: Callable[[], None], seconds: float = BUSY_SECONDS) -> None:
             pause = min(pause * 2, 0.5)
 
 
+def history_error(e: sqlite3.Error | OSError, path: Path) -> CsvbridgeError:
+    """What a person sees when the history database fails: what is wrong with it and what to
+    do, never SQLite's internals alone. Nothing of the failed run is recorded."""
+    name = str(getattr(e, "sqlite_errorname", "") or "")
+    text = str(e)
+    keep = "Nothing of this run was recorded in the history."
+    if name == "SQLITE_FULL" or "disk is full" in text or getattr(e, "errno", 0) == 28:
+        return CsvbridgeError(
+            f"the disk holding the history database is full ({text})",
+            where=str(path),
+            hint="free space on that disk and run again. " + keep,
+            code="history-disk-full",
+        )
+    if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+        return CsvbridgeError(
+            f"the history database cannot be written ({text})",
+            where=str(path),
+            hint="give yourself write permission on the file and its folder, or choose "
+            "another with --history (--no-history converts without it). " + keep,
+            code="history-read-only",
+        )
+    if (
+        name in ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+        or "malformed" in text
+        or "not a database" in text
+    ):
+        return CsvbridgeError(
+            f"the history database is damaged or not a history database ({text})",
+            where=str(path),
+            hint="move the file aside (keep it: it lists what was imported), restore it from a "
+            "backup or repair it (sqlite3 FILE .recover), or choose another with --history. "
+            + keep,
+            code="history-corrupt",
+        )
+    if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in text:
+        return CsvbridgeError(
+            f"the history database stayed locked by another run ({text})",
+            where=str(path),
+            hint="wait for the other conversion to finish, then run again. " + keep,
+            code="history-busy",
+        )
+    return CsvbridgeError(
+        f"the history database failed: {text}",
+        where=str(path),
+        hint="check the disk and the file's permissions, or choose another with --history "
+        "(--no-history converts without it). " + keep,
+        code="history-failed",
+    )
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _translated(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """SQLite errors in a History method become a clear CsvbridgeError (``history_error``)."""
+
+    @functools.wraps(method)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as e:
+            raise history_error(e, args[0].path) from None  # type: ignore[attr-defined]
+
+    return run
+
+
 def default_path() -> Path:
     """Where the history lives unless --history says otherwise."""
     env = os.environ.get("CSVBRIDGE_HISTORY")
@@ -118,7 +187,11 @@ class History:
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA synchronous=NORMAL")
             _retry(self._prepare)
-        except (sqlite3.Error, OSError) as e:
+        except sqlite3.Error as e:
+            with contextlib.suppress(Exception):
+                self.db.close()
+            raise history_error(e, path) from None
+        except OSError as e:
             raise CsvbridgeError(
                 f"the history database cannot be opened: {e}",
                 where=str(path),
@@ -137,26 +210,31 @@ class History:
         self.db.executescript(_SCHEMA)
 
     # -- one run ---------------------------------------------------------------------------
+    @_translated
     def begin(self) -> None:
         """Take the write lock for this run (waits while another run holds it)."""
         self.db.execute("BEGIN IMMEDIATE")
         self._in_tx = True
 
+    @_translated
     def rollback(self) -> None:
         if self._in_tx:
             self.db.execute("ROLLBACK")
             self._in_tx = False
 
+    @_translated
     def same_batch(self, batch_key: str) -> list[int]:
         """Earlier batches with exactly these inputs, mapping and targets."""
         rows = self.db.execute("SELECT id FROM batch WHERE batch_key = ?", (batch_key,))
         return [r[0] for r in rows]
 
+    @_translated
     def inputs_seen(self, sha256: str) -> list[int]:
         """Batches that already took a file with these bytes."""
         rows = self.db.execute("SELECT DISTINCT batch_id FROM input WHERE sha256 = ?", (sha256,))
         return sorted(r[0] for r in rows)
 
+    @_translated
     def lookup(self, identities: npt.NDArray[np.uint64]) -> dict[int, PastRecord]:
         """The earlier record for each identity already in the history (by signed value)."""
         found: dict[int, PastRecord] = {}
@@ -172,6 +250,7 @@ class History:
                     found[ident] = PastRecord(batch, source, line)
         return found
 
+    @_translated
     def record(
         self,
         *,
@@ -215,6 +294,7 @@ class History:
         )
         return batch_id
 
+    @_translated
     def finish(self) -> None:
         """Make the recorded batch permanent. Called only once everything the run writes is
         in place: killed before this, the history keeps nothing of the run, so running it
@@ -224,6 +304,7 @@ class History:
             self._in_tx = False
 
     # -- listing and undo ------------------------------------------------------------------
+    @_translated
     def batches(self) -> list[Batch]:
         """Every batch, oldest first."""
         rows = self.db.execute(
@@ -234,6 +315,7 @@ class History:
             Batch(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6]) for r in rows
         ]
 
+    @_translated
     def forget(self, batch_id: int) -> Batch:
         """Remove a batch and its records, so its files can be converted again."""
         found = [b for b in self.batches() if b.id == batch_id]
@@ -250,8 +332,14 @@ class History:
         return found[0]
 
     def close(self) -> None:
-        self.rollback()
-        self.db.close()
+        """Roll back what was not finished and close; never raises (it runs while another
+        error may be on its way to the user)."""
+        with contextlib.suppress(sqlite3.Error):
+            if self._in_tx:
+                self._in_tx = False
+                self.db.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
 
     def __enter__(self) -> History:
         return self

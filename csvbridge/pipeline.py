@@ -25,8 +25,10 @@ from .history import History, default_path
 from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
 from .mapping.fields import spec_columns
 from .mapping.recognise import check_layout
+from .mask import Masker, mask_report
 from .model import LINE_COL, FieldType, Kind, get_kind
 from .money import NumberFormat, exponent_of
+from .outfiles import limit_modes_to
 from .readers import ReadOptions, SourceInfo, file_sha256, open_source
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, Tally, TieOut
@@ -106,6 +108,7 @@ def convert(
     on_chunk: Callable[[int], None] | None = None,
     history: str | Path | bool = True,
     decisions: str | Path | None = None,
+    mask: Masker | None = None,
 ) -> ConvertResult:
     """Convert ``inputs`` (one batch) with ``mapping`` into each of ``targets`` in ``outdir``.
 
@@ -116,7 +119,8 @@ def convert(
 
     ``history`` is the history database (True: the default location, False: none); records
     already imported in an earlier batch are duplicates. ``decisions`` is a person's file of
-    duplicate decisions (identity, decision) that overrides the flags.
+    duplicate decisions (identity, decision) that overrides the flags. ``mask`` says what
+    to mask in the reports (default: account and card numbers; ``NO_MASK`` for nothing).
     """
     lm = mapping if isinstance(mapping, LoadedMapping) else load_mapping(mapping)
     cm = CompiledMapping(lm.mapping, str(lm.path))
@@ -133,6 +137,7 @@ def convert(
     given = dict(options or {})
     _check_option_names(given, chosen)
     target_opts = {t.name: _target_options(t, lm, given) for t in chosen}
+    limit_modes_to(inputs)  # outputs no more open than the most private input
     out = ensure_outdir(Path(outdir))
     read_opts = read_options(lm, cm, encoding)
     dup_fields = tuple(lm.mapping.duplicates.fields or kind.fingerprint)
@@ -168,8 +173,9 @@ def convert(
         decisions=load_decisions(Path(decisions)) if decisions else {},
     )
     writers: dict[str, Writer] = {}
-    rejects = RejectsFile(out, sources)
-    dups = DuplicatesFile(out, kind, sources)
+    masker = (mask or Masker()).with_mapping(dict(lm.mapping.fields))
+    rejects = RejectsFile(out, sources, masker)
+    dups = DuplicatesFile(out, kind, sources, masker)
     spool = DocumentSpool(kind.document_key, kind.arrow_schema()) if kind.document_key else None
     committed = False
     try:
@@ -292,7 +298,6 @@ def convert(
         for name, w in writers.items():
             produced[name] = w.close()
             outputs += produced[name]
-        committed = True
         reject_files = rejects.close()
         dup_files = dups.close()
         batch_id = None
@@ -308,6 +313,7 @@ def convert(
                 source_idx=src_idx,
                 lines=lines,
             )
+        committed = True  # failed before this, the import files written are removed again
     finally:
         if not committed:
             for w in writers.values():
@@ -332,6 +338,7 @@ def convert(
             hold_back,
         )
         report["reconciliation"] = reconciliation
+        mask_report(report, masker)
         if doc_warnings:
             report["document_warnings"] = {k: v[:50] for k, v in sorted(doc_warnings.items())}
         rules = {

@@ -121,6 +121,8 @@ class Watcher:
                 self.audit.log("error", code=e.code, reason=e.message, where=e.where)
                 self.echo(f"error      {e.message} (keeping the previous settings)")
             self._config_sig = sig
+            self.audit.max_bytes = int(self.config.audit_max_mb * 1_000_000)
+            self.audit.keep = self.config.audit_keep
         files = sorted([*lay.mappings.glob("*.yaml"), *lay.mappings.glob("*.yml")])
         sig = _signature(files)
         if sig != self._mapping_sig:

@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import stat
 import time
 from collections.abc import Callable
@@ -233,7 +234,7 @@ def _convert_locked(ctx: Context, claim: Claim, lm: LoadedMapping, targets: list
     decisions = ctx.config.decisions
     try:
         result = convert(
-            [claim.src],
+            [_utf8_path(claim)],
             lm,
             targets,
             claim.out,
@@ -241,6 +242,7 @@ def _convert_locked(ctx: Context, claim: Claim, lm: LoadedMapping, targets: list
             on_chunk=on_chunk,
             history=lay.history,
             decisions=(lay.root / decisions) if decisions else None,
+            mask=ctx.config.masker(),
         )
     except Stopped:
         _undo_batches(ctx, before, j["sha256"])
@@ -280,6 +282,27 @@ def _convert_locked(ctx: Context, claim: Claim, lm: LoadedMapping, targets: list
         claim.save()
     lay.marker.unlink()
     return True
+
+
+def _utf8_path(claim: Claim) -> Path:
+    """The claimed file under a name every output can hold: a name that is not valid UTF-8
+    (bytes from another system) is converted through a link named with those bytes shown as
+    U+FFFD, so the reports name it readably instead of failing."""
+    name = str(claim.journal["name"])
+    try:
+        name.encode("utf-8")
+        return claim.src
+    except UnicodeEncodeError:
+        pass
+    alias = claim.dir / "as" / name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    alias.parent.mkdir(exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        alias.unlink()
+    try:
+        os.link(claim.src, alias)
+    except OSError:  # no hard links here: a copy, removed with the claim folder
+        shutil.copyfile(claim.src, alias)
+    return alias
 
 
 def _undo_batches(ctx: Context, before: int, sha256: str) -> list[int]:

@@ -11,6 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import CsvbridgeError
+from .mask import NO_MASK, Masker
 
 DEFAULT_CONFIG = """\
 # csvbridge watched folder: settings (see docs/watch.md). Changes are picked up while running.
@@ -41,6 +42,14 @@ interval: 5
 settle: 2
 # Filesystem events (watchdog). Set false on network shares where events do not arrive.
 events: true
+
+# Account and card numbers are shown as ****1234 in reports (true), not at all (false), or
+# also these columns: [Customer Ref, Member No]. Import files are never masked.
+mask: true
+
+# The audit log (.csvbridge/audit.jsonl) is rotated at this size; this many old logs are kept.
+audit_max_mb: 10
+audit_keep: 5
 """
 
 ReportFormat = Literal["json", "html", "xlsx"]
@@ -67,6 +76,9 @@ class WatchConfig(BaseModel):
     settle: float = Field(2.0, ge=0)
     events: bool = True
     decisions: str | None = None
+    mask: bool | list[str] = True
+    audit_max_mb: float = Field(10.0, gt=0)
+    audit_keep: int = Field(5, ge=1, le=100)
 
     @field_validator("targets", mode="before")
     @classmethod
@@ -89,6 +101,12 @@ class WatchConfig(BaseModel):
 
     def targets_for(self, mapping_name: str) -> list[str]:
         return self.targets.get(mapping_name) or self.default_targets
+
+    def masker(self) -> Masker:
+        """What to mask in reports (``mask:``)."""
+        if self.mask is False:
+            return NO_MASK
+        return Masker.of(self.mask if isinstance(self.mask, list) else ())
 
 
 def _word_list(v: Any) -> Any:

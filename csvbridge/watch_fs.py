@@ -8,10 +8,13 @@ import json
 import os
 import shutil
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomic
+from .errors import CsvbridgeError
 
 if sys.platform == "win32":
     import msvcrt
@@ -200,3 +203,30 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=True) + "\n").encode("ascii"))
+
+
+@contextlib.contextmanager
+def turn_of_watched_history(history: Path | None, wait: float = 600.0) -> Iterator[None]:
+    """Around a manual ``convert``: when ``history`` is a watched folder's own history
+    (ROOT/.csvbridge/history.sqlite), take that folder's conversion lock, so the conversion
+    takes its turn with the watchers' (they tell their own unfinished batch from any other
+    by it). Waits up to ``wait`` seconds; CsvbridgeError if a watcher keeps it longer."""
+    state = history.absolute().parent if history is not None else None
+    if state is None or state.name != ".csvbridge" or not (state / "processing").is_dir():
+        yield
+        return
+    lock = FileLock(state / "convert.lock")
+    deadline = time.monotonic() + wait
+    while not lock.acquire():
+        if time.monotonic() > deadline:
+            raise CsvbridgeError(
+                "a watcher of this folder is converting and did not finish in time",
+                where=str(history),
+                hint="try again later, or give this conversion its own --history.",
+                code="history-busy",
+            )
+        time.sleep(0.1)
+    try:
+        yield
+    finally:
+        lock.release()

@@ -12,6 +12,7 @@ ROOT/
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from typing import Any
 
 from .atomic import write_atomic
 from .watch_config import DEFAULT_CONFIG, WatchConfigError
+from .watch_fs import FileLock
 
 CONFIG_NAME = "csvbridge.yaml"
 STATE_DIR = ".csvbridge"
@@ -251,11 +253,20 @@ def now_iso() -> str:
 class Audit:
     """The audit log: one JSON object per line, appended (every file seen, claimed, converted
     or failed, with counts and hashes). Lines are written whole with one append, so several
-    watchers can share the log."""
+    watchers can share the log.
 
-    def __init__(self, path: Path, watcher: str) -> None:
+    Rotated by size: once it passes ``max_bytes``, audit.jsonl becomes audit.jsonl.1 (.1
+    becomes .2, ...; ``keep`` old logs are kept, the oldest removed). One watcher rotates at a
+    time (a lock beside the log); a line another watcher appends while the log is renamed
+    lands in audit.jsonl.1, whole — no line is lost."""
+
+    def __init__(
+        self, path: Path, watcher: str, max_bytes: int = 10_000_000, keep: int = 5
+    ) -> None:
         self.path = path
         self.watcher = watcher
+        self.max_bytes = max_bytes
+        self.keep = keep
 
     def log(self, event: str, **fields: Any) -> dict[str, Any]:
         entry = {"time": now_iso(), "event": event, "watcher": self.watcher, **fields}
@@ -263,9 +274,34 @@ class Audit:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line)
+            size = os.fstat(fd).st_size
         finally:
             os.close(fd)
+        if size > self.max_bytes:
+            self.rotate()
         return entry
+
+    def rotate(self) -> bool:
+        """Rotate now if the log is past its size (and no other watcher is rotating it)."""
+        lock = FileLock(self.path.with_name(f".{self.path.name}.rotate.lock"))
+        if not lock.acquire():
+            return False  # another watcher is rotating it
+        try:
+            try:
+                if self.path.stat().st_size <= self.max_bytes:
+                    return False  # rotated meanwhile
+            except FileNotFoundError:
+                return False
+            old = [self.path.with_name(f"{self.path.name}.{i}") for i in range(self.keep + 1)]
+            with contextlib.suppress(FileNotFoundError):
+                old[self.keep].unlink()
+            for i in range(self.keep - 1, 0, -1):
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(old[i], old[i + 1])
+            os.replace(self.path, old[1])
+            return True
+        finally:
+            lock.release()
 
 
 def read_audit(path: Path, max_bytes: int = 2_000_000) -> list[dict[str, Any]]:

@@ -169,16 +169,8 @@ def prefixed_numbers(rows: list[list[str]]) -> list[str]:
     return [c for r in rows for c in r if c.startswith("'") and NUMBER.fullmatch(c[1:])]
 
 
-IIF_BUG = (
-    "BUG: the IIF writers (iif, iif-accounts, iif-customers, iif-vendors) have no formula "
-    "guard: a text value '=1+1' is written as is into a tab-separated file that QuickBooks "
-    "users open and edit in Excel"
-)
-
-
 def _param(target: str, kind: str) -> object:
-    marks = [pytest.mark.xfail(strict=True, reason=IIF_BUG)] if target.startswith("iif") else []
-    return pytest.param(target, kind, id=f"{target}-{kind}", marks=marks)
+    return pytest.param(target, kind, id=f"{target}-{kind}")
 
 
 @pytest.mark.parametrize(("target", "kind"), [_param(t, k) for t, k in PAIRS])

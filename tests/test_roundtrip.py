@@ -327,7 +327,9 @@ def back_iif(out: Path) -> list[tuple[Any, ...]]:
 
 
 def want_iif(t: Tx) -> tuple[Any, ...]:
-    return (t.date, t.cents, iif_text(trimmed(t.description)), iif_text(trimmed(t.payee)))
+    # cleaned for IIF, then guarded (users edit IIF files in Excel)
+    text = (guarded(iif_text(trimmed(x))) for x in (t.description, t.payee))
+    return (t.date, t.cents, *text)
 
 
 READERS: dict[str, tuple[Callable[[Path], list[Any]], Callable[[Tx], Any]]] = {

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from ..duplicates import DuplicateFlag
 from ..mapping.rejects import RejectedRow
+from ..mask import NO_MASK, Masker
 from ..model import LINE_COL, SOURCE_COL, Kind
 from ..writers.base import CsvSink, OutputFile, csv_lines, guard_formula
 from ..writers.format import canonical
@@ -35,9 +36,10 @@ class RejectsFile:
 
     FIXED = ("file", "line", "target", "field", "column", "value", "rule", "message")
 
-    def __init__(self, outdir: Path, sources: list[str]) -> None:
+    def __init__(self, outdir: Path, sources: list[str], mask: Masker = NO_MASK) -> None:
         self.outdir = outdir
         self.sources = sources
+        self.mask = mask
         self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
         self._columns: dict[str, None] = {}
         self.count = 0
@@ -55,13 +57,13 @@ class RejectsFile:
                     {
                         "field": e.field,
                         "column": e.column,
-                        "value": e.value,
+                        "value": self.mask.cell(e.column or e.field, e.value),
                         "rule": e.rule,
-                        "message": e.message,
+                        "message": self.mask.text(e.message),
                     }
                     for e in r.errors
                 ],
-                "cells": r.cells,
+                "cells": self.mask.row(r.cells),
             }
             self._spool.write(json.dumps(entry, ensure_ascii=False) + "\n")
             if len(self.sample) < SAMPLE:
@@ -77,7 +79,7 @@ class RejectsFile:
         lines = records.column(LINE_COL).to_pylist()
         texts = {f: canonical(records, kind, f, guard=False).to_pylist() for f in kind.field_names}
         for i in range(records.num_rows):
-            cells = {f"record.{f}": texts[f][i] or "" for f in kind.field_names}
+            cells = self.mask.row({f"record.{f}": texts[f][i] or "" for f in kind.field_names})
             for c in cells:
                 self._columns.setdefault(c, None)
             value = cells.get(f"record.{field}", "")
@@ -135,9 +137,12 @@ class DuplicatesFile:
     """Streams ``duplicates.csv``: each flagged record, the earlier record it repeats, what
     was done with it, and its canonical fields."""
 
-    def __init__(self, outdir: Path, kind: Kind, sources: list[str]) -> None:
+    def __init__(
+        self, outdir: Path, kind: Kind, sources: list[str], mask: Masker = NO_MASK
+    ) -> None:
         self.kind = kind
         self.sources = sources
+        self.mask = mask
         self.sink = CsvSink(
             outdir,
             "duplicates",
@@ -172,7 +177,10 @@ class DuplicatesFile:
             pa.array(["" if f.repeats_batch is None else str(f.repeats_batch) for f in flags]),
             pa.array(["held back" if f.held_back else "written" for f in flags]),
             pa.array([f"{f.identity:016x}" for f in flags]),
-            *(canonical(records, self.kind, name, guard=True) for name in self.kind.field_names),
+            *(
+                self.mask.array(name, canonical(records, self.kind, name, guard=True))
+                for name in self.kind.field_names
+            ),
         ]
         self.sink.write_lines(csv_lines(cols))
 

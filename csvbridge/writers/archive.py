@@ -55,6 +55,7 @@ import pyarrow.compute as pc
 from .. import __version__
 from ..errors import OutputError
 from ..model import LINE_COL, SOURCE_COL, FieldType
+from ..outfiles import temp_prefix
 from . import format as fmt
 from .base import CsvSink, Option, OutputFile, Target, WriteContext, add_written, csv_lines
 from .base import default_mode as file_mode
@@ -127,7 +128,7 @@ class ArchiveWriter(TypedWriter):
         self.with_parquet = ctx.options.get("parquet", "off") == "on"
         try:
             self.workdir = Path(
-                tempfile.mkdtemp(prefix=f".{FOLDER}.", suffix=".partial", dir=ctx.outdir)
+                tempfile.mkdtemp(prefix=temp_prefix(FOLDER), suffix=".partial", dir=ctx.outdir)
             )
         except OSError as e:
             raise OutputError(

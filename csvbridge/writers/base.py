@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +15,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import OutputError, TargetError
+from ..errors import CsvbridgeError, OutputError, TargetError
 from ..model import Kind
+from ..outfiles import default_mode as default_mode
+from ..outfiles import temp_file, write_error
 from ..reports.ledger import Tally
 
 
@@ -305,20 +306,22 @@ class CsvSink:
         self._bytes = 0
         self._hash: Any = None
         self._hashes: list[tuple[str, int]] = []
+        self._published: list[Path] = []
 
     def _open_part(self) -> None:
         self._finish_part()
         try:
-            fd, name = tempfile.mkstemp(prefix=f".{self.stem}.", suffix=".partial", dir=self.outdir)
+            fd, name = temp_file(self.outdir, self.stem)
         except OSError as e:
+            self.abort()
             raise OutputError(
                 f"cannot create files in the output folder: {e.strerror}",
                 where=str(self.outdir),
                 hint="check the folder exists, is writable, and the disk has space.",
                 code="output-unwritable",
             ) from None
+        self._parts.append((name, 0))
         self._fh = os.fdopen(fd, "wb")
-        self._parts.append((Path(name), 0))
         self._rows = 0
         self._bytes = 0
         self._hash = hashlib.sha256()
@@ -328,21 +331,19 @@ class CsvSink:
         try:
             self._fh.write(data)
         except OSError as e:
-            raise OutputError(
-                f"writing the output failed: {e.strerror}",
-                where=str(self.outdir),
-                hint="check free disk space and permissions; no partial file is kept.",
-                code="output-write-failed",
-            ) from None
+            raise self._failed(e) from None
         self._hash.update(data)
         self._bytes += len(data)
 
     def _finish_part(self) -> None:
         if self._fh is None:
             return
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
+        try:  # the last buffered bytes reach the disk here: a full disk may show only now
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+        except OSError as e:
+            raise self._failed(e) from None
         path, _ = self._parts[-1]
         self._parts[-1] = (path, self._rows)
         self._hashes.append((self._hash.hexdigest(), self._bytes))
@@ -390,34 +391,43 @@ class CsvSink:
         self._finish_part()
         many = len(self._parts) > 1
         out = []
-        for i, ((tmp, rows), (digest, size)) in enumerate(
-            zip(self._parts, self._hashes, strict=True), start=1
-        ):
-            name = (
-                f"{self.stem}-{i:03d}{self.extension}" if many else f"{self.stem}{self.extension}"
-            )
-            os.chmod(tmp, default_mode())
-            os.replace(tmp, self.outdir / name)
-            out.append(OutputFile(name, rows, size, digest))
+        mode = default_mode()
+        try:
+            for i, ((tmp, rows), (digest, size)) in enumerate(
+                zip(self._parts, self._hashes, strict=True), start=1
+            ):
+                name = (
+                    f"{self.stem}-{i:03d}{self.extension}"
+                    if many
+                    else f"{self.stem}{self.extension}"
+                )
+                os.chmod(tmp, mode)
+                os.replace(tmp, self.outdir / name)
+                self._published.append(self.outdir / name)
+                out.append(OutputFile(name, rows, size, digest))
+        except OSError as e:
+            raise self._failed(e) from None
         self._parts = []
         return out
 
+    def _failed(self, e: OSError) -> CsvbridgeError:
+        """Clean up (nothing of this file stays) and say what went wrong."""
+        written = sum(size for _, size in self._hashes) + self._bytes
+        self.abort()
+        return write_error(e, self.outdir, f"{self.stem}{self.extension}", written)
+
     def abort(self) -> None:
-        """Remove temporary parts; nothing of this run stays in the output folder."""
+        """Remove temporary parts, and parts ``close`` already published: nothing of this
+        run's file stays in the output folder (the run failed after all)."""
         if self._fh is not None:
-            self._fh.close()
+            with contextlib.suppress(OSError):
+                self._fh.close()
             self._fh = None
-        for tmp, _ in self._parts:
-            with contextlib.suppress(FileNotFoundError):
+        for tmp in [t for t, _ in self._parts] + self._published:
+            with contextlib.suppress(OSError):
                 tmp.unlink()
         self._parts = []
-
-
-def default_mode() -> int:
-    """The mode a plainly created file gets under the current umask (mkstemp uses 0600)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
+        self._published = []
 
 
 def _quote1(text: str, delimiter: str) -> str:

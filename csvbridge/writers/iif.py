@@ -12,22 +12,56 @@ import pyarrow.compute as pc
 
 from ..money import exponent_of, format_one
 from . import format as fmt
-from .base import Option, Target, WriteContext, csv_lines
+from .bank import FORMULA_START
+from .base import Option, Target, WriteContext, csv_lines, guard_formula
 from .plaintext import TextWriter, check_entries, entry_ids, option_value
 
 EOL = "\r\n"
 
 
-def clean(col: pa.Array) -> pa.Array:
+def clean(col: pa.Array, guard: bool = False) -> pa.Array:
     """IIF has no quoting: TAB, CR and LF become a space, '"' goes, ';' becomes ',' (a
-    semicolon reportedly makes QuickBooks refuse the file, §2.7 [R])."""
+    semicolon reportedly makes QuickBooks refuse the file, §2.7 [R]). With ``guard``, text a
+    spreadsheet would run as a formula gets a leading ' (users edit IIF files in Excel)."""
     col = pc.replace_substring_regex(pc.fill_null(col, ""), r"[\t\r\n]+", " ")
     col = pc.replace_substring(pc.replace_substring(col, '"', ""), ";", ",")
-    return pc.utf8_trim_whitespace(col)
+    col = pc.utf8_trim_whitespace(col)
+    return guard_formula(col) if guard else col
 
 
-def cells(records: pa.Table, name: str) -> list[str]:
-    return list(clean(fmt.column(records, name)).to_pylist())
+def cells(records: pa.Table, name: str, guard: bool = False) -> list[str]:
+    return list(clean(fmt.column(records, name), guard).to_pylist())
+
+
+PHONE = r"^[+\-]?[0-9 ().\-/]*$"
+
+# Fields that name something QuickBooks looks up (an account, a customer or vendor, an item):
+# a ' would become part of the name, so one that starts like a formula is refused instead.
+NAMES = {
+    "journal": ("account_code",),
+    "invoice": ("contact", "account_code", "item_code"),
+    "account": ("name",),
+    "contact": ("name",),
+}
+
+
+def refuse_formula_names(writer: TextWriter, records: pa.Table) -> pa.Table:
+    """Refuse records whose name fields start like a formula (rule formula-like-name)."""
+    if not writer.guard:
+        return records
+    for f in NAMES.get(writer.kind.name, ()):
+        hit = pc.fill_null(pc.match_substring_regex(fmt.column(records, f), FORMULA_START), False)
+        if pc.any(hit).as_py():
+            writer.reject(
+                records.filter(hit),
+                f,
+                "formula-like-name",
+                "starts with = + - or @, which a spreadsheet runs as a formula; the ' that "
+                "guards other text would become part of the name in QuickBooks. Rename it in "
+                "the source (or use -O formula_guard=off)",
+            )
+            records = records.filter(pc.invert(hit))
+    return records
 
 
 def _neg_decimal(text: str) -> str:
@@ -74,7 +108,7 @@ class IifWriter(TextWriter):
         return [_row("!TRNS", *trns.split()), _row("!SPL", *spl.split()), _row("!ENDTRNS")]
 
     def check(self, records: pa.Table) -> pa.Table:
-        records = super().check(records)
+        records = refuse_formula_names(self, super().check(records))
         if self.kind.name == "journal":
             return check_entries(self, records)
         if self.kind.name == "invoice":
@@ -96,7 +130,8 @@ class IifWriter(TextWriter):
         card = self.options["account_kind"] == "card"
         raw = np.asarray(fmt.column(records, "amount"), dtype=np.int64).tolist()
         cur = fmt.column(records, "currency").to_pylist()
-        payee, num, memo = (cells(records, n) for n in ("payee", "check_number", "description"))
+        names = ("payee", "check_number", "description")  # a payee is guarded as on bank CSVs
+        payee, num, memo = (cells(records, n, self.guard) for n in names)
         out = []
         for i, v in enumerate(raw):
             kind = (
@@ -116,8 +151,9 @@ class IifWriter(TextWriter):
 
     def _journal(self, records: pa.Table, dates: list[str], amounts: list[str]) -> list[str]:
         ids = entry_ids(records, "number").tolist()
-        names = ("account_code", "number", "description", "narration")
-        acct, num, desc, narr = (cells(records, n) for n in names)
+        acct = cells(records, "account_code")
+        names = ("number", "description", "narration")
+        num, desc, narr = (cells(records, n, self.guard) for n in names)
         out = []
         for i, e in enumerate(ids):
             first = i == 0 or ids[i - 1] != e
@@ -133,8 +169,10 @@ class IifWriter(TextWriter):
         line = np.asarray(fmt.column(records, "line_amount"), dtype=np.int64)
         tax = np.asarray(pc.fill_null(fmt.column(records, "tax_amount"), 0), dtype=np.int64)
         cur = fmt.column(records, "currency").to_pylist()
-        names = ("contact", "number", "reference", "description", "account_code", "item_code")
-        contact, num, ref, desc, acct, item = (cells(records, n) for n in names)
+        contact, acct, item = (cells(records, n) for n in ("contact", "account_code", "item_code"))
+        num, ref, desc = (
+            cells(records, n, self.guard) for n in ("number", "reference", "description")
+        )
         qty, price = (pc.fill_null(fmt.column(records, n), "").to_pylist() for n in _QP)
         starts = np.flatnonzero(np.diff(ids, prepend=-1)).tolist()
         out = []
@@ -200,9 +238,22 @@ class IifListWriter(TextWriter):
     def values(self, records: pa.Table) -> list[pa.Array]:
         raise NotImplementedError
 
+    def check(self, records: pa.Table) -> pa.Table:
+        return refuse_formula_names(self, super().check(records))
+
+    @staticmethod
+    def _guard(column: str, col: pa.Array) -> pa.Array:
+        if column == "PHONE1":  # '+44 113 496 0000' is a phone number, not a formula
+            number = pc.match_substring_regex(col, PHONE)
+            return pc.if_else(number, col, guard_formula(col))
+        return guard_formula(col)
+
     def render(self, records: pa.Table) -> list[str]:
         kw = pa.array([self.keyword] * records.num_rows, pa.string())
-        lines = csv_lines([kw, *(clean(c) for c in self.values(records))], "\t", EOL)
+        values = [clean(c) for c in self.values(records)]
+        if self.guard:  # the first column is the name (refused in check if formula-like)
+            values[1:] = [self._guard(self.columns[i], c) for i, c in enumerate(values) if i]
+        lines = csv_lines([kw, *values], "\t", EOL)
         return list(lines.to_pylist())
 
 
@@ -325,7 +376,15 @@ def _opt(name: str, default: str, doc: str, choices: tuple[str, ...] = (), c: st
 
 
 _DATES = "mdy = MM/DD/YYYY (US), dmy = DD/MM/YYYY; QuickBooks reads IIF dates the Windows way"
+_GUARD = _opt(
+    "formula_guard",
+    "on",
+    "prefix text starting with = + - @ with ' (names that start so are refused): users edit "
+    "IIF files in Excel",
+    ("on", "off"),
+)
 _OPTIONS = (
+    _GUARD,
     _opt("date_order", "auto", _DATES + "; auto = mdy for USD", ("auto", "mdy", "dmy"), "U"),
     _opt("bank_account", "", "transactions: the bank or card account as QuickBooks names it"),
     _opt("account_kind", "bank", "CHECK/DEPOSIT, or CREDIT CARD/CCARD REFUND", _KINDS, "R"),
@@ -382,6 +441,7 @@ TARGETS = [
             "none; one file",
             f,
             family="iif",
+            options=(_GUARD,),
             notes=(_NOTE,),
         )
         for n, (k, t, f) in _LISTS.items()

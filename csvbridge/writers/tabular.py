@@ -64,6 +64,7 @@ from ..dates import format_dates
 from ..errors import OutputError
 from ..model import LINE_COL, SOURCE_COL, FieldType, Kind
 from ..money import CURRENCY_EXPONENTS, format_minor
+from ..outfiles import temp_prefix
 from ..reports.ledger import Tally
 from . import format as fmt
 from .base import CsvSink, Option, OutputFile, Target, WriteContext, add_written, default_mode
@@ -155,7 +156,7 @@ def publish(tmp: Path, path: Path, rows: int) -> OutputFile:
 def temp_path(outdir: Path, stem: str) -> Path:
     """A new, empty temporary file beside the output (renamed into place by ``publish``)."""
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".partial", dir=outdir)
+        fd, name = tempfile.mkstemp(prefix=temp_prefix(stem), suffix=".partial", dir=outdir)
     except OSError as e:
         raise OutputError(
             f"cannot create files in the output folder: {e.strerror}",

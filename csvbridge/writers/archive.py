@@ -27,14 +27,14 @@ The folder is built under a temporary name in the output folder and renamed into
 the run succeeds; an archive from an earlier run is replaced (moved aside first, then
 removed). No time is recorded, so the same records give the same bytes.
 
-``verify_archive(folder)`` (csvbridge.writers.archive_verify) re-checks an archive: every file's size and SHA-256 against the
-descriptor; every CSV against its Table Schema (the header names the fields in order; each
-row has one cell per field; each value parses as its type — string with its pattern, date
-in ISO format, number, integer; required fields are not empty; the primary key is unique);
-the row counts; and the money per currency against what was recorded as written. Parquet
-resources are checked for their columns, row count and that every row group decodes. Each
-problem names the file, the row (and line) and the field. ``csvbridge verify-archive DIR``
-runs it from the command line.
+``verify_archive(folder)`` (in csvbridge.writers.archive_verify) re-checks an archive: every
+file's size and SHA-256 against the descriptor; every CSV against its Table Schema (the header
+names the fields in order; each row has one cell per field; each value parses as its type —
+string with its pattern, date in ISO format, number, integer; required fields are not empty;
+the primary key is unique); the row counts; and the money per currency against what was
+recorded as written. Parquet resources are checked for their columns, row count and that every
+row group decodes. Each problem names the file, the row (and line) and the field. ``csvbridge
+verify-archive DIR`` runs it from the command line.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ import pyarrow.compute as pc
 
 from ..money import exponent_of, format_one
 from . import format as fmt
-from .bank import FORMULA_START
 from .base import Option, Target, WriteContext, csv_lines, guard_formula
+from .checks import FORMULA_START
 from .plaintext import TextWriter, check_entries, entry_ids, option_value
 
 EOL = "\r\n"

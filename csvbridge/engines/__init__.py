@@ -34,23 +34,23 @@ def get_engine(
     *,
     scheduler: str | None = None,
     workers: int | None = None,
-    read_on: str = "workers",
+    read_on: str | None = None,
 ) -> Engine:
     """The engine called ``name``. ``scheduler`` (a dask scheduler address), ``workers`` (for a
     local Dask cluster) and ``read_on`` only mean something to the dask engine."""
     if name == "local":
-        if scheduler is not None or workers is not None:
+        if scheduler is not None or workers is not None or read_on is not None:
             raise EngineError(
-                "--scheduler and --workers are for the dask engine",
+                "--scheduler, --workers and --read-on are for the dask engine",
                 where="--engine local",
-                hint="add --engine dask, or leave out --scheduler and --workers.",
+                hint="add --engine dask, or leave those options out.",
                 code="engine-option",
             )
         return LocalEngine()
     if name == "dask":
         from .dask import DaskEngine  # only now: the local engine never imports dask
 
-        return DaskEngine(scheduler=scheduler, workers=workers, read_on=read_on)
+        return DaskEngine(scheduler=scheduler, workers=workers, read_on=read_on or "workers")
     raise EngineError(
         f"there is no engine called '{name}'",
         where=f"--engine {name}",

@@ -26,7 +26,6 @@ from ..readers import RawChunk, SourceInfo
 from .base import Closed, Event, MapJob, Mapped, Opened, open_input, shift_rows
 
 FILE_BYTES = 32 * 1024 * 1024
-CONNECT_TIMEOUT = 10.0
 RESULT_TIMEOUT = 600.0
 
 
@@ -92,7 +91,7 @@ class DaskEngine:
         file_bytes: int = FILE_BYTES,
         window: int | None = None,
         timeout: float = RESULT_TIMEOUT,
-        connect_timeout: float = CONNECT_TIMEOUT,
+        connect_timeout: float | None = None,
     ) -> None:
         if read_on not in ("workers", "client"):
             raise EngineError(
@@ -219,6 +218,9 @@ class DaskEngine:
                 code="dask-missing",
             ) from None
         dd: Any = distributed  # untyped: called through Any
+        wait = self.connect_timeout  # default: dask's own distributed.comm.timeouts.connect
+        if wait is None:
+            wait = dask_seconds("distributed.comm.timeouts.connect")
         if self.scheduler is None:
             cluster = stack.enter_context(
                 dd.LocalCluster(
@@ -232,7 +234,7 @@ class DaskEngine:
             return stack.enter_context(dd.Client(cluster))
         where = f"--scheduler {self.scheduler}"
         try:
-            client = dd.Client(self.scheduler, timeout=self.connect_timeout)
+            client = dd.Client(self.scheduler, timeout=wait)
         except (OSError, TimeoutError, ValueError) as e:
             raise EngineError(
                 f"cannot reach the Dask scheduler at {self.scheduler}: {e}",
@@ -244,7 +246,7 @@ class DaskEngine:
             ) from None
         stack.enter_context(client)
         try:
-            client.wait_for_workers(1, timeout=self.connect_timeout)
+            client.wait_for_workers(1, timeout=wait)
         except TimeoutError:
             raise EngineError(
                 f"the Dask scheduler at {self.scheduler} has no workers",
@@ -254,6 +256,14 @@ class DaskEngine:
                 code="dask-no-workers",
             ) from None
         return client
+
+
+def dask_seconds(key: str) -> float:
+    """A duration from dask's configuration ("30s") in seconds."""
+    import dask.config
+    from dask.utils import parse_timedelta
+
+    return float(parse_timedelta(dask.config.get(key), default="seconds"))
 
 
 def _size(path: Path) -> int:

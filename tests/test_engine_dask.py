@@ -312,6 +312,23 @@ def test_worker_cannot_read_the_file(cluster: Any, tmp_path: Path) -> None:
     assert "--read-on client" in e.value.hint
 
 
+def _no_csvbridge(path: str, index: int, job: MapJob) -> Any:
+    raise ModuleNotFoundError("No module named 'csvbridge'")
+
+
+def test_worker_without_csvbridge(cluster: Any, tmp_path: Path) -> None:
+    src, m = write_case(tmp_path, "Date,Description,Amount\n01/02/2024,a,1.00\n")
+
+    class Bare(DaskEngine):
+        map_file = staticmethod(_no_csvbridge)
+
+    engine = Bare(cluster.scheduler_address)
+    with pytest.raises(EngineError) as e:
+        convert([src], m, ["csv"], tmp_path / "out", history=False, engine=engine)
+    assert e.value.code == "dask-worker-setup"
+    assert "No module named 'csvbridge'" in e.value.message
+
+
 def _die(path: str, index: int, job: MapJob) -> Any:
     os._exit(13)  # a worker killed mid-task (out of memory, a machine lost)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from collections import deque
 from collections.abc import Generator, Sequence
 from contextlib import ExitStack, closing
@@ -25,7 +26,7 @@ from ..mapping.compile import ChunkResult
 from ..readers import RawChunk, SourceInfo
 from .base import Closed, Event, MapJob, Mapped, Opened, open_input, shift_rows
 
-FILE_BYTES = 32 * 1024 * 1024
+FILE_BYTES = 16 * 1024 * 1024
 RESULT_TIMEOUT = 600.0
 
 
@@ -191,6 +192,14 @@ class DaskEngine:
                 "smaller --chunk-rows, then run again. Nothing was written.",
                 code="dask-worker-lost",
             ) from None
+        except ImportError as e:  # a worker without csvbridge (or without one of its libraries)
+            raise EngineError(
+                f"a Dask worker cannot run csvbridge: {e}",
+                where=task.where,
+                hint="install csvbridge, the same version as here, in the Python environment "
+                "of every worker (pip install 'csvbridge[dask]'), then restart the workers.",
+                code="dask-worker-setup",
+            ) from None
         except InputFileError as e:
             if task.rows >= 0 or e.code not in ("file-not-found", "file-unreadable"):
                 raise
@@ -222,15 +231,17 @@ class DaskEngine:
         if wait is None:
             wait = dask_seconds("distributed.comm.timeouts.connect")
         if self.scheduler is None:
-            cluster = stack.enter_context(
-                dd.LocalCluster(
-                    n_workers=self.workers or os.cpu_count() or 1,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
+            # The dashboard moves to a free port when 8787 is taken: not worth a warning.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
+                cluster = stack.enter_context(
+                    dd.LocalCluster(
+                        n_workers=self.workers or os.cpu_count() or 1,
+                        threads_per_worker=1,
+                        processes=True,
+                        silence_logs=logging.ERROR,
+                    )
                 )
-            )
             return stack.enter_context(dd.Client(cluster))
         where = f"--scheduler {self.scheduler}"
         try:

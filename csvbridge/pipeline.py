@@ -28,7 +28,7 @@ from .engines import (
 )
 from .engines import check_columns as check_columns  # re-exported: callers import them here
 from .engines import read_options as read_options
-from .errors import ConservationError, InputFileError, TargetError
+from .errors import ConservationError, InputFileError
 from .history import History, default_path
 from .mapping import CompiledMapping, LoadedMapping, load_mapping
 from .model import LINE_COL, Kind
@@ -41,6 +41,7 @@ from .reports.render_html import render_html
 from .reports.render_xlsx import render_xlsx
 from .writers import OutputFile, Target, Writer, resolve_target
 from .writers.base import WriteContext, add_written
+from .writers.options import check_option_names, target_options
 
 DEFAULT_CHUNK_ROWS = 25_000
 
@@ -61,26 +62,6 @@ class ConvertResult:
     def exit_code(self) -> int:
         """0: everything converted; 1: converted, but some rows were rejected."""
         return 1 if self.rejected else 0
-
-
-def _target_options(target: Target, lm: LoadedMapping, given: dict[str, str]) -> dict[str, str]:
-    mine = {k.split(".", 1)[1]: v for k, v in given.items() if k.startswith(target.name + ".")}
-    shared = {k: v for k, v in given.items() if "." not in k}
-    names = {o.name for o in target.options}
-    opts = target.resolve_options({**{k: v for k, v in shared.items() if k in names}, **mine})
-    if opts.get("date_order") == "auto":
-        cur = lm.mapping.fields.get("currency")
-        code = (cur.value or "").upper() if cur is not None and cur.value else None
-        if code is None:
-            raise TargetError(
-                f"{target.name} needs to know the date order of the company you import into, "
-                "and the mapping's currency comes from a column",
-                where=f"--to {target.name}",
-                hint="add --date-order dmy (DD/MM/YYYY) or --date-order mdy (MM/DD/YYYY).",
-                code="date-order-needed",
-            )
-        opts["date_order"] = "mdy" if code == "USD" else "dmy"
-    return opts
 
 
 def convert(
@@ -116,6 +97,7 @@ def convert(
     cm = CompiledMapping(lm.mapping, str(lm.path))
     kind = cm.kind
     files = expand_inputs(inputs)
+    eng = get_engine(engine) if isinstance(engine, str) else engine
     if not files:
         raise InputFileError(
             "no input files given", hint="name one or more files to convert.", code="no-input"
@@ -126,8 +108,8 @@ def convert(
         if t not in chosen:
             chosen.append(t)
     given = dict(options or {})
-    _check_option_names(given, chosen)
-    target_opts = {t.name: _target_options(t, lm, given) for t in chosen}
+    check_option_names(given, chosen)
+    target_opts = {t.name: target_options(t, lm, given) for t in chosen}
     out = ensure_outdir(Path(outdir))
     read_opts = read_options(lm, cm, encoding)
     dup_fields = tuple(lm.mapping.duplicates.fields or kind.fingerprint)
@@ -166,7 +148,6 @@ def convert(
     rejects = RejectsFile(out, sources)
     dups = DuplicatesFile(out, kind, sources)
     spool = DocumentSpool(kind.document_key, kind.arrow_schema()) if kind.document_key else None
-    eng = get_engine(engine) if isinstance(engine, str) else engine
     events = eng.run(files, MapJob(lm, cm, read_opts, chunk_rows))
     committed = False
     try:
@@ -417,25 +398,3 @@ def _feed_chain(chain: BalanceChain, records: pa.Table) -> None:
         np.asarray(pc.filter(amount, both), dtype=np.int64),
         np.asarray(pc.filter(balance, both), dtype=np.int64),
     )
-
-
-def _check_option_names(given: dict[str, str], chosen: list[Target]) -> None:
-    """Every option must mean something to a chosen target: a typo is an error, not a no-op."""
-    for key, value in given.items():
-        tname, _, opt = key.rpartition(".")
-        targets = [t for t in chosen if t.name == tname] if tname else chosen
-        if tname and not targets:
-            raise TargetError(
-                f"option {key} is for target {tname}, which this run does not write",
-                where=f"-O {key}={value}",
-                hint="targets of this run: " + ", ".join(t.name for t in chosen),
-                code="option-unknown",
-            )
-        if not any(opt in {o.name for o in t.options} for t in targets):
-            names = sorted({o.name for t in targets for o in t.options})
-            raise TargetError(
-                f"no target of this run has an option '{opt}'",
-                where=f"-O {key}={value}",
-                hint="options: " + (", ".join(names) or "none") + ". See: csvbridge formats NAME",
-                code="option-unknown",
-            )

@@ -89,25 +89,26 @@ def _both(
 
 
 # Each case in partitions small enough that every file is several chunks, so ordering and
-# the batch-wide row numbers are exercised. Modes: workers (each file read and mapped on a
-# worker), client (read here, chunks mapped on workers), mixed (small files on workers,
-# bigger ones read here).
+# the batch-wide row numbers are exercised. Modes: workers (each file read by path and
+# mapped on a worker), client (its bytes sent to a worker), chunks (read here, chunks mapped
+# on workers), mixed (small files on workers, bigger ones read here).
 MODES: dict[str, dict[str, Any]] = {
     "workers": {},
     "client": {"read_on": "client"},
+    "chunks": {"file_bytes": 0},
     "mixed": {"file_bytes": 1500},
 }
 CASES = [
-    ("uk_bank_all_targets", 4, "client"),  # bank: balance checks, preamble and footer
+    ("uk_bank_all_targets", 4, "chunks"),  # bank: balance checks, preamble and footer
     ("uk_bank_all_targets", 4, "workers"),
     ("batch_overlap", 3, "mixed"),  # two files, the second repeating rows of the first
-    ("bad_rows", 2, "client"),  # rejects of every kind with their line numbers
-    ("bad_rows", 2, "workers"),
-    ("w_invoices_qbo_xero_sage", 3, "client"),  # invoice lines grouped into documents
+    ("bad_rows", 2, "chunks"),  # rejects of every kind with their line numbers
+    ("bad_rows", 2, "client"),
+    ("w_invoices_qbo_xero_sage", 3, "chunks"),  # invoice lines grouped into documents
     ("ready_shopify_orders", 2, "workers"),  # split: one row into several records
-    ("ready_paypal_activity", 5, "client"),  # split, several currencies
-    ("xlsx_statement", 3, "workers"),  # a spreadsheet
-    ("fixed_width", 2, "client"),  # fixed-width text
+    ("ready_paypal_activity", 5, "chunks"),  # split, several currencies
+    ("xlsx_statement", 3, "client"),  # a spreadsheet
+    ("fixed_width", 2, "chunks"),  # fixed-width text
 ]
 
 
@@ -140,7 +141,7 @@ def big_statement(tmp_path_factory: pytest.TempPathFactory) -> Path:
             sys.executable,
             str(ROOT / "benchmarks" / "generate.py"),
             "--rows",
-            "12000",
+            "6000",
             "--out",
             str(out),
             "--seed",
@@ -152,20 +153,21 @@ def big_statement(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("mode", ["workers", "client"])
+@pytest.mark.parametrize("mode", ["workers", "chunks"])
 def test_large_file_in_many_partitions(
     cluster: Any, tmp_path: Path, big_statement: Path, mode: str
 ) -> None:
-    """12,000 rows in 1,000-row partitions through a window smaller than the partition
+    """6,000 rows in 500-row partitions through a window smaller than the partition
     count: duplicates (held back), the balance chain and the tie-out come out the same."""
     engine = DaskEngine(cluster.scheduler_address, window=3, **MODES[mode])
     mapping = ROOT / "benchmarks" / "bench_mapping.yaml"
-    _both(tmp_path, engine, [big_statement], mapping, ["qbo-bank", "csv"], {}, 1000)
+    _both(tmp_path, engine, [big_statement], mapping, ["qbo-bank", "csv"], {}, 500)
     report = (tmp_path / "dask-0" / "report.json").read_text(encoding="utf-8")
     assert '"flagged": 0' not in report  # the generator's repeated rows were found
 
 
-def test_folder_of_files(cluster: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["workers", "client"])
+def test_folder_of_files(cluster: Any, tmp_path: Path, mode: str) -> None:
     """A folder stands for its files sorted by name, under both engines."""
     inputs, mapping, to, options = _golden("batch_overlap")
     folder = tmp_path / "in"
@@ -173,7 +175,7 @@ def test_folder_of_files(cluster: Any, tmp_path: Path) -> None:
     for p in reversed(inputs):
         (folder / p.name).write_bytes(p.read_bytes())
     (folder / ".hidden").write_text("not an input")
-    engine = DaskEngine(cluster.scheduler_address)
+    engine = DaskEngine(cluster.scheduler_address, **MODES[mode])
     _both(tmp_path, engine, [folder], mapping, to, options, 3)
     local = tmp_path / "local-0" / "report.json"
     assert local.read_text(encoding="utf-8").index('"feb.csv"') < local.read_text(
@@ -333,15 +335,26 @@ def test_worker_without_csvbridge(cluster: Any, tmp_path: Path) -> None:
     assert "No module named 'csvbridge'" in e.value.message
 
 
+def test_read_on_client_needs_no_shared_files(cluster: Any, tmp_path: Path) -> None:
+    """With --read-on client the workers never open the inputs: their bytes are sent."""
+    inputs, mapping, to, options = _golden("bad_rows")
+
+    class Remote(DaskEngine):
+        map_file = staticmethod(_cannot_read)
+
+    engine = Remote(cluster.scheduler_address, read_on="client")
+    _both(tmp_path, engine, inputs, mapping, to, options, 3)
+
+
 def _die(path: str, index: int, job: MapJob) -> Any:
     os._exit(13)  # a worker killed mid-task (out of memory, a machine lost)
 
 
 def _stall(path: str, index: int, job: MapJob) -> Any:
-    time.sleep(3)
+    time.sleep(1.5)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def fragile_cluster() -> Iterator[Any]:
     """One worker, and a task that kills its worker is not retried on another."""
     import dask
@@ -377,11 +390,11 @@ def test_no_result_in_time(fragile_cluster: Any, tmp_path: Path) -> None:
     class Stalled(DaskEngine):
         map_file = staticmethod(_stall)
 
-    engine = Stalled(fragile_cluster.scheduler_address, timeout=0.5)
+    engine = Stalled(fragile_cluster.scheduler_address, timeout=0.3)
     with pytest.raises(EngineError) as e:
         convert([src], m, ["csv"], tmp_path / "out", history=False, engine=engine)
     assert e.value.code == "dask-timeout"
-    assert "0.5 s" in e.value.message
+    assert "0.3 s" in e.value.message
 
 
 def test_cli_runs_on_a_scheduler(cluster: Any, tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """The Dask engine: the pure part of a conversion on a dask.distributed cluster.
 
 Partitions: an input file of up to ``file_bytes`` is one partition, read *and* mapped on a
-worker (which must see the file at the same path). A bigger file — or every file, with
-``read_on="client"`` — is read here in chunks, and each chunk is mapped on a worker. Results
+worker — which opens it at the same path, or, with ``read_on="client"``, gets its bytes from
+here. A bigger file is read here in chunks, and each chunk is mapped on a worker. Results
 come back strictly in input order through a window of at most ``window`` partitions in
 flight, so memory stays bounded; the client numbers rows across the batch (``shift_rows``).
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 import warnings
 from collections import deque
 from collections.abc import Generator, Sequence
@@ -51,6 +52,17 @@ def map_file(path: str, index: int, job: MapJob) -> FilePart:
     return part
 
 
+def map_bytes(name: str, data: bytes, index: int, job: MapJob) -> FilePart:
+    """Worker task: read and map a file the client sent as bytes (for workers that cannot
+    see the inputs), from a private copy under the file's own name."""
+    with tempfile.TemporaryDirectory(prefix="csvbridge-") as tmp:
+        copy = Path(tmp) / name
+        copy.write_bytes(data)
+        part = map_file(str(copy), index, job)
+    part.info.path = None
+    return part
+
+
 def map_chunk(job: MapJob, chunk: RawChunk, columns: Columns) -> ChunkResult:
     """Worker task: map one chunk the client read; row numbers start at 0."""
     return job.cm.apply(chunk, columns, 0)
@@ -81,6 +93,7 @@ class DaskEngine:
 
     name = "dask"
     map_file = staticmethod(map_file)  # the worker tasks (a test may swap in its own)
+    map_bytes = staticmethod(map_bytes)
     map_chunk = staticmethod(map_chunk)
 
     def __init__(
@@ -151,9 +164,9 @@ class DaskEngine:
     ) -> Generator[_Item, None, None]:
         """The partitions in input order, submitted as they are asked for."""
         for i, path in enumerate(inputs):
-            if self.read_on == "workers" and _size(path) <= self.file_bytes:
-                future = client.submit(self.map_file, str(path), i, job, pure=False)
-                yield _Task(future, str(path), -1)
+            task = self._whole_file(client, path, i, job)
+            if task is not None:
+                yield task
                 continue
             try:
                 with ExitStack() as stack:
@@ -168,6 +181,21 @@ class DaskEngine:
             except CsvbridgeError as e:
                 yield _Failed(e)
                 return
+
+    def _whole_file(self, client: Any, path: Path, index: int, job: MapJob) -> _Task | None:
+        """A small file as one partition read and mapped on a worker — by its path, or from
+        its bytes when the workers cannot see it; None for a file read here in chunks."""
+        if _size(path) > self.file_bytes:
+            return None
+        if self.read_on == "workers":
+            future = client.submit(self.map_file, str(path), index, job, pure=False)
+        else:
+            try:
+                data = client.scatter(path.read_bytes(), hash=False)
+            except OSError:
+                return None  # read here, to fail as the local engine does
+            future = client.submit(self.map_bytes, path.name, data, index, job, pure=False)
+        return _Task(future, str(path), -1)
 
     def _result(self, task: _Task) -> Any:
         from distributed.client import FutureCancelledError
@@ -201,14 +229,15 @@ class DaskEngine:
                 code="dask-worker-setup",
             ) from None
         except InputFileError as e:
-            if task.rows >= 0 or e.code not in ("file-not-found", "file-unreadable"):
+            by_path = self.read_on == "workers" and task.rows < 0
+            if not by_path or e.code not in ("file-not-found", "file-unreadable"):
                 raise
             raise EngineError(
                 f"a Dask worker cannot read this input file ({e.message})",
                 where=task.where,
                 hint="workers read input files at the same path as this machine: put them on "
                 "storage every worker sees at that path, or add --read-on client to have "
-                "this machine read them and send the rows.",
+                "this machine read them and send them.",
                 code="dask-worker-cannot-read",
             ) from None
         finally:

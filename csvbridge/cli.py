@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .atomic import write_atomic
+from .engines import get_engine
 from .errors import CsvbridgeError
 from .history import History, default_path
 from .mask import Masker
@@ -141,6 +142,28 @@ def _options(pairs: tuple[str, ...], date_order: str | None) -> dict[str, str]:
     "(repeatable; account and card numbers are masked anyway; import files never)",
 )
 @click.option("--no-mask", is_flag=True, help="mask nothing in the reports")
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="where reading and mapping run: here, or on a Dask cluster (docs/engines.md)",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="dask: the scheduler to use, e.g. tcp://10.0.0.5:8786 (default: a local cluster)",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="dask: worker processes of the local cluster (default: one per core)",
+)
+@click.option(
+    "--read-on",
+    type=click.Choice(["workers", "client"]),
+    help="dask: who reads the input files (default: workers, which need them at the same path)",
+)
 @click.option("-q", "--quiet", is_flag=True, help="print only errors")
 @click.option("--debug", is_flag=True, help="show tracebacks")
 def convert_cmd(
@@ -157,10 +180,16 @@ def convert_cmd(
     decisions: str | None,
     mask_cols: tuple[str, ...],
     no_mask: bool,
+    engine: str,
+    scheduler: str | None,
+    workers: int | None,
+    read_on: str | None,
     quiet: bool,
     debug: bool,
 ) -> None:
     """Convert INPUTS (one batch) with a mapping into target import files.
+
+    An input that is a folder stands for the files in it, sorted by name.
 
     Writes the import file(s), rejects.csv, duplicates.csv and report.json to OUTDIR.
     Exit code 0: everything converted; 1: converted, with rejected rows (see rejects.csv);
@@ -193,6 +222,7 @@ def convert_cmd(
                 history=False if history_file is None else history_file,
                 decisions=decisions,
                 mask=Masker.of(mask_cols, auto=not no_mask),
+                engine=get_engine(engine, scheduler=scheduler, workers=workers, read_on=read_on),
             )
         if not quiet:
             for line in summary_lines(result.report, outdir.rstrip("/")):

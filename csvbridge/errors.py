@@ -61,3 +61,9 @@ class ConservationError(CsvbridgeError):
 
     code = "conservation-failed"
     exit_code = 3
+
+
+class EngineError(CsvbridgeError):
+    """The engine that runs the conversion failed (a Dask cluster unreachable, a worker lost)."""
+
+    code = "engine-error"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,27 +14,36 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import __version__
 from .atomic import ensure_outdir, write_atomic
-from .balances import BalanceChain, balance_check, stated_balances
+from .balances import BalanceChain
 from .dedup import DuplicateStage, load_decisions
 from .documents import DocumentSpool, check_documents
-from .errors import ConservationError, InputFileError, TargetError
+from .engines import (
+    Closed,
+    Engine,
+    MapJob,
+    Opened,
+    expand_inputs,
+    get_engine,
+)
+from .engines import check_columns as check_columns  # re-exported: callers import them here
+from .engines import read_options as read_options
+from .errors import ConservationError, InputFileError
 from .history import History, default_path
-from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
-from .mapping.fields import spec_columns
-from .mapping.recognise import check_layout
+from .mapping import CompiledMapping, LoadedMapping, load_mapping
 from .mask import Masker, mask_report
-from .model import LINE_COL, FieldType, Kind, get_kind
-from .money import NumberFormat, exponent_of
+from .model import LINE_COL, Kind
+from .money import exponent_of
 from .outfiles import limit_modes_to
-from .readers import ReadOptions, SourceInfo, file_sha256, open_source
+from .readers import SourceInfo, file_sha256
+from .reports.batch import batch_report, report_json, statement_check
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, Tally, TieOut
 from .reports.render_html import render_html
 from .reports.render_xlsx import render_xlsx
 from .writers import OutputFile, Target, Writer, resolve_target
 from .writers.base import WriteContext, add_written
+from .writers.options import check_option_names, target_options
 
 DEFAULT_CHUNK_ROWS = 25_000
 
@@ -58,44 +66,6 @@ class ConvertResult:
         return 1 if self.rejected else 0
 
 
-def read_options(lm: LoadedMapping, cm: CompiledMapping, encoding: str | None) -> ReadOptions:
-    r = lm.mapping.read
-    return ReadOptions(
-        encoding=encoding or r.encoding,
-        delimiter=r.delimiter,
-        quotechar=r.quotechar,
-        header_line=r.header_line,
-        no_header=r.no_header,
-        column_names=tuple(r.columns),
-        sheet=r.sheet,
-        expected_columns=()
-        if r.no_header or r.header_line or r.fixed_width
-        else cm.expected_columns(),
-        footer=r.footer,
-        fixed_widths=tuple((c.name, c.start, c.end) for c in r.fixed_width),
-    )
-
-
-def _target_options(target: Target, lm: LoadedMapping, given: dict[str, str]) -> dict[str, str]:
-    mine = {k.split(".", 1)[1]: v for k, v in given.items() if k.startswith(target.name + ".")}
-    shared = {k: v for k, v in given.items() if "." not in k}
-    names = {o.name for o in target.options}
-    opts = target.resolve_options({**{k: v for k, v in shared.items() if k in names}, **mine})
-    if opts.get("date_order") == "auto":
-        cur = lm.mapping.fields.get("currency")
-        code = (cur.value or "").upper() if cur is not None and cur.value else None
-        if code is None:
-            raise TargetError(
-                f"{target.name} needs to know the date order of the company you import into, "
-                "and the mapping's currency comes from a column",
-                where=f"--to {target.name}",
-                hint="add --date-order dmy (DD/MM/YYYY) or --date-order mdy (MM/DD/YYYY).",
-                code="date-order-needed",
-            )
-        opts["date_order"] = "mdy" if code == "USD" else "dmy"
-    return opts
-
-
 def convert(
     inputs: Sequence[str | Path],
     mapping: str | Path | LoadedMapping,
@@ -109,6 +79,7 @@ def convert(
     history: str | Path | bool = True,
     decisions: str | Path | None = None,
     mask: Masker | None = None,
+    engine: str | Engine = "local",
 ) -> ConvertResult:
     """Convert ``inputs`` (one batch) with ``mapping`` into each of ``targets`` in ``outdir``.
 
@@ -121,11 +92,17 @@ def convert(
     already imported in an earlier batch are duplicates. ``decisions`` is a person's file of
     duplicate decisions (identity, decision) that overrides the flags. ``mask`` says what
     to mask in the reports (default: account and card numbers; ``NO_MASK`` for nothing).
+
+    An input that is a folder stands for the files in it, sorted by name. ``engine`` runs the
+    reading and mapping: ``local`` (here), ``dask`` (a local Dask cluster) or an Engine
+    (``engines.get_engine``); outputs are the same byte for byte whichever runs them.
     """
     lm = mapping if isinstance(mapping, LoadedMapping) else load_mapping(mapping)
     cm = CompiledMapping(lm.mapping, str(lm.path))
     kind = cm.kind
-    if not inputs:
+    files = expand_inputs(inputs)
+    eng = get_engine(engine) if isinstance(engine, str) else engine
+    if not files:
         raise InputFileError(
             "no input files given", hint="name one or more files to convert.", code="no-input"
         )
@@ -135,8 +112,8 @@ def convert(
         if t not in chosen:
             chosen.append(t)
     given = dict(options or {})
-    _check_option_names(given, chosen)
-    target_opts = {t.name: _target_options(t, lm, given) for t in chosen}
+    check_option_names(given, chosen)
+    target_opts = {t.name: target_options(t, lm, given) for t in chosen}
     limit_modes_to(inputs)  # outputs no more open than the most private input
     out = ensure_outdir(Path(outdir))
     read_opts = read_options(lm, cm, encoding)
@@ -147,7 +124,7 @@ def convert(
     within = dspec.within_file
     if within == "auto":  # a repeated running balance marks an exported line twice
         within = "duplicate" if "balance" in dup_fields else "real"
-    file_hashes = [_sha256_or_none(Path(p)) for p in inputs]
+    file_hashes = [_sha256_or_none(p) for p in files]
     batch_key = _batch_key(file_hashes, lm.sha256, target_opts)
     store = _open_history(history)
     same_as: list[int] = []
@@ -177,6 +154,8 @@ def convert(
     rejects = RejectsFile(out, sources, masker)
     dups = DuplicatesFile(out, kind, sources, masker)
     spool = DocumentSpool(kind.document_key, kind.arrow_schema()) if kind.document_key else None
+    state = cm.new_state()  # fill_down, unique: and stated totals carry across chunks
+    events = eng.run(files, MapJob(lm, cm, read_opts, chunk_rows, state))
     committed = False
     try:
 
@@ -190,70 +169,28 @@ def convert(
             ctx = WriteContext(out, kind, target_opts[t.name], sources, t.name, target_reject)
             ctx.mapping = _provenance(lm)
             writers[t.name] = t.factory(ctx)
-        row_offset = 0
-        state = cm.new_state()  # fill_down, unique: and stated totals carry across chunks
-        for i, path in enumerate(inputs):
-            with ExitStack() as stack:
-                finder = open_source(Path(path), i, read_opts, stack)
-                info = finder.info
+        for event in events:
+            if isinstance(event, Opened):
+                info = event.info
                 sources.append(info.name)
                 infos.append(info)
                 stage.start_file()
                 if store is not None:
                     seen = store.inputs_seen(info.sha256)
                     if seen and not same_as:
-                        info.warnings.append(
+                        info.warnings.insert(
+                            event.warnings_at_open,
                             "this file (same bytes) was already converted in batch "
                             + ", ".join(map(str, seen))
-                            + ": its records are duplicates of that batch's"
+                            + ": its records are duplicates of that batch's",
                         )
-                columns = Columns(info.columns, info.name, str(lm.path))
-                check_layout(lm, info.columns, info.name)
-                check_columns(cm, columns)
                 read_here = Tally()
                 chain = _balance_chain(lm)
-                for chunk in finder.chunks(chunk_rows):
-                    result = cm.apply(chunk, columns, row_offset, state)
-                    row_offset += chunk.num_rows
-                    ledger.merge(result.ledger)
-                    read_here.merge(result.ledger.stages["read"])
-                    for rule, at in result.warnings:
-                        tally = check_warnings.setdefault(rule, {"rows": 0, "first": []})
-                        tally["rows"] += len(at)
-                        room = 20 - len(tally["first"])
-                        notes = result.notes.get(rule, {})
-                        tally["first"] += [
-                            {
-                                "file": info.name,
-                                "line": ln,
-                                **({"note": notes[ln]} if ln in notes else {}),
-                            }
-                            for ln in at[:room]
-                        ]
-                    rejects.add(result.rejects)
-                    incomplete |= result.rejected_documents
-                    records = result.records
-                    if chain is not None:
-                        _feed_chain(chain, records)
-                    flagged, flags = stage.apply(records)
-                    if flags:
-                        dups.add(records.filter(pa.array(flagged)), flags)
-                        ledger.duplicates_flagged += len(flags)
-                        if hold_back:
-                            add_written(
-                                ledger.stages["duplicate"], records.filter(pa.array(flagged)), kind
-                            )
-                            records = records.filter(pa.array(~flagged))
-                    if spool is not None:
-                        spool.add(records)
-                    else:
-                        for w in writers.values():
-                            w.write(records)
-                    if on_chunk is not None:
-                        on_chunk(chunk.num_rows)
+                continue
+            if isinstance(event, Closed):
                 if info.rows == 0:
                     info.warnings.append("the file has a header but no data rows")
-                balances = _statement_check(lm, info, read_here)
+                balances = statement_check(lm, info, read_here)
                 if balances is not None:
                     reconciliation.append(balances)
                 if chain is not None:
@@ -261,6 +198,38 @@ def convert(
                     continuity = chain.result(info.name, currency)
                     if continuity is not None:
                         reconciliation.append(continuity)
+                continue
+            result = event.result
+            ledger.merge(result.ledger)
+            read_here.merge(result.ledger.stages["read"])
+            for rule, at in result.warnings:
+                tally = check_warnings.setdefault(rule, {"rows": 0, "first": []})
+                tally["rows"] += len(at)
+                room = 20 - len(tally["first"])
+                notes = result.notes.get(rule, {})
+                tally["first"] += [
+                    {"file": info.name, "line": ln, **({"note": notes[ln]} if ln in notes else {})}
+                    for ln in at[:room]
+                ]
+            rejects.add(result.rejects)
+            incomplete |= result.rejected_documents
+            records = result.records
+            if chain is not None:
+                _feed_chain(chain, records)
+            flagged, flags = stage.apply(records)
+            if flags:
+                dups.add(records.filter(pa.array(flagged)), flags)
+                ledger.duplicates_flagged += len(flags)
+                if hold_back:
+                    add_written(ledger.stages["duplicate"], records.filter(pa.array(flagged)), kind)
+                    records = records.filter(pa.array(~flagged))
+            if spool is not None:
+                spool.add(records)
+            else:
+                for w in writers.values():
+                    w.write(records)
+            if on_chunk is not None:
+                on_chunk(event.rows)
         if spool is not None:  # documents reach writers whole, lines in source order
             docs = lm.mapping.documents
             for group in spool.groups(chunk_rows):
@@ -315,6 +284,7 @@ def convert(
             )
         committed = True  # failed before this, the import files written are removed again
     finally:
+        events.close()  # a stopped run closes its files and its cluster
         if not committed:
             for w in writers.values():
                 w.abort()
@@ -322,7 +292,7 @@ def convert(
             if store is not None:
                 store.close()  # rolls the history back: nothing of this run is kept
     try:
-        report = _report(
+        report = batch_report(
             lm,
             infos,
             chosen,
@@ -353,7 +323,7 @@ def convert(
         report["duplicates"]["decisions_applied"] = stage.overridden
         report["duplicates"]["within_file"] = within
         report["history"] = {"batch": batch_id} if batch_id is not None else None
-        write_atomic(out / "report.json", _json(report))
+        write_atomic(out / "report.json", report_json(report))
         write_atomic(out / "report.html", render_html(report, out))
         write_atomic(out / "report.xlsx", render_xlsx(report, out))
         if store is not None:
@@ -450,118 +420,3 @@ def _feed_chain(chain: BalanceChain, records: pa.Table) -> None:
         np.asarray(pc.filter(amount, both), dtype=np.int64),
         np.asarray(pc.filter(balance, both), dtype=np.int64),
     )
-
-
-def _statement_check(lm: LoadedMapping, info: SourceInfo, read: Tally) -> dict[str, Any] | None:
-    """Opening + Σ amounts = closing, for a statement that states both (transactions only)."""
-    m = lm.mapping
-    amount = m.fields.get("amount")
-    if m.kind != "transaction" or amount is None or len(read.totals) > 1:
-        return None
-    cur = m.fields.get("currency")
-    currency = next(iter(read.totals), None) or (cur.value.upper() if cur and cur.value else None)
-    if currency is None:
-        return None
-    fmt = NumberFormat(m.numbers.decimal, m.numbers.thousands or None)
-    found = stated_balances(info, fmt, currency)
-    # An inverted amount (a card statement) means the file's balances are in its own sign.
-    sign = -1 if amount.invert else 1
-    totals = {c: sign * v for c, v in read.totals.items()}
-    return balance_check(info.name, found, totals, read.unknown, currency)
-
-
-def _check_option_names(given: dict[str, str], chosen: list[Target]) -> None:
-    """Every option must mean something to a chosen target: a typo is an error, not a no-op."""
-    for key, value in given.items():
-        tname, _, opt = key.rpartition(".")
-        targets = [t for t in chosen if t.name == tname] if tname else chosen
-        if tname and not targets:
-            raise TargetError(
-                f"option {key} is for target {tname}, which this run does not write",
-                where=f"-O {key}={value}",
-                hint="targets of this run: " + ", ".join(t.name for t in chosen),
-                code="option-unknown",
-            )
-        if not any(opt in {o.name for o in t.options} for t in targets):
-            names = sorted({o.name for t in targets for o in t.options})
-            raise TargetError(
-                f"no target of this run has an option '{opt}'",
-                where=f"-O {key}={value}",
-                hint="options: " + (", ".join(names) or "none") + ". See: csvbridge formats NAME",
-                code="option-unknown",
-            )
-
-
-def check_columns(cm: CompiledMapping, columns: Columns) -> None:
-    """Resolve every column the mapping names before any row is read, so a missing column is
-    one clear error rather than a rejected row per line."""
-    for _, fields in cm.entries():
-        for key, _, spec in fields:
-            for ref in spec_columns(spec):
-                columns.resolve(ref, key)
-    for i, f in enumerate(cm.mapping.filters, start=1):
-        if f.column is not None:
-            columns.resolve(f.column, f"filters[{i}].column")
-    for formula in cm.formulas.all():
-        for name in sorted(formula.expr.columns()):
-            columns.resolve(name, formula.key)
-
-
-def _report(
-    lm: LoadedMapping,
-    infos: list[SourceInfo],
-    chosen: list[Target],
-    target_opts: dict[str, dict[str, str]],
-    produced: dict[str, list[OutputFile]],
-    reject_files: list[OutputFile],
-    dup_files: list[OutputFile],
-    ledger: Ledger,
-    tie_outs: list[TieOut],
-    rejects: RejectsFile,
-    dups: DuplicatesFile,
-    dup_fields: tuple[str, ...],
-    hold_back: bool,
-) -> dict[str, Any]:
-    m = lm.mapping
-    kind = m.kind
-    date_fields = [n for n in m.fields if get_kind(kind).field(n).type is FieldType.DATE]
-    return {
-        "csvbridge": __version__,
-        "mapping": {
-            "name": m.name,
-            "version": m.version,
-            "kind": kind,
-            "file": lm.path.name,
-            "sha256": lm.sha256,
-            "date_formats": {n: m.fields[n].format or m.dates for n in date_fields},
-        },
-        "inputs": [i.as_dict() for i in infos],
-        "targets": [
-            {
-                "name": t.name,
-                "options": target_opts[t.name],
-                "files": [f.as_dict() for f in produced.get(t.name, [])],
-            }
-            for t in chosen
-        ],
-        "ledger": ledger.as_dict(),
-        "tie_out": [t.as_dict() for t in tie_outs],
-        "rejects": {
-            "rows": rejects.count,
-            "by_rule": dict(sorted(ledger.rejected_by_rule.items())),
-            "files": [f.as_dict() for f in reject_files],
-            "first": rejects.sample,
-        },
-        "duplicates": {
-            "policy": "skip" if hold_back else "keep",
-            "fields": list(dup_fields),
-            "flagged": dups.count,
-            "held_back": dups.held_back,
-            "files": [f.as_dict() for f in dup_files],
-            "first": dups.sample,
-        },
-    }
-
-
-def _json(report: dict[str, Any]) -> bytes:
-    return (json.dumps(report, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()

@@ -1,0 +1,28 @@
+"""The local engine: everything in this process, one chunk at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+
+from .base import Closed, Event, MapJob, Mapped, Opened, open_input
+
+
+class LocalEngine:
+    """Reads and maps each file in turn in this process; memory is bounded by the chunk size."""
+
+    name = "local"
+
+    def run(self, inputs: Sequence[Path], job: MapJob) -> Generator[Event, None, None]:
+        """Yield each file's events in input order."""
+        row_offset = 0
+        for i, path in enumerate(inputs):
+            with ExitStack() as stack:
+                finder, columns, at_open = open_input(path, i, job, stack)
+                yield Opened(finder.info, at_open)
+                for chunk in finder.chunks(job.chunk_rows):
+                    result = job.cm.apply(chunk, columns, row_offset, job.state)
+                    row_offset += chunk.num_rows
+                    yield Mapped(chunk.num_rows, result)
+                yield Closed(finder.info)

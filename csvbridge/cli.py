@@ -16,6 +16,8 @@ from . import __version__
 from .atomic import write_atomic
 from .errors import CsvbridgeError
 from .history import History, default_path
+from .limits import parse_cli as parse_limits
+from .limits import resolve as resolve_limits
 from .model import KINDS
 from .pipeline import convert
 from .profiling import profile_file
@@ -111,6 +113,13 @@ def _options(pairs: tuple[str, ...], date_order: str | None) -> dict[str, str]:
 )
 @click.option("--encoding", help="input encoding, overriding detection (e.g. cp1252)")
 @click.option(
+    "--limit",
+    "limit_opts",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="raise or lower an input limit, e.g. --limit max_columns=20000 (docs/limits.md)",
+)
+@click.option(
     "--chunk-rows",
     type=click.IntRange(min=1),
     default=25_000,
@@ -140,6 +149,7 @@ def convert_cmd(
     date_order: str | None,
     opts: tuple[str, ...],
     encoding: str | None,
+    limit_opts: tuple[str, ...],
     chunk_rows: int,
     history_path: str | None,
     no_history: bool,
@@ -170,6 +180,7 @@ def convert_cmd(
             chunk_rows=chunk_rows,
             history=False if no_history else (history_path or True),
             decisions=decisions,
+            limits=parse_limits(limit_opts),
         )
         if not quiet:
             for line in summary_lines(result.report, outdir.rstrip("/")):
@@ -328,7 +339,7 @@ def _register_plugins() -> None:
 def _read_options(encoding: str | None, delimiter: str | None, sheet: str | None) -> ReadOptions:
     if delimiter and delimiter.lower() == "tab":
         delimiter = "\t"
-    return ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet)
+    return ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet, limits=resolve_limits())
 
 
 @main.command("reconcile")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +22,7 @@ from .dedup import DuplicateStage, load_decisions
 from .documents import DocumentSpool, check_documents
 from .errors import ConservationError, InputFileError, TargetError
 from .history import History, default_path
+from .limits import resolve as resolve_limits
 from .mapping import Columns, CompiledMapping, LoadedMapping, load_mapping
 from .mapping.fields import spec_columns
 from .mapping.recognise import check_layout
@@ -56,9 +57,17 @@ class ConvertResult:
         return 1 if self.rejected else 0
 
 
-def read_options(lm: LoadedMapping, cm: CompiledMapping, encoding: str | None) -> ReadOptions:
+def read_options(
+    lm: LoadedMapping,
+    cm: CompiledMapping,
+    encoding: str | None,
+    limits: Mapping[str, str] | None = None,
+) -> ReadOptions:
+    """How to read the inputs: the mapping's ``read`` section, the command's encoding and
+    limits (over the environment's and the mapping's; see docs/limits.md)."""
     r = lm.mapping.read
     return ReadOptions(
+        limits=resolve_limits(r.limits, limits),
         encoding=encoding or r.encoding,
         delimiter=r.delimiter,
         quotechar=r.quotechar,
@@ -106,6 +115,7 @@ def convert(
     on_chunk: Callable[[int], None] | None = None,
     history: str | Path | bool = True,
     decisions: str | Path | None = None,
+    limits: Mapping[str, str] | None = None,
 ) -> ConvertResult:
     """Convert ``inputs`` (one batch) with ``mapping`` into each of ``targets`` in ``outdir``.
 
@@ -116,7 +126,8 @@ def convert(
 
     ``history`` is the history database (True: the default location, False: none); records
     already imported in an earlier batch are duplicates. ``decisions`` is a person's file of
-    duplicate decisions (identity, decision) that overrides the flags.
+    duplicate decisions (identity, decision) that overrides the flags. ``limits`` are
+    ``--limit`` values by name (docs/limits.md).
     """
     lm = mapping if isinstance(mapping, LoadedMapping) else load_mapping(mapping)
     cm = CompiledMapping(lm.mapping, str(lm.path))
@@ -134,7 +145,7 @@ def convert(
     _check_option_names(given, chosen)
     target_opts = {t.name: _target_options(t, lm, given) for t in chosen}
     out = ensure_outdir(Path(outdir))
-    read_opts = read_options(lm, cm, encoding)
+    read_opts = read_options(lm, cm, encoding, limits)
     dup_fields = tuple(lm.mapping.duplicates.fields or kind.fingerprint)
     dup_fields = tuple(f for f in dup_fields if f in lm.mapping.fields) or dup_fields
     dspec = lm.mapping.duplicates

@@ -118,7 +118,7 @@ def _too_wide(limits: Limits, name: str, line: int, count: int) -> CsvbridgeErro
     return exceeded(
         limits,
         "max_columns",
-        f"a row has {'at least ' if count == limits.max_columns else ''}{count:,} fields",
+        f"a row has {count:,} fields",
         f"{name}, line {line}",
     )
 
@@ -174,8 +174,10 @@ class Lines:
             raise RunawayQuote(f"is not closed within {self.max_lines} lines (max_row_lines)")
         # Refuse a row of millions of fields before the csv module splits it into cells.
         n = self.max_cols
-        if n and len(line) > n and self.quote not in line and line.count(self.delimiter) >= n:
-            raise TooWide(n)
+        if n and len(line) > n and self.quote not in line:
+            fields = line.count(self.delimiter) + 1
+            if fields > n:
+                raise TooWide(fields)
         return line
 
     def next_record(self) -> None:

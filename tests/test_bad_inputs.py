@@ -296,6 +296,65 @@ def _xxe(d: Path) -> Path:
     return _xlsx("xxe.xlsx", _sheet(rows, doctype=doctype))(d)
 
 
+# .. OpenDocument: content.xml, whose rows and cells repeat by count ...........................
+_ODS_NS = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+
+
+_ODS_MANIFEST = (
+    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+    'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+    '<manifest:file-entry manifest:full-path="/" '
+    'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    "</manifest:manifest>"
+)
+
+
+def _ods_row(values: list[str]) -> str:
+    cells = "".join(
+        f'<table:table-cell office:value-type="string"><text:p>{v}</text:p></table:table-cell>'
+        for v in values
+    )
+    return f"<table:table-row>{cells}</table:table-row>"
+
+
+def _ods(name: str, rows: list[list[str]], after: str = "") -> Callable[[Path], Path]:
+    """An .ods of ``rows`` (text cells), then ``after`` (raw rows) in its one table."""
+
+    def make(d: Path) -> Path:
+        body = "".join(_ods_row(r) for r in rows) + after
+        content = (
+            f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS} '
+            'office:version="1.2"><office:body><office:spreadsheet>'
+            f'<table:table table:name="Sheet1">{body}</table:table>'
+            "</office:spreadsheet></office:body></office:document-content>"
+        )
+        p = d / name
+        with zipfile.ZipFile(p, "w") as z:
+            mime = "application/vnd.oasis.opendocument.spreadsheet"
+            z.writestr(zipfile.ZipInfo("mimetype"), mime)
+            z.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+            z.writestr("META-INF/manifest.xml", _ODS_MANIFEST, zipfile.ZIP_DEFLATED)
+        return p
+
+    return make
+
+
+_ODS_REPEAT = (
+    '<table:table-row table:number-rows-repeated="5000"><table:table-cell '
+    'table:number-columns-repeated="10000" office:value-type="string"><text:p>x</text:p>'
+    "</table:table-cell></table:table-row>"
+)
+_ODS_TRAILING = (
+    '<table:table-row table:number-rows-repeated="1048573"><table:table-cell '
+    'table:number-columns-repeated="1024"/></table:table-row>'
+)
+
+
 # .. legacy xls: a minimal OLE2 compound file around a BIFF8 stream .............................
 _FREE, _END, _FATSECT = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
 
@@ -691,6 +750,20 @@ CASES: list[Case] = [
         ),
         "refuse",
         "workbook-unreadable",
+    ),
+    Case(
+        "ods_repeated_cells_50m",
+        "ods",
+        _ods("in.ods", GOOD_CELLS, after=_ODS_REPEAT),
+        "refuse",
+        "limit-exceeded",
+    ),
+    Case(
+        "ods_trailing_empty_repeats_control",
+        "ods",
+        _ods("in.ods", GOOD_CELLS, after=_ODS_TRAILING),
+        "convert",
+        check=_rows(2, 0),
     ),
     # -- size ----------------------------------------------------------------------------------
     Case(

@@ -416,3 +416,16 @@ def test_limit_errors_say_how_to_raise_the_limit() -> None:
     assert "--limit max_workbook_bytes=N" in e.hint
     assert "CSVBRIDGE_MAX_WORKBOOK_BYTES=N" in e.hint
     assert "read.limits.max_workbook_bytes" in e.hint
+
+
+def test_ods_repeated_cells_over_the_limit(tmp_path: Path) -> None:
+    from .test_bad_inputs import _ODS_REPEAT, _ODS_TRAILING, _ods
+
+    p = _ods("in.ods", GOOD_CELLS, after=_ODS_REPEAT)(tmp_path)
+    with pytest.raises(InputFileError) as e:
+        read_all(p)
+    assert e.value.code == "limit-exceeded"
+    assert "repeats its cells to 5,003 rows and 10,000 columns" in e.value.message
+    # LibreOffice's empty rows down to the sheet's end are not counted
+    p = _ods("in2.ods", GOOD_CELLS, after=_ODS_TRAILING)(tmp_path)
+    assert len(read_all(p, limits=Limits(max_sheet_cells=100))[0]) == 2

@@ -90,6 +90,8 @@ def check_workbook(f: BinaryIO, name: str, limits: Limits) -> None:
         for m in members:
             if _SHEET_PART.match(m.filename):
                 _check_sheet(z, m, name, limits)
+            elif m.filename == "content.xml" and limits.max_sheet_cells:
+                _check_ods(z, m, name, limits)
     finally:
         f.seek(0)
 
@@ -125,3 +127,63 @@ def _check_sheet(z: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, limits:
             f"{cells:,} cells",
             sheet,
         )
+
+
+# OpenDocument repeats rows and cells by count (number-rows-repeated="1048576"): a tiny file can
+# ask for billions of cells, which calamine allocates (it refuses only past 100 million).
+_ODS_TAG = re.compile(
+    rb"<table:table-row\b([^>]*)>|</table:table-row>|<table:table(?=[\s>])[^>]*>"
+    rb"|<table:(?:covered-)?table-cell\b([^>]*?)(/?)>"
+)
+_ROWS_REPEATED = re.compile(rb'number-rows-repeated="(\d{1,12})"')
+_COLS_REPEATED = re.compile(rb'number-columns-repeated="(\d{1,12})"')
+
+
+def _check_ods(z: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, limits: Limits) -> None:
+    """The largest table's extent in cells that hold something (trailing empty repeats, which
+    LibreOffice writes to the sheet's end, are trimmed by calamine and not counted)."""
+    rows = extent_rows = width = 0  # rows so far in this table; rows up to the last with data
+    repeat = 1
+    col = row_extent = 0  # cells so far in this row; cells up to the last with data
+    worst = 0
+    rest = b""
+    try:
+        with z.open(member) as part:
+            while block := part.read(_BLOCK):
+                data = rest + block
+                cut = data.rfind(b">") + 1
+                data, rest = data[:cut], data[cut:]
+                for m in _ODS_TAG.finditer(data):
+                    tag = m.group(0)
+                    if tag.startswith(b"<table:table-row"):
+                        r = _ROWS_REPEATED.search(m.group(1) or b"")
+                        repeat, col, row_extent = (int(r.group(1)) if r else 1), 0, 0
+                    elif tag == b"</table:table-row>":
+                        rows += repeat
+                        if row_extent:
+                            extent_rows = rows
+                            width = max(width, row_extent)
+                    elif tag.startswith(b"<table:table ") or tag == b"<table:table>":
+                        worst = max(worst, extent_rows * width)
+                        rows = extent_rows = width = 0
+                    else:
+                        c = _COLS_REPEATED.search(m.group(2) or b"")
+                        col += int(c.group(1)) if c else 1
+                        if not m.group(3):  # not self-closing: the cell holds something
+                            row_extent = col
+                    if max(worst, extent_rows * width) > limits.max_sheet_cells:
+                        raise exceeded(
+                            limits,
+                            "max_sheet_cells",
+                            f"a table repeats its cells to {extent_rows:,} rows and {width:,} "
+                            f"columns: {extent_rows * width:,} cells",
+                            name,
+                        )
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        raise InputFileError(
+            f"the workbook is damaged: its part {member.filename!r} cannot be unpacked ({e})",
+            where=name,
+            hint="the file may be truncated or corrupted; download or export it again, or open "
+            "and re-save it in LibreOffice or Excel.",
+            code="workbook-unreadable",
+        ) from None

@@ -66,9 +66,10 @@ def _rows(
     quote = options.quotechar
     lines = Lines(text, limits, delimiter, quote)
     line_no = 1  # physical line where the current record starts
+    pending = lines.pending  # the physical lines of the record being read
     max_cols = limits.max_columns
     while True:
-        reader = csv.reader(lines, delimiter=delimiter, quotechar=quote, strict=False)
+        reader = csv.reader(lines.stream(), delimiter=delimiter, quotechar=quote, strict=False)
         try:
             for cells in reader:
                 # rare: the record the end of the file closed; is a quote still open?
@@ -79,8 +80,8 @@ def _rows(
                 if max_cols and len(cells) > max_cols:
                     raise _too_wide(limits, name, line_no, len(cells))
                 yield line_no, cells
-                line_no += len(lines.pending)
-                lines.next_record()
+                line_no += len(pending)
+                pending.clear()
             return
         except RunawayQuote as e:
             first, rest = lines.pending[0], lines.pending[1:]
@@ -149,40 +150,43 @@ class Lines:
         self.delimiter = delimiter
         self.quote = quote
         self.pending: list[str] = []
-        self.chars = 0
         self.eof = False
         self._replay: list[str] = []
 
-    def __iter__(self) -> Lines:
-        return self
-
-    def __next__(self) -> str:
-        if self._replay:
-            line = self._replay.pop()
-        else:
-            line = self.text.readline(self.cap + 1) if self.cap else self.text.readline()
-            if not line:
-                self.eof = True
-                raise StopIteration
-        self.chars += len(line)
-        self.pending.append(line)
-        if self.cap and self.chars > self.cap:
-            if len(self.pending) > 1 and self.quote in self.pending[0]:
-                raise RunawayQuote(f"runs past {format_value('max_row_chars', self.cap)}")
-            raise RowTooLong
-        if self.max_lines and len(self.pending) > self.max_lines:
-            raise RunawayQuote(f"is not closed within {self.max_lines} lines (max_row_lines)")
-        # Refuse a row of millions of fields before the csv module splits it into cells.
-        n = self.max_cols
-        if n and len(line) > n and self.quote not in line:
-            fields = line.count(self.delimiter) + 1
-            if fields > n:
-                raise TooWide(fields)
-        return line
+    def stream(self) -> Iterator[str]:
+        """The lines, checked against the limits (a generator: it runs once per line)."""
+        pending, replay, readline = self.pending, self._replay, self.text.readline
+        cap, max_lines, n = self.cap, self.max_lines, self.max_cols
+        quote, delimiter = self.quote, self.delimiter
+        size = cap + 1 if cap else -1
+        chars = 0
+        while True:
+            if replay:
+                line = replay.pop()
+            else:
+                line = readline(size)
+                if not line:
+                    self.eof = True
+                    return
+            if not pending:  # a new record
+                chars = 0
+            chars += len(line)
+            pending.append(line)
+            if cap and chars > cap:
+                if len(pending) > 1 and quote in pending[0]:
+                    raise RunawayQuote(f"runs past {format_value('max_row_chars', cap)}")
+                raise RowTooLong
+            if max_lines and len(pending) > max_lines:
+                raise RunawayQuote(f"is not closed within {max_lines} lines (max_row_lines)")
+            # Refuse a row of millions of fields before the csv module splits it into cells.
+            if n and len(line) > n and quote not in line:
+                fields = line.count(delimiter) + 1
+                if fields > n:
+                    raise TooWide(fields)
+            yield line
 
     def next_record(self) -> None:
         self.pending.clear()
-        self.chars = 0
 
     def replay(self, lines: list[str]) -> None:
         """Read ``lines`` again (a runaway quote's), before the rest of the file."""

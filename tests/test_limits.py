@@ -429,3 +429,13 @@ def test_ods_repeated_cells_over_the_limit(tmp_path: Path) -> None:
     # LibreOffice's empty rows down to the sheet's end are not counted
     p = _ods("in2.ods", GOOD_CELLS, after=_ODS_TRAILING)(tmp_path)
     assert len(read_all(p, limits=Limits(max_sheet_cells=100))[0]) == 2
+
+
+def test_fixed_width_line_over_max_row_chars(tmp_path: Path) -> None:
+    p = write(tmp_path, "01/02/2025 Tea   -1.00\n02/02/2025 " + "x" * 500 + "\n")
+    spans = (("Date", 1, 10), ("Description", 12, 16), ("Amount", 17, 22))
+    with pytest.raises(InputFileError, match="a line is too long") as e:
+        read_all(p, fixed_widths=spans, limits=Limits(max_row_chars=100))
+    assert e.value.where == "in.csv, line 2" and e.value.code == "limit-exceeded"
+    rows, _ = read_all(p, fixed_widths=spans)
+    assert [r[1][0] for r in rows] == ["01/02/2025", "02/02/2025"]

@@ -909,6 +909,13 @@ CASES: list[Case] = [
         check=_both(_all_rows_accounted(202), _rows(201, 1)),
     ),
     Case(
+        "unclosed_quote_every_line",
+        "structure",
+        _file("in.csv", HEADER + '01/02/2025,"Tea,-1.00\r\n' * 20_000),
+        "refuse",
+        "csv-malformed",
+    ),
+    Case(
         "quoted_line_breaks_control",
         "structure",
         _file("in.csv", HEADER + '01/02/2025,"Tea\r\nwith\r\nmilk",-1.00\r\n' + GOOD_ROWS),

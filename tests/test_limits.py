@@ -168,9 +168,43 @@ def test_quote_running_over_max_row_lines(tmp_path: Path) -> None:
     assert len(rows) == 22
     assert rows[0][2] is not None and "is not closed within 5 lines" in rows[0][2].message
     assert [r[0] for r in rows] == list(range(2, 24))
-    # within the limit, a long quoted field is one row (as the csv module reads it)
+    # with no line limit, the rows the quote takes in still give it away
     rows, _ = read_all(p, limits=Limits(max_row_lines=0))
-    assert len(rows) == 1
+    assert len(rows) == 22 and rows[0][2] is not None
+    assert "runs on into line 3" in rows[0][2].message
+    # a long quoted note (no row inside) is one field, up to the limit
+    note = '01/02/2025,"' + "line\r\n" * 8 + '",-1.00\r\n'
+    p = write(tmp_path, HEAD + note + ROWS)
+    assert len(read_all(p)[0]) == 3
+    rows, _ = read_all(p, limits=Limits(max_row_lines=5))
+    assert len(rows) == 11 and rows[0][2] is not None
+
+
+def test_stray_quote_taking_in_the_next_row(tmp_path: Path) -> None:
+    p = write(tmp_path, HEAD + '01/02/2025,"Tea,-1.00\r\n02/02/2025,Cake",-2.50\r\n' + ROWS)
+    rows, _ = read_all(p)
+    assert [(r[0], r[1][1], r[2] and r[2].rule) for r in rows] == [
+        (2, '"Tea', "unclosed-quote"),
+        (3, 'Cake"', None),
+        (4, "Tea", None),
+        (5, "Cake", None),
+    ]
+    assert rows[0][2] is not None
+    assert "runs on into line 3, which looks like a row of its own" in rows[0][2].message
+    # an address over two lines is one field
+    p = write(tmp_path, HEAD + '01/02/2025,"1 Main St,\r\nSpringfield, IL",-1.00\r\n' + ROWS)
+    rows, _ = read_all(p)
+    assert rows[0][1][1] == "1 Main St,\r\nSpringfield, IL" and rows[0][2] is None
+
+
+def test_quoting_broken_throughout_is_refused(tmp_path: Path) -> None:
+    p = write(tmp_path, HEAD + '01/02/2025,"Tea,-1.00\r\n' * 150)
+    with pytest.raises(InputFileError, match="the quoting is broken throughout") as e:
+        read_all(p)
+    assert e.value.code == "csv-malformed" and "quotechar" in e.value.hint
+    p = write(tmp_path, HEAD + '01/02/2025,"Tea,-1.00\r\n' * 100)
+    rows, _ = read_all(p)
+    assert len(rows) == 100 and all(r[2] is not None for r in rows)
 
 
 def test_quoted_line_breaks_keep_their_line_numbers(tmp_path: Path) -> None:

@@ -13,9 +13,11 @@ from ..errors import CsvbridgeError, InputFileError
 from ..limits import Limits, exceeded, format_value
 from .base import ReadOptions, RowProblem, SourceInfo
 from .detect import detect_dialect, detect_encoding, mixed_encoding_warning, read_sample
-from .table import TableFinder, clean
+from .table import TableFinder, _shape, clean
 
 ESCAPE_ERRORS = "csvbridge-escape"
+# A file with more quotes never closed than this has no usable quoting: it is refused.
+MAX_RUNAWAY_QUOTES = 100
 
 
 def _escape(err: UnicodeError) -> tuple[str, int]:
@@ -68,6 +70,7 @@ def _rows(
     line_no = 1  # physical line where the current record starts
     pending = lines.pending  # the physical lines of the record being read
     max_cols = limits.max_columns
+    runaways = 0
     while True:
         reader = csv.reader(lines.stream(), delimiter=delimiter, quotechar=quote, strict=False)
         try:
@@ -75,6 +78,13 @@ def _rows(
                 # rare: the record the end of the file closed; is a quote still open?
                 if lines.eof and _ends_in_quote("".join(lines.pending), delimiter, quote):
                     raise RunawayQuote("is never closed before the end of the file")
+                if len(pending) > 1:  # rare: quoted line breaks
+                    inside = _row_inside(pending, cells, delimiter)
+                    if inside:
+                        raise RunawayQuote(
+                            f"runs on into line {line_no + inside}, which looks like a row of "
+                            "its own"
+                        )
                 if line_no == 1 and cells and cells[0].startswith("\ufeff"):
                     cells[0] = cells[0][1:]
                 if max_cols and len(cells) > max_cols:
@@ -84,6 +94,17 @@ def _rows(
                 pending.clear()
             return
         except RunawayQuote as e:
+            runaways += 1
+            if runaways > MAX_RUNAWAY_QUOTES:  # each is read again: bound the work
+                raise InputFileError(
+                    f"the quoting is broken throughout: more than {MAX_RUNAWAY_QUOTES} lines "
+                    "open a quote that is never closed",
+                    where=f"{name}, line {line_no}",
+                    hint="check the quote character (read.quotechar in the mapping; a file "
+                    "that does not quote its fields may need one it never uses) and the "
+                    "delimiter.",
+                    code="csv-malformed",
+                ) from None
             first, rest = lines.pending[0], lines.pending[1:]
             cells = next(csv.reader([first], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
             swallow = f": it would swallow the {len(rest)} line(s) after it" if rest else ""
@@ -193,6 +214,20 @@ class Lines:
         self._replay.extend(reversed(lines))
         self.next_record()
         self.eof = False
+
+
+def _row_inside(pending: list[str], cells: list[str], delimiter: str) -> int:
+    """Where a quoted line break is followed by what looks like a row of its own (as many
+    fields, starting with a date or number like the row's first cell): a stray quote took
+    the next line in. 0 when none does (an address or a note over several lines)."""
+    shape = _shape(cells[0]) if cells else "empty"
+    if shape not in ("date", "number"):
+        return 0
+    for k, line in enumerate(pending[1:], start=1):
+        parts = line.split(delimiter)
+        if len(parts) >= len(cells) and _shape(parts[0]) == shape:
+            return k
+    return 0
 
 
 def _ends_in_quote(text: str, delimiter: str, quote: str) -> bool:

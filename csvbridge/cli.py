@@ -17,6 +17,8 @@ from .atomic import write_atomic
 from .engines import get_engine
 from .errors import CsvbridgeError
 from .history import History, default_path
+from .limits import parse_cli as parse_limits
+from .limits import resolve as resolve_limits
 from .mask import Masker
 from .model import KINDS
 from .pipeline import convert
@@ -143,6 +145,13 @@ def _options(pairs: tuple[str, ...], date_order: str | None) -> dict[str, str]:
 )
 @click.option("--no-mask", is_flag=True, help="mask nothing in the reports")
 @click.option(
+    "--limit",
+    "limit_opts",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="raise or lower an input limit, e.g. --limit max_columns=20000 (docs/limits.md)",
+)
+@click.option(
     "--engine",
     type=click.Choice(["local", "dask"]),
     default="local",
@@ -180,6 +189,7 @@ def convert_cmd(
     decisions: str | None,
     mask_cols: tuple[str, ...],
     no_mask: bool,
+    limit_opts: tuple[str, ...],
     engine: str,
     scheduler: str | None,
     workers: int | None,
@@ -222,6 +232,7 @@ def convert_cmd(
                 history=False if history_file is None else history_file,
                 decisions=decisions,
                 mask=Masker.of(mask_cols, auto=not no_mask),
+                limits=parse_limits(limit_opts),
                 engine=get_engine(engine, scheduler=scheduler, workers=workers, read_on=read_on),
             )
         if not quiet:
@@ -381,7 +392,7 @@ def _register_plugins() -> None:
 def _read_options(encoding: str | None, delimiter: str | None, sheet: str | None) -> ReadOptions:
     if delimiter and delimiter.lower() == "tab":
         delimiter = "\t"
-    return ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet)
+    return ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet, limits=resolve_limits())
 
 
 @main.command("reconcile")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,7 @@ def convert(
     history: str | Path | bool = True,
     decisions: str | Path | None = None,
     mask: Masker | None = None,
+    limits: Mapping[str, str] | None = None,
     engine: str | Engine = "local",
 ) -> ConvertResult:
     """Convert ``inputs`` (one batch) with ``mapping`` into each of ``targets`` in ``outdir``.
@@ -92,6 +93,7 @@ def convert(
     already imported in an earlier batch are duplicates. ``decisions`` is a person's file of
     duplicate decisions (identity, decision) that overrides the flags. ``mask`` says what
     to mask in the reports (default: account and card numbers; ``NO_MASK`` for nothing).
+    ``limits`` are ``--limit`` values by name (docs/limits.md).
 
     An input that is a folder stands for the files in it, sorted by name. ``engine`` runs the
     reading and mapping: ``local`` (here), ``dask`` (a local Dask cluster) or an Engine
@@ -116,7 +118,7 @@ def convert(
     target_opts = {t.name: target_options(t, lm, given) for t in chosen}
     limit_modes_to(inputs)  # outputs no more open than the most private input
     out = ensure_outdir(Path(outdir))
-    read_opts = read_options(lm, cm, encoding)
+    read_opts = read_options(lm, cm, encoding, limits)
     dup_fields = tuple(lm.mapping.duplicates.fields or kind.fingerprint)
     dup_fields = tuple(f for f in dup_fields if f in lm.mapping.fields) or dup_fields
     dspec = lm.mapping.duplicates

@@ -75,7 +75,7 @@ FLOORS: dict[str, dict[str, float]] = {
     "csvkit": {"pairs": 0.85, "delimiter": 0.99},  # pairs 8/9
     "bank2ynab": {
         "delimiter": 0.99,  # 28/28
-        "encoding": 0.87,  # 23/26
+        "encoding": 0.99,  # 26/26
         "header line": 0.88,  # 25/28
         "footer rows": 0.92,  # 26/28
         "date format": 0.76,  # 21/27
@@ -136,15 +136,12 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
             "dates '2018-02-25 12:34:56 +0000' (a UTC offset): no candidate format has one"
         ),
         "Movements_1234512345_201805271848.csv": (
-            "cp1250 (Czech) read as cp1252: the header words are mojibake ('Zaúètovaná èástka'), "
-            "so no amount; description falls to 'Číslo účtu'"
-        ),
-        "TH_20180101-20180523_page_1.csv": (
-            "cp1250 (Czech) read as cp1252 (the English header still gives the roles)"
+            "description falls to 'Číslo účtu' (the account number): Czech 'Zpráva' (message) "
+            "is not a description word"
         ),
         "TH_20180101-20180523_strana_1.csv": (
-            "cp1250 read as cp1252: 'Částka CZK' is mojibake, so no amount; description falls to "
-            "'Položka' (the item type)"
+            "description falls to 'Položka' (the item type): Czech 'Zpráva pro příjemce' is not "
+            "a description word"
         ),
         "TransactionHistory_20180418043121.csv": (
             "'Deposits (SGD)' is empty in this sample, so it is no number column and the "

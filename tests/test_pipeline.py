@@ -202,10 +202,14 @@ def test_sample_statement_matches_its_own_balances() -> None:
     assert to_pence(closing) - to_pence(opening) == int(total.replace(".", ""))
 
 
-def test_stray_nul_byte_in_text_is_read(tmp_path: Path) -> None:
-    src, m = _setup(tmp_path, b"Date,Description,Amount\n01/03/2025,Te\x00a,-1.00\n")
+def test_stray_nul_byte_in_text_is_read_and_its_row_rejected(tmp_path: Path) -> None:
+    """One NUL does not make the file binary; its row is rejected, never written with it."""
+    data = b"Date,Description,Amount\n01/03/2025,Te\x00a,-1.00\n02/03/2025,Cake,-2.00\n"
+    src, m = _setup(tmp_path, data)
     result = convert([src], m, ["csv"], tmp_path / "out")
     assert result.report["ledger"]["written"]["csv"]["rows"] == 1
+    assert result.report["rejects"]["by_rule"] == {"nul-character": 1}
+    assert b"\x00" not in (tmp_path / "out" / "rejects.csv").read_bytes()
 
 
 def test_truncated_utf16_does_not_crash(tmp_path: Path) -> None:

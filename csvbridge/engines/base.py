@@ -4,7 +4,7 @@ step that opens one input file and checks it against the mapping."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +13,7 @@ from typing import Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..limits import resolve as resolve_limits
 from ..mapping import Columns, CompiledMapping, LoadedMapping
 from ..mapping.compile import ChunkResult
 from ..mapping.fields import spec_columns
@@ -71,10 +72,17 @@ class Engine(Protocol):
     def run(self, inputs: Sequence[Path], job: MapJob) -> Generator[Event, None, None]: ...
 
 
-def read_options(lm: LoadedMapping, cm: CompiledMapping, encoding: str | None) -> ReadOptions:
-    """The reader options a mapping asks for (``encoding`` overrides the mapping's)."""
+def read_options(
+    lm: LoadedMapping,
+    cm: CompiledMapping,
+    encoding: str | None,
+    limits: Mapping[str, str] | None = None,
+) -> ReadOptions:
+    """How to read the inputs: the mapping's ``read`` section, the command's encoding and
+    limits (over the environment's and the mapping's; see docs/limits.md)."""
     r = lm.mapping.read
     return ReadOptions(
+        limits=resolve_limits(r.limits, limits),
         encoding=encoding or r.encoding,
         delimiter=r.delimiter,
         quotechar=r.quotechar,

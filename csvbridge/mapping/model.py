@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..limits import LimitError, parse_value
 from ..model import KINDS
 from .sections import (
     CheckSpec,
@@ -71,6 +72,11 @@ class ReadSpec(_Strict):
         description="fixed-width columns (name, start, end); lines up to header_line are "
         "skipped as preamble",
     )
+    limits: dict[str, int | str] = Field(
+        default_factory=dict,
+        description="limits on what an input may hold, e.g. max_columns: 20000 or "
+        "max_workbook_bytes: 2GiB (see docs/limits.md)",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ReadSpec:
@@ -79,6 +85,11 @@ class ReadSpec(_Strict):
                 object.__setattr__(self, "delimiter", "\t")
             elif len(self.delimiter) != 1:
                 raise ValueError("delimiter must be one character (or 'tab')")
+        for name, value in self.limits.items():
+            try:
+                parse_value(name, value, f"read.limits.{name}")
+            except LimitError as e:
+                raise ValueError(f"{e.message}; {e.hint}") from None
         if self.no_header and self.header_line is not None:
             raise ValueError("no_header and header_line cannot both be set")
         if self.fixed_width:

@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ..errors import InputFileError
+from ..limits import exceeded
 from .base import Detection, RawChunk, ReadOptions, RowProblem, SourceInfo
 from .delimited import open_delimited
 from .detect import sniff_format
@@ -69,6 +70,9 @@ def open_source(path: Path, index: int, options: ReadOptions, stack: ExitStack) 
             hint="check the file's permissions.",
             code="file-unreadable",
         ) from None
+    cap = options.limits.max_file_bytes
+    if cap and size > cap:
+        raise exceeded(options.limits, "max_file_bytes", f"the file is {size:,} bytes", path.name)
     fmt = sniff_format(f.read(4096), path.name)
     f.seek(0)
     info = SourceInfo(

@@ -10,6 +10,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from ..limits import DEFAULT_LIMITS, Limits
+
 
 @dataclass(frozen=True)
 class ReadOptions:
@@ -26,6 +28,7 @@ class ReadOptions:
     footer: bool = True  # treat short rows at the end of the file as a footer
     max_field_size: int = 10_000_000
     fixed_widths: tuple[tuple[str, int, int], ...] = ()  # (name, first, last) 1-based columns
+    limits: Limits = DEFAULT_LIMITS  # see csvbridge/limits.py and docs/limits.md
 
 
 @dataclass

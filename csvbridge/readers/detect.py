@@ -6,6 +6,7 @@ import codecs
 import csv
 import io
 import re
+import sys
 from collections import Counter
 from typing import BinaryIO
 
@@ -131,6 +132,16 @@ def detect_encoding(sample: bytes, override: str | None, name: str) -> Detection
     except UnicodeDecodeError as e:
         if e.start >= len(sample) - 3 and e.reason.startswith("unexpected end"):
             return Detection("utf-8", 0.95, "decodes as UTF-8")
+    good, bad = utf8_lines(sample)
+    if good and good >= bad:
+        # Mostly UTF-8 with a few lines from another encoding (a file pasted together): read
+        # as UTF-8, so that those lines are rejected with their bytes named (see
+        # mixed_encoding_warning), rather than every UTF-8 line being silently garbled.
+        return Detection(
+            "utf-8",
+            0.6,
+            f"mostly UTF-8: {good} of {good + bad} lines with non-ASCII text decode as UTF-8",
+        )
     guess = chardet.detect(sample)
     enc_name = guess.get("encoding") or ""
     conf: float = guess.get("confidence") or 0.0
@@ -160,6 +171,14 @@ def detect_encoding(sample: bytes, override: str | None, name: str) -> Detection
     # Unsure, and the bytes are valid Windows-1252: the encoding of nearly every Windows
     # export in Western Europe and the Americas (and a superset of latin-1's text).
     said = f"; chardet suggested {enc_name} at {conf:.0%}" if enc_name else ""
+    mixed = _central_european_words(sample)
+    if mixed >= 2 and _decodes(sample, "cp1250"):
+        return Detection(
+            "cp1250",
+            0.6,
+            f"valid Windows-1250: read as Windows-1252, {mixed} words would mix acute and "
+            "grave accents (or ø) as no Western language does; Central European text" + said,
+        )
     return Detection("cp1252", max(conf, 0.6), "valid Windows-1252, the usual export" + said)
 
 
@@ -224,10 +243,15 @@ _NUMERIC = re.compile(r"^\s*[-+(]?[£$€]?\s*[\d.,' ]+\)?-?\s*$")
 def _consistency(sample: str, delim: str, quotechar: str) -> float:
     """CleverCSV-style score: rows that split to a common width, weighted by width and by
     how many cells look like clean values (numbers, dates, short text) rather than debris."""
+    # The csv module's field size limit is process-wide and a reader sets it for its file:
+    # detection must not depend on which file was read before.
+    limit = csv.field_size_limit(sys.maxsize)
     try:
         rows = list(csv.reader(io.StringIO(sample), delimiter=delim, quotechar=quotechar))
     except csv.Error:
         return 0.0
+    finally:
+        csv.field_size_limit(limit)
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         return 0.0
@@ -236,3 +260,58 @@ def _consistency(sample: str, delim: str, quotechar: str) -> float:
     cells = [c for r in rows for c in r]
     clean = sum(1 for c in cells if not c or _NUMERIC.match(c) or len(c) < 40)
     return pattern * (clean / len(cells)) if cells else 0.0
+
+
+def utf8_lines(sample: bytes) -> tuple[int, int]:
+    """(lines that decode as UTF-8, lines that do not), among the lines with non-ASCII bytes;
+    a line cut short by the sample's end is not counted."""
+    good = bad = 0
+    for line in sample.split(b"\n"):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            good += 1
+        except UnicodeDecodeError as e:
+            if not (e.start >= len(line) - 3 and e.reason.startswith("unexpected end")):
+                bad += 1
+    return good, bad
+
+
+def mixed_encoding_warning(sample: bytes, enc: Detection) -> str | None:
+    """A warning when the file mixes UTF-8 lines with lines in another encoding: whichever
+    is chosen, some lines read wrongly, and the person must know."""
+    if enc.method == "given" or enc.value not in ("utf-8", "cp1252", "cp1250") or not sample:
+        return None
+    good, bad = utf8_lines(sample)
+    if not (good and bad):
+        return None
+    if enc.value == "utf-8":
+        return (
+            f"the file mixes encodings: {bad} of {good + bad} sampled lines with accented text "
+            "are not valid UTF-8; read as UTF-8, those rows are rejected with their bytes named "
+            "(give read.encoding if the file is really in one other encoding)"
+        )
+    return (
+        f"the file mixes encodings: {good} of {good + bad} sampled lines with accented text "
+        f"are UTF-8 but the rest are not; read as {enc.value}, so accented letters on the UTF-8 "
+        "lines come out wrong (é as Ã©): re-export the file in one encoding, or give "
+        "read.encoding"
+    )
+
+
+_ACUTE = set("áíúýóÁÍÚÝÓ")
+_GRAVE = set("èìùòøÈÌÙÒØ")
+
+
+def _central_european_words(sample: bytes) -> int:
+    """Words that, read as Windows-1252, mix acute accents (á í ú ý ó) with grave ones or ø
+    (è ì ù ò ø): Czech or Slovak in Windows-1250 (č, ě, ů, ř land on è, ì, ù, ø), never
+    French, Italian, Spanish or Portuguese."""
+    text = sample.decode("cp1252", errors="replace")
+    count = 0
+    for word in re.findall(r"[^\W\d_]{3,}", text):
+        chars = set(word)
+        if chars & _ACUTE and chars & _GRAVE:
+            count += 1
+    return count

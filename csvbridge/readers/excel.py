@@ -13,19 +13,53 @@ from __future__ import annotations
 import datetime as dt
 import math
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import python_calamine
 
 from ..errors import InputFileError
+from ..limits import Limits, exceeded
 from ..readers.table import _norm
 from .base import Detection, ReadOptions, SourceInfo
 from .table import TableFinder
+from .workbook_guard import check_workbook
 
 SHEET_SEARCH_ROWS = 50
+T = TypeVar("T")
+
+
+def is_panic(e: BaseException) -> bool:
+    """A Rust panic inside calamine, raised as pyo3's PanicException. It derives from
+    BaseException (so that ``except Exception`` does not swallow it); only this one is caught."""
+    kind = type(e)
+    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"
+
+
+def unreadable(name: str, e: BaseException, when: str = "opened") -> InputFileError:
+    """The error for a workbook calamine cannot read."""
+    what = "calamine crashed on it" if is_panic(e) else str(e)
+    return InputFileError(
+        f"this workbook cannot be {when}: {what}",
+        where=name,
+        hint="the file may be damaged or not really a spreadsheet; open and re-save it in "
+        "Excel or LibreOffice, or export CSV.",
+        code="workbook-unreadable",
+    )
+
+
+def guarded(name: str, when: str, fn: Callable[[], T]) -> T:
+    """``fn()``, with calamine's errors (and panics) raised while reading as InputFileErrors."""
+    try:
+        return fn()
+    except python_calamine.CalamineError as e:
+        raise unreadable(name, e, when) from None
+    except BaseException as e:
+        if is_panic(e):
+            raise unreadable(name, e, when) from None
+        raise
 
 
 def cell_text(value: Any) -> str:
@@ -87,18 +121,27 @@ def _open(f: BinaryIO, info: SourceInfo) -> Any:
             code="workbook-protected",
         ) from None
     except Exception as e:  # calamine raises several types for damaged files
-        raise InputFileError(
-            f"this workbook cannot be opened: {e}",
-            where=name,
-            hint="the file may be damaged or not really a spreadsheet; open and re-save it in "
-            "Excel or LibreOffice, or export CSV.",
-            code="workbook-unreadable",
-        ) from None
+        raise unreadable(name, e) from None
+    except BaseException as e:
+        if is_panic(e):
+            raise unreadable(name, e) from None
+        raise
 
 
-def _rows(sheet: Any) -> Iterator[tuple[int, list[str]]]:
+def _rows(sheet: Any, name: str) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) streamed from the sheet, merged ranges filled with the value of
     their top-left cell (which always streams past first)."""
+    try:
+        yield from _sheet_rows(sheet)
+    except python_calamine.CalamineError as e:
+        raise unreadable(name, e, "read") from None
+    except BaseException as e:
+        if is_panic(e):
+            raise unreadable(name, e, "read") from None
+        raise
+
+
+def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[str]]]:
     col0 = sheet.start[1] if sheet.start else 0
     merged = [
         ((r1, c1 - col0), (r2, c2 - col0))
@@ -167,14 +210,31 @@ def _choose_sheet(wb: Any, options: ReadOptions, info: SourceInfo) -> tuple[str,
     return names[0], "first"
 
 
+def _check_merged(merged: list[Any], name: str, limits: Limits) -> None:
+    """Merged ranges are filled cell by cell: one reaching far out is as big as its area."""
+    for (r1, c1), (r2, c2) in merged:
+        cells = (r2 - r1 + 1) * (c2 - c1 + 1)
+        if limits.max_sheet_cells and cells > limits.max_sheet_cells:
+            raise exceeded(
+                limits,
+                "max_sheet_cells",
+                f"a merged range spans rows {r1 + 1:,}-{r2 + 1:,} and columns "
+                f"{c1 + 1:,}-{c2 + 1:,}: {cells:,} cells",
+                name,
+            )
+
+
 def open_spreadsheet(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> TableFinder:
     """Open the chosen sheet (by name, 1-based number, or found) and find its table."""
+    if info.format in ("xlsx", "ods"):
+        check_workbook(f, info.name, options.limits)
     wb = _open(f, info)
-    name, how = _choose_sheet(wb, options, info)
+    name, how = guarded(info.name, "read", lambda: _choose_sheet(wb, options, info))
     info.detections["sheet"] = Detection(name, 1.0, how)
-    sheet = wb.get_sheet_by_name(name)
+    sheet = guarded(info.name, "read", lambda: wb.get_sheet_by_name(name))
     merged = getattr(sheet, "merged_cell_ranges", None) or []
+    _check_merged(merged, info.name, options.limits)
     if merged:
         info.warnings.append(f"{len(merged)} merged cell range(s) filled with their value")
     info.name = f"{info.name}[{name}]"
-    return TableFinder(info, options, _rows(sheet), native_dates=True)
+    return TableFinder(info, options, _rows(sheet, info.name), native_dates=True)

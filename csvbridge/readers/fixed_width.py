@@ -7,9 +7,10 @@ import io
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from ..limits import exceeded
 from .base import Detection, ReadOptions, SourceInfo
 from .delimited import ESCAPE_ERRORS
-from .detect import detect_encoding, read_sample
+from .detect import detect_encoding, mixed_encoding_warning, read_sample
 from .table import TableFinder, clean
 
 
@@ -18,6 +19,9 @@ def open_fixed_width(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> Tab
     sample = read_sample(f, info.size)
     enc = detect_encoding(sample, options.encoding, info.name)
     info.detections["encoding"] = enc
+    mixed = mixed_encoding_warning(sample, enc)
+    if mixed:
+        info.warnings.append(mixed)
     info.detections["layout"] = Detection("fixed width", 1.0, "given")
     f.seek(0)
     text = io.TextIOWrapper(f, encoding=enc.value, errors=ESCAPE_ERRORS, newline="")
@@ -29,6 +33,7 @@ def open_fixed_width(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> Tab
         column_names=names,
         footer=False,
         encoding=options.encoding,
+        limits=options.limits,
     )
     return TableFinder(info, no_header, rows)
 
@@ -37,7 +42,12 @@ def _rows(
     text: io.TextIOWrapper, options: ReadOptions, skip: int, info: SourceInfo
 ) -> Iterator[tuple[int, list[str]]]:
     spans = [(start - 1, end) for _, start, end in options.fixed_widths]
-    for line_no, line in enumerate(text, start=1):
+    cap = options.limits.max_row_chars
+    lines = iter(lambda: text.readline(cap + 1), "") if cap else text
+    for line_no, line in enumerate(lines, start=1):
+        if cap and len(line) > cap:  # never read a line whole past the limit
+            where = f"{info.name}, line {line_no}"
+            raise exceeded(options.limits, "max_row_chars", "a line is too long", where)
         line = line.rstrip("\r\n").lstrip("\ufeff") if line_no == 1 else line.rstrip("\r\n")
         if line_no <= skip:
             if line.strip():

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import InputFileError, MappingError
 from .base import Detection, RawChunk, ReadOptions, RowProblem, SourceInfo
@@ -55,8 +56,10 @@ class TableFinder:
         *,
         delimiter: str = ",",
         native_dates: bool = False,
+        flagged: dict[int, RowProblem] | None = None,
     ) -> None:
         self.info = info
+        self.flagged = {} if flagged is None else flagged  # line -> what the reader found
         self.options = options
         self.rows = rows
         self.delimiter = delimiter
@@ -102,6 +105,7 @@ class TableFinder:
         # under them — but rows may leave them out.
         self.slack = len(cells) - _trimmed_len(cells)
         self.info.header_line = line
+        self._check_repeated(line, cells)
         self.info.detections["header"] = Detection(line, conf, how)
         self.info.columns = unique_names(cells)
         self.width = len(cells)
@@ -135,6 +139,22 @@ class TableFinder:
         first = next(i for i, (_, c) in enumerate(buf) if not _blank(c))
         return first, "first non-blank row", 0.5
 
+    def _check_repeated(self, line: int, cells: list[str]) -> None:
+        """A column the mapping names must be in the header once: taking the first of two
+        silently could convert the wrong money."""
+        for want in self.options.expected_columns:
+            at = [i for i, c in enumerate(cells, start=1) if _norm(c) == _norm(want)]
+            if len(at) > 1:
+                raise MappingError(
+                    f"the mapping's column '{want}' is in the header {len(at)} times (columns "
+                    + ", ".join(str(i) for i in at)
+                    + ")",
+                    where=f"{self.info.name}, line {line}",
+                    hint=f"say which one by position in the mapping ('#{at[0]}' or "
+                    f"'#{at[1]}' instead of '{want}'), or rename one of them in the file.",
+                    code="column-ambiguous",
+                )
+
     def _header_by_names(self, expected: tuple[str, ...]) -> int:
         want = {_norm(n): n for n in expected}
         best_i, best_hits = -1, -1
@@ -157,7 +177,7 @@ class TableFinder:
             "the mapping names column(s) the file does not have: "
             + ", ".join(f"'{m}'" for m in missing),
             where=f"{self.info.name}, line {line} (the row most like a header): "
-            + self.delimiter.join(have_names),
+            + _shorten(self.delimiter.join(have_names)),
             hint=("; ".join(hints) + ". " if hints else "")
             + "fix the column names in the mapping, or check this is the right mapping for "
             "this file.",
@@ -183,7 +203,14 @@ class TableFinder:
         info = self.info
         buffered, self._buffer = self._buffer, []
         short_ok = w - self.slack
+        flagged = self.flagged
         for line, cells in itertools.chain(buffered, self.rows):
+            if flagged and line in flagged:  # the reader found it broken: data, never footer
+                for p_line, p_cells in pending:
+                    yield p_line, _fit(p_cells, w), _ragged(p_cells, w)
+                pending.clear()
+                yield line, _fit(cells, w), flagged.pop(line)
+                continue
             n = len(cells)
             if short_ok <= n < w:  # rows leaving out the blank-headed columns at the end
                 cells = cells + [""] * (w - n)
@@ -242,6 +269,7 @@ class TableFinder:
             arrays = _columns(rows, len(names))
         except (UnicodeEncodeError, pa.ArrowException):
             arrays = self._repair_undecodable(rows, lines, problems)
+        arrays = self._reject_nul(arrays, problems)
         table = pa.Table.from_arrays(arrays, names=names)
         return RawChunk(
             source=self.info.index,
@@ -250,6 +278,29 @@ class TableFinder:
             problems=problems,
             native_dates=self.native_dates,
         )
+
+    def _reject_nul(
+        self, arrays: list[pa.Array], problems: dict[int, RowProblem]
+    ) -> list[pa.Array]:
+        """A NUL character is binary debris, never text: its row is rejected (the NUL shown
+        as U+FFFD) rather than passed into outputs or silently removed."""
+        out = []
+        for j, arr in enumerate(arrays):
+            has = pc.match_substring(arr, "\x00")
+            if not pc.any(has).as_py():
+                out.append(arr)
+                continue
+            for i in pc.indices_nonzero(pc.fill_null(has, False)).to_pylist():
+                problems.setdefault(
+                    i,
+                    RowProblem(
+                        "nul-character",
+                        f"column '{self.info.columns[j]}' holds a NUL character (byte 00), "
+                        "which is not text: the export may be damaged or partly binary",
+                    ),
+                )
+            out.append(pc.replace_substring(arr, "\x00", "\ufffd"))
+        return out
 
     def _repair_undecodable(
         self, rows: list[list[str]], lines: list[int], problems: dict[int, RowProblem]
@@ -321,6 +372,10 @@ def _looks_like_data(candidate: list[str], below: list[list[str]]) -> bool:
             typed += 1
             matching += _shape(cell) == shape
     return typed > 0 and matching >= max(1, 0.75 * typed)
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text):,} characters)"
 
 
 def _fit(cells: list[str], width: int) -> list[str]:

@@ -29,7 +29,7 @@ _LINE_BITS = 40  # location = source << 40 | line: 1 trillion lines, 8 million f
 @dataclass
 class DuplicateFlag:
     """The record at (source, line) repeats the one at (repeats_file, repeats_line) — from
-    an earlier batch when ``repeats_batch`` is set."""
+    an earlier batch when ``repeats_batch`` is set — exactly, or possibly (near_duplicates)."""
 
     source: int
     line: int
@@ -39,6 +39,9 @@ class DuplicateFlag:
     held_back: bool
     identity: int
     repeats_batch: int | None = None
+    match: str = "exact"  # exact | possible | decision (flagged by a person's decision alone)
+    score: float | None = None  # text similarity 0-100, for possible duplicates
+    reason: str = ""
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

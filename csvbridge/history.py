@@ -57,6 +57,15 @@ CREATE INDEX IF NOT EXISTS record_batch_idx ON record(batch_id);
 """
 
 
+# Possible duplicates need each record's amount bucket and day (near_duplicates.near_keys)
+# and normalised text. Records of batches from before this have NULLs: never matched.
+_MIGRATE_NEAR = (
+    "ALTER TABLE record ADD COLUMN near_key INTEGER",
+    "ALTER TABLE record ADD COLUMN text TEXT",
+    "CREATE INDEX IF NOT EXISTS record_near_idx ON record(near_key) WHERE near_key IS NOT NULL",
+)
+
+
 def _retry(step: Callable[[], None], seconds: float = BUSY_SECONDS) -> None:
     """Run ``step``, retrying with growing pauses while the database is locked."""
     deadline = time.monotonic() + seconds
@@ -135,6 +144,19 @@ class History:
         if str(mode).lower() != "wal":
             self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(_SCHEMA)
+        if "near_key" not in self._record_columns():
+            self.db.execute("BEGIN IMMEDIATE")  # a history from before possible duplicates
+            try:
+                if "near_key" not in self._record_columns():  # another process may have
+                    for statement in _MIGRATE_NEAR:
+                        self.db.execute(statement)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def _record_columns(self) -> set[str]:
+        return {r[1] for r in self.db.execute("PRAGMA table_info(record)")}
 
     # -- one run ---------------------------------------------------------------------------
     def begin(self) -> None:
@@ -172,6 +194,29 @@ class History:
                     found[ident] = PastRecord(batch, source, line)
         return found
 
+    def near(
+        self, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
+    ) -> list[tuple[int, int, int, int, str, int, int, str]]:
+        """Records whose near key lies in [lo[i], hi[i]]: (i, rowid, identity, batch,
+        source, line, near_key, text), ordered by i then rowid."""
+        if not len(lo):
+            return []
+        self.db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS near_q (i INTEGER, lo INTEGER, hi INTEGER)"
+        )
+        self.db.execute("DELETE FROM near_q")
+        self.db.executemany(
+            "INSERT INTO near_q VALUES (?, ?, ?)",
+            zip(range(len(lo)), lo.tolist(), hi.tolist(), strict=True),
+        )
+        rows = self.db.execute(
+            "SELECT q.i, r.rowid, r.identity, r.batch_id, r.source, r.line, r.near_key, r.text "
+            "FROM near_q q JOIN record r INDEXED BY record_near_idx "
+            "ON r.near_key >= q.lo AND r.near_key <= q.hi AND r.near_key IS NOT NULL "
+            "ORDER BY q.i, r.rowid"
+        ).fetchall()
+        return rows
+
     def record(
         self,
         *,
@@ -183,6 +228,8 @@ class History:
         sources: list[str],
         source_idx: npt.NDArray[np.int64],
         lines: npt.NDArray[np.int64],
+        near_keys: npt.NDArray[np.int64] | None = None,
+        texts: list[str] | None = None,
     ) -> int:
         """Record the batch and its written records (not yet permanent: see finish); returns
         the new batch id."""
@@ -203,13 +250,20 @@ class History:
             "INSERT INTO input (batch_id, name, sha256) VALUES (?, ?, ?)",
             [(batch_id, i["name"], i["sha256"]) for i in inputs],
         )
+        n = len(identities)
+        keys = [None if k < 0 else k for k in near_keys.tolist()] if near_keys is not None else None
         self.db.executemany(
-            "INSERT INTO record (identity, batch_id, source, line) VALUES (?, ?, ?, ?)",
+            "INSERT INTO record (identity, batch_id, source, line, near_key, text) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             zip(
                 _signed(identities).tolist(),
-                [batch_id] * len(identities),
+                [batch_id] * n,
                 [sources[s] for s in source_idx.tolist()],
                 lines.tolist(),
+                keys if keys is not None else [None] * n,
+                [t if k is not None else None for t, k in zip(texts, keys, strict=True)]
+                if texts is not None and keys is not None
+                else [None] * n,
                 strict=True,
             ),
         )

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from . import __version__
 from .atomic import ensure_outdir, write_atomic
 from .balances import BalanceChain, balance_check, stated_balances
-from .dedup import DuplicateStage, load_decisions
+from .dedup import DuplicateStage, load_decisions, near_settings
 from .documents import DocumentSpool, check_documents
 from .errors import ConservationError, InputFileError, TargetError
 from .history import History, default_path
@@ -28,6 +28,7 @@ from .mapping.recognise import check_layout
 from .model import LINE_COL, FieldType, Kind, get_kind
 from .money import NumberFormat, exponent_of
 from .readers import ReadOptions, SourceInfo, file_sha256, open_source
+from .reports.control import ControlTotals
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, Tally, TieOut
 from .reports.render_html import render_html
@@ -166,7 +167,9 @@ def convert(
         sources=sources,
         history=store,
         decisions=load_decisions(Path(decisions)) if decisions else {},
+        near=near_settings(lm.mapping),
     )
+    control = ControlTotals(sources, kind.amount_field)
     writers: dict[str, Writer] = {}
     rejects = RejectsFile(out, sources)
     dups = DuplicatesFile(out, kind, sources)
@@ -219,15 +222,16 @@ def convert(
                     records = result.records
                     if chain is not None:
                         _feed_chain(chain, records)
-                    flagged, flags = stage.apply(records)
+                    flagged, held, flags = stage.apply(records)
+                    control.add(records, held)
                     if flags:
                         dups.add(records.filter(pa.array(flagged)), flags)
                         ledger.duplicates_flagged += len(flags)
-                        if hold_back:
+                        if held.any():
                             add_written(
-                                ledger.stages["duplicate"], records.filter(pa.array(flagged)), kind
+                                ledger.stages["duplicate"], records.filter(pa.array(held)), kind
                             )
-                            records = records.filter(pa.array(~flagged))
+                            records = records.filter(pa.array(~held))
                     if spool is not None:
                         spool.add(records)
                     else:
@@ -286,7 +290,7 @@ def convert(
         dup_files = dups.close()
         batch_id = None
         if store is not None:
-            ident, src_idx, lines = stage.written()
+            ident, src_idx, lines, near_keys, texts = stage.written()
             batch_id = store.record(
                 batch_key=batch_key,
                 mapping=(lm.mapping.name, lm.mapping.version, lm.sha256),
@@ -296,6 +300,8 @@ def convert(
                 sources=sources,
                 source_idx=src_idx,
                 lines=lines,
+                near_keys=near_keys,
+                texts=texts,
             )
     finally:
         if not committed:
@@ -332,6 +338,8 @@ def convert(
         report["duplicates"]["against_history"] = stage.against_history
         report["duplicates"]["decisions_applied"] = stage.overridden
         report["duplicates"]["within_file"] = within
+        report["duplicates"]["possible"] = stage.possible_report()
+        report["control_totals"] = control.as_list()
         report["history"] = {"batch": batch_id} if batch_id is not None else None
         write_atomic(out / "report.json", _json(report))
         write_atomic(out / "report.html", render_html(report, out))

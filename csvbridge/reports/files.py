@@ -21,10 +21,13 @@ SAMPLE = 50  # how many rejects and duplicates report.json shows in full
 DUPLICATE_COLUMNS = [
     "file",
     "line",
+    "match",
     "repeats_file",
     "repeats_line",
     "repeats_batch",
     "action",
+    "score",
+    "reason",
     "identity",
 ]
 
@@ -145,6 +148,7 @@ class DuplicatesFile:
         )
         self.count = 0
         self.held_back = 0
+        self.possible = 0
         self.sample: list[dict[str, Any]] = []
 
     def add(self, records: pa.Table, flags: list[DuplicateFlag]) -> None:
@@ -156,21 +160,28 @@ class DuplicatesFile:
                     {
                         "file": self.sources[f.source],
                         "line": f.line,
+                        "match": f.match,
                         "repeats_file": f.repeats_file,
                         "repeats_line": f.repeats_line,
                         "repeats_batch": f.repeats_batch,
                         "action": "held back" if f.held_back else "written",
+                        "score": f.score,
+                        "reason": f.reason,
                     }
                 )
         self.count += len(flags)
         self.held_back += sum(f.held_back for f in flags)
+        self.possible += sum(f.match == "possible" for f in flags)
         cols = [
             pa.array([self.sources[f.source] for f in flags]),
             pa.array([str(f.line) for f in flags]),
+            pa.array([f.match for f in flags]),
             pa.array([f.repeats_file for f in flags]),
             pa.array([str(f.repeats_line) for f in flags]),
             pa.array(["" if f.repeats_batch is None else str(f.repeats_batch) for f in flags]),
             pa.array(["held back" if f.held_back else "written" for f in flags]),
+            pa.array(["" if f.score is None else f"{f.score:g}" for f in flags]),
+            pa.array([f.reason for f in flags]),
             pa.array([f"{f.identity:016x}" for f in flags]),
             *(canonical(records, self.kind, name, guard=True) for name in self.kind.field_names),
         ]

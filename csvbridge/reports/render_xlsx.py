@@ -18,6 +18,7 @@ from typing import Any
 
 import xlsxwriter
 
+from ..xlsx_numbers import exact_number
 from .files import DUPLICATE_COLUMNS
 from .render_html import (
     OUTCOMES,
@@ -89,10 +90,10 @@ class _Sheet:
         s = "" if value is None else str(value).strip()
         try:
             d = Decimal(s)
-            exact = d.is_finite() and Decimal(repr(float(d))) == d
+            number = exact_number(d)
         except InvalidOperation:
-            exact = False
-        if not exact:
+            number = None
+        if number is None:
             self.text(col, value)
             return
         if places is None:
@@ -101,7 +102,7 @@ class _Sheet:
         if key not in self.fmt:
             decimals = "." + "0" * places if places else ""
             self.fmt[key] = self.wb.add_format({"num_format": "#,##0" + decimals})
-        self.ws.write_number(self.row, col, float(d), self.fmt[key])
+        self.ws.write_number(self.row, col, number, self.fmt[key])
         self._fit(col, f"{d:,.{places}f}")
 
     def header(self, names: Iterable[str]) -> None:

@@ -110,3 +110,34 @@ class ControlTotals:
                 }
             )
         return out
+
+
+CONTROL_COLUMNS = (
+    "Account",
+    "Month",
+    "Currency",
+    "Records",
+    "Money in",
+    "Money out",
+    "Net",
+    "Held back",
+    "Held back net",
+)
+
+
+def write_control_sheet(sh: Any, rows: list[dict[str, Any]]) -> None:
+    """The Control totals sheet of report.xlsx (``sh`` is render_xlsx's sheet writer)."""
+    sh.header(CONTROL_COLUMNS)
+    for c in rows:
+        places = exponent_of(str(c.get("currency", ""))) or 0
+        held = c.get("duplicates_held_back") or {}
+        sh.text(0, c.get("account", ""))
+        sh.text(1, c.get("period", ""))
+        sh.text(2, c.get("currency", ""))
+        sh.count(3, c.get("rows", ""))
+        for col, value in enumerate((c.get("money_in"), c.get("money_out"), c.get("net")), 4):
+            sh.money(col, value, places)
+        sh.count(7, held.get("rows", ""))
+        sh.money(8, held.get("net"), places)
+        sh.row += 1
+    sh.finish(freeze=True, floor=10)

@@ -19,6 +19,7 @@ from typing import Any
 import xlsxwriter
 
 from ..xlsx_numbers import exact_number
+from .control import write_control_sheet
 from .files import DUPLICATE_COLUMNS
 from .render_html import (
     OUTCOMES,
@@ -163,6 +164,7 @@ def _summary(sh: _Sheet, report: dict[str, Any]) -> None:
         ("Filtered out", (stages.get("filtered") or {}).get("rows")),
         ("Duplicates (sheet Duplicates)", dups.get("flagged")),
         ("Duplicates held back", dups.get("held_back")),
+        ("Possible duplicates (of those)", (dups.get("possible") or {}).get("flagged")),
     ):
         if value is not None:
             sh.pair(name, value, count=True)
@@ -287,7 +289,7 @@ def _listing(
             sh.line(f"{more} (Excel holds at most {MAX_ROWS:,} rows a sheet)", style="bad")
             break
         for c, (name, value) in enumerate(zip(head, row, strict=False)):
-            if name in ("line", "repeats_line"):
+            if name in ("line", "repeats_line", "repeats_batch"):
                 sh.count(c, value)
             elif name in money and value:
                 sh.money(c, value)
@@ -396,5 +398,7 @@ def render_xlsx(report: dict[str, Any], outdir: Path) -> bytes:
         False,
     )
     _reconciliation(_Sheet(wb, "Reconciliation", fmt), report)
+    if report.get("control_totals"):
+        write_control_sheet(_Sheet(wb, "Control totals", fmt), report["control_totals"])
     wb.close()
     return buf.getvalue()

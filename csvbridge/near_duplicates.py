@@ -108,13 +108,15 @@ class Candidate:
 def best(
     text: str, day: int, candidates: list[Candidate], threshold: float
 ) -> tuple[Candidate, float] | None:
-    """The candidate most alike (then nearest in date, then earliest), if alike enough."""
-    found: tuple[tuple[float, int, int], Candidate, float] | None = None
+    """The candidate most alike, then nearest in date, then earliest (the history before
+    the batch, then in the order recorded or read), if alike enough."""
+    found: tuple[tuple[float, int, int, int], Candidate, float] | None = None
     for c in candidates:
         score = similarity(text, c.text)
         if score < threshold:
             continue
-        rank = (-score, abs(c.day - day), 0 if c.batch is not None else 1)
+        history = c.batch is not None
+        rank = (-score, abs(c.day - day), 0 if history else 1, c.rowid if history else c.gid)
         if found is None or rank < found[0]:
             found = (rank, c, score)
     return None if found is None else (found[1], found[2])

@@ -14,15 +14,16 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from .duplicates import (
-    DuplicateFlag,
+    _LINE_BITS,
     DuplicateIndex,
+    Flags,
     OccurrenceCounter,
     fingerprints,
     identities,
-    unpack,
 )
 from .errors import MappingError
-from .history import History, PastRecord
+from .history import History
+from .history_index import Found
 from .mapping.model import Mapping
 from .model import LINE_COL, ROW_COL, SOURCE_COL
 from .near_duplicates import (
@@ -91,7 +92,7 @@ class DuplicateStage:
             npt.NDArray[np.int64],
             npt.NDArray[np.int64],
             npt.NDArray[np.int64],
-            list[str],
+            pa.Array,
         ]
     ] = field(default_factory=list)
     _history_taken: set[int] = field(default_factory=set)  # rowids paired with a record
@@ -120,32 +121,45 @@ class DuplicateStage:
 
     def apply(
         self, records: pa.Table
-    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], list[DuplicateFlag]]:
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], Flags]:
         """(flagged mask, held-back mask, flags) for a chunk of records of one file."""
         n = records.num_rows
         if n == 0:
-            return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool), []
+            e = np.zeros(0, dtype=bool)
+            return (
+                e,
+                e,
+                self._flags(
+                    records,
+                    e,
+                    e,
+                    np.zeros(0, np.int64),
+                    np.zeros(0, np.uint64),
+                    Found.empty(0),
+                    {},
+                    np.zeros(0, np.int64),
+                ),
+            )
         fp = fingerprints(records, self.fields)
         occ = self._counter.occurrences(fp) if self.count_occurrences else np.ones(n, np.int64)
         ident = identities(fp, occ)
         repeats = self.index.check_keys(records, ident)
-        past: dict[int, PastRecord] = {}
+        past = Found.empty(n)
         if self.history is not None:
-            fresh = repeats < 0
-            past = self.history.lookup(ident[fresh])
+            fresh = np.flatnonzero(repeats < 0)
+            got = self.history.lookup(ident[fresh])
+            past.hit[fresh], past.batch[fresh] = got.hit, got.batch
+            past.source[fresh], past.line[fresh] = got.source, got.line
         signed = ident.view(np.int64)
-        exact = repeats >= 0
-        in_past = np.zeros(n, dtype=bool)
-        if past:
-            in_past = np.fromiter((int(s) in past for s in signed), dtype=bool, count=n)
-            exact |= in_past
-            self.against_history += int((in_past & (repeats < 0)).sum())
+        in_past = past.hit
+        exact = (repeats >= 0) | in_past
+        self.against_history += int(in_past.sum())
         decided = np.zeros(n, dtype=np.int8)  # 1: a person said duplicate, -1: not
         for ident_value, is_dup in self.decisions.items():
             decided[ident == np.uint64(ident_value)] = 1 if is_dup else -1
         src = records.column(SOURCE_COL).to_numpy().astype(np.int64)
         line = records.column(LINE_COL).to_numpy().astype(np.int64)
-        keys, texts = near_keys(records)
+        keys, texts = near_keys(records) if self.near or self.history else _no_keys(n)
         possible: dict[int, tuple[Candidate, float]] = {}
         if self.near is not None:
             self.near_index.take_loc(repeats[repeats >= 0])
@@ -163,7 +177,7 @@ class DuplicateStage:
         held[decided < 0] = False
         flagged[decided > 0] = True
         held[decided > 0] = True  # a person's "duplicate" is never imported
-        flags = self._flags(records, flagged, held, repeats, signed, past, possible, keys)
+        flags = self._flags(records, flagged, held, repeats, ident, past, possible, keys)
         written = ~held
         self._written.append(
             (
@@ -171,7 +185,7 @@ class DuplicateStage:
                 src[written],
                 line[written],
                 keys[written],
-                [t for t, w in zip(texts, written.tolist(), strict=True) if w],
+                texts.filter(pa.array(written)),
             )
         )
         return flagged, held, flags
@@ -180,7 +194,7 @@ class DuplicateStage:
         self,
         todo: npt.NDArray[np.intp],
         keys: npt.NDArray[np.int64],
-        texts: list[str],
+        texts: pa.Array,
         source: int,
     ) -> dict[int, tuple[Candidate, float]]:
         """Pair records (positions ``todo``) one-to-one with the best earlier record of
@@ -209,7 +223,7 @@ class DuplicateStage:
                 for c in cands
                 if (c.gid < 0 or not taken[c.gid]) and c.rowid not in self._history_taken
             ]
-            got = best(texts[r], day_of(int(keys[r])), cands, threshold)
+            got = best(str(texts[r].as_py()), day_of(int(keys[r])), cands, threshold)
             if got is None:
                 continue
             c = got[0]
@@ -230,50 +244,47 @@ class DuplicateStage:
         flagged: npt.NDArray[np.bool_],
         held: npt.NDArray[np.bool_],
         repeats: npt.NDArray[np.int64],
-        signed: npt.NDArray[np.int64],
-        past: dict[int, PastRecord],
+        ident: npt.NDArray[np.uint64],
+        past: Found,
         possible: dict[int, tuple[Candidate, float]],
         keys: npt.NDArray[np.int64],
-    ) -> list[DuplicateFlag]:
+    ) -> Flags:
         idx = np.flatnonzero(flagged)
-        if not len(idx):
-            return []
-        src = records.column(SOURCE_COL).to_numpy()
-        line = records.column(LINE_COL).to_numpy()
-        row = records.column(ROW_COL).to_numpy()
-        same = "identical " + ", ".join(self.fields)
-        out = []
-        for i in map(int, idx):
-            ident = int(signed[i]) & (2**64 - 1)
-            match, score, reason = "exact", None, same
-            if repeats[i] >= 0:
-                s, ln = unpack(int(repeats[i]))
-                where, batch = (self.sources[s], ln), None
-            elif int(signed[i]) in past:
-                p = past[int(signed[i])]
-                where, batch = (p.source, p.line), p.batch
-            elif i in possible:
-                c, score = possible[i]
-                where, batch, match = (c.source, c.line), c.batch, "possible"
-                reason = _near_reason(day_of(int(keys[i])) - c.day, score)
-            else:  # flagged by a person's decision alone
-                where, batch, match, reason = ("(decision)", 0), None, "decision", ""
-            out.append(
-                DuplicateFlag(
-                    int(src[i]),
-                    int(line[i]),
-                    int(row[i]),
-                    where[0],
-                    where[1],
-                    bool(held[i]),
-                    ident,
-                    batch,
-                    match,
-                    score,
-                    reason,
-                )
-            )
-        return out
+        m = len(idx)
+        rep = repeats[idx]
+        in_batch = rep >= 0
+        in_past = past.hit[idx] & ~in_batch
+        names = np.array(self.sources, dtype=object)
+        file = np.full(m, "(decision)", dtype=object)  # flagged by a person's decision alone
+        file[in_batch] = names[rep[in_batch] >> _LINE_BITS]
+        file[in_past] = past.source[idx][in_past]
+        line = np.where(in_batch, rep & ((1 << _LINE_BITS) - 1), 0)
+        line = np.where(in_past, past.line[idx], line)
+        batch = np.where(in_past, past.batch[idx], -1)
+        match = np.where(in_batch | in_past, "exact", "decision").astype(object)
+        reason = np.where(in_batch | in_past, "identical " + ", ".join(self.fields), "")
+        reason = reason.astype(object)
+        score = np.full(m, np.nan)
+        for k in np.flatnonzero(~in_batch & ~in_past).tolist():
+            i = int(idx[k])
+            if i in possible:
+                c, score[k] = possible[i]
+                file[k], line[k], batch[k] = c.source, c.line, -1 if c.batch is None else c.batch
+                match[k] = "possible"
+                reason[k] = _near_reason(day_of(int(keys[i])) - c.day, float(score[k]))
+        return Flags(
+            records.column(SOURCE_COL).to_numpy()[idx].astype(np.int64),
+            records.column(LINE_COL).to_numpy()[idx].astype(np.int64),
+            records.column(ROW_COL).to_numpy()[idx].astype(np.int64),
+            file,
+            line.astype(np.int64),
+            held[idx],
+            ident[idx],
+            batch.astype(np.int64),
+            match,
+            score,
+            reason,
+        )
 
     def written(
         self,
@@ -294,7 +305,7 @@ class DuplicateStage:
             np.concatenate([w[1] for w in self._written]),
             np.concatenate([w[2] for w in self._written]),
             np.concatenate([w[3] for w in self._written]),
-            [t for w in self._written for t in w[4]],
+            pa.chunked_array([w[4] for w in self._written], pa.string()).to_pylist(),
         )
 
 
@@ -311,3 +322,7 @@ def near_settings(mapping: Mapping) -> NearSettings | None:
     if spec.policy == "off" or mapping.kind != "transaction":
         return None
     return NearSettings(spec.window_days, float(spec.similarity), spec.policy == "hold")
+
+
+def _no_keys(n: int) -> tuple[npt.NDArray[np.int64], pa.Array]:
+    return np.full(n, -1, dtype=np.int64), pa.nulls(n, pa.string())

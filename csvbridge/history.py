@@ -23,9 +23,10 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import CsvbridgeError
+from .history_index import SCHEMA as INDEX_SCHEMA
+from .history_index import Found, IdentityIndex
 
 BUSY_SECONDS = 600
-_LOOKUP_BATCH = 500  # SQLite parameters per IN (...) query
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batch (
@@ -91,15 +92,6 @@ def default_path() -> Path:
 
 
 @dataclass(frozen=True)
-class PastRecord:
-    """Where a record already in the history came from."""
-
-    batch: int
-    source: str
-    line: int
-
-
-@dataclass(frozen=True)
 class Batch:
     """One batch in the history."""
 
@@ -136,6 +128,7 @@ class History:
                 code="history-unavailable",
             ) from None
         self._in_tx = False
+        self.index = IdentityIndex(self.db)
 
     def _prepare(self) -> None:
         # Switching to WAL needs the file to itself, and SQLite may refuse at once rather than
@@ -143,7 +136,7 @@ class History:
         mode = self.db.execute("PRAGMA journal_mode").fetchone()[0]
         if str(mode).lower() != "wal":
             self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(_SCHEMA)
+        self.db.executescript(_SCHEMA + INDEX_SCHEMA)
         if "near_key" not in self._record_columns():
             self.db.execute("BEGIN IMMEDIATE")  # a history from before possible duplicates
             try:
@@ -179,20 +172,10 @@ class History:
         rows = self.db.execute("SELECT DISTINCT batch_id FROM input WHERE sha256 = ?", (sha256,))
         return sorted(r[0] for r in rows)
 
-    def lookup(self, identities: npt.NDArray[np.uint64]) -> dict[int, PastRecord]:
-        """The earlier record for each identity already in the history (by signed value)."""
-        found: dict[int, PastRecord] = {}
-        keys = _signed(np.unique(identities)).tolist()
-        for i in range(0, len(keys), _LOOKUP_BATCH):
-            part = keys[i : i + _LOOKUP_BATCH]
-            q = (
-                "SELECT identity, batch_id, source, line FROM record WHERE identity IN "
-                f"({','.join('?' * len(part))}) ORDER BY batch_id, rowid"
-            )
-            for ident, batch, source, line in self.db.execute(q, part):
-                if ident not in found:
-                    found[ident] = PastRecord(batch, source, line)
-        return found
+    def lookup(self, identities: npt.NDArray[np.uint64]) -> Found:
+        """Which of these identities the history holds, and where each was first recorded
+        (aligned with ``identities``)."""
+        return self.index.lookup(_signed(identities))
 
     def near(
         self, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
@@ -267,6 +250,7 @@ class History:
                 strict=True,
             ),
         )
+        self.index.add_batch(batch_id, _signed(identities), sources, source_idx, lines)
         return batch_id
 
     def finish(self) -> None:
@@ -300,6 +284,7 @@ class History:
             )
         self.db.execute("BEGIN IMMEDIATE")
         self.db.execute("DELETE FROM batch WHERE id = ?", (batch_id,))
+        self.index.forget(batch_id)
         self.db.execute("COMMIT")
         return found[0]
 

@@ -13,6 +13,7 @@ squared.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .duplicates import MAX_RUN
 from .reconcile_core import similarity
 
 DAY_BITS = 17  # days 1900-01-01 .. 2258: later or earlier dates are not checked
@@ -40,22 +42,20 @@ class NearSettings:
     hold: bool = False
 
 
-def near_keys(records: pa.Table) -> tuple[npt.NDArray[np.int64], list[str]]:
-    """(key, text) of each record; key -1 where the record has no date or amount."""
+def near_keys(records: pa.Table) -> tuple[npt.NDArray[np.int64], pa.Array]:
+    """(key, normalised text) of each record; key -1 where the record has no date or
+    amount."""
     n = records.num_rows
     names = set(records.column_names)
     if n == 0 or not {"date", "amount"} <= names:
-        return np.full(n, -1, dtype=np.int64), [""] * n
+        return np.full(n, -1, dtype=np.int64), pa.array([""] * n, pa.string())
     amount = records.column("amount").combine_chunks()
     date = records.column("date").combine_chunks()
-    cols: dict[str, object] = {
-        "amount": pc.fill_null(amount.cast(pa.int64()), 0).to_numpy(),
-    }
+    bucket = pc.fill_null(amount.cast(pa.int64()), 0).to_numpy().astype(np.uint64)
     for name in ("currency", "account"):
         if name in names:
-            col = pc.utf8_lower(pc.utf8_trim_whitespace(records.column(name).combine_chunks()))
-            cols[name] = pc.fill_null(col, "").to_numpy(zero_copy_only=False)
-    bucket = np.asarray(pd.util.hash_pandas_object(pd.DataFrame(cols), index=False), np.uint64)
+            bucket = _mix(bucket ^ _text_hash(records.column(name).combine_chunks()))
+    bucket = _mix(bucket)
     day = pc.fill_null(date.cast(pa.int32()), -(2**31)).to_numpy().astype(np.int64) - _DAY_BASE
     ok = (
         np.asarray(amount.is_valid(), dtype=bool)
@@ -67,17 +67,40 @@ def near_keys(records: pa.Table) -> tuple[npt.NDArray[np.int64], list[str]]:
     return np.where(ok, keys, -1), _texts(records, names)
 
 
-def _texts(records: pa.Table, names: set[str]) -> list[str]:
-    parts = []
-    for name in TEXT_FIELDS:
-        if name in names:
-            col = pc.fill_null(records.column(name).combine_chunks().cast(pa.string()), "")
-            parts.append(col)
+def _text_hash(col: pa.Array) -> npt.NDArray[np.uint64]:
+    """A stable 64-bit hash of each value (trimmed, case-insensitive), hashing each distinct
+    value once."""
+    norm = pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(col.cast(pa.string()), "")))
+    enc = pc.dictionary_encode(norm)
+    values = enc.dictionary.to_numpy(zero_copy_only=False)
+    hashed = np.asarray(pd.util.hash_array(np.asarray(values, dtype=object)), dtype=np.uint64)
+    out: npt.NDArray[np.uint64] = hashed[enc.indices.to_numpy(zero_copy_only=False)]
+    return out
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    with np.errstate(over="ignore"):
+        x = (x + _GOLDEN) ^ (x >> np.uint64(30))
+        x = (x * np.uint64(0xBF58476D1CE4E5B9)) ^ (x >> np.uint64(27))
+        return (x * np.uint64(0x94D049BB133111EB)) ^ (x >> np.uint64(31))
+
+
+def _texts(records: pa.Table, names: set[str]) -> pa.Array:
+    parts = [
+        pc.fill_null(records.column(name).combine_chunks().cast(pa.string()), "")
+        for name in TEXT_FIELDS
+        if name in names
+    ]
     if not parts:
-        return [""] * records.num_rows
+        return pa.array([""] * records.num_rows, pa.string())
     joined = pc.binary_join_element_wise(*parts, " ") if len(parts) > 1 else parts[0]
-    norm = pc.utf8_lower(pc.utf8_trim_whitespace(pc.replace_substring_regex(joined, r"\s+", " ")))
-    return [t[:MAX_TEXT] for t in norm.to_pylist()]
+    if pc.any(pc.match_substring_regex(joined, r"\s\s|[\t\r\n\x{a0}]")).as_py():
+        joined = pc.replace_substring_regex(joined, r"\s+", " ")
+    norm = pc.utf8_lower(pc.utf8_trim_whitespace(joined))
+    return pc.utf8_slice_codeunits(norm, 0, MAX_TEXT)
 
 
 def key_range(keys: npt.NDArray[np.int64], window: int) -> tuple[npt.NDArray[np.int64], ...]:
@@ -150,35 +173,39 @@ class NearIndex:
     _src: _Grow = field(default_factory=_Grow)
     _loc: _Grow = field(default_factory=_Grow)
     _key: _Grow = field(default_factory=_Grow)
-    _texts: list[str] = field(default_factory=list)
+    _texts: list[pa.Array] = field(default_factory=list)  # per chunk added
+    _starts: list[int] = field(default_factory=list)  # the first gid of each chunk
     taken: bytearray = field(default_factory=bytearray)
+    _sources: set[int] = field(default_factory=set)
 
     def __len__(self) -> int:
-        return len(self._texts)
+        return len(self.taken)
 
     def add(
         self,
         keys: npt.NDArray[np.int64],
-        texts: list[str],
+        texts: pa.Array,
         src: npt.NDArray[np.int64],
         locs: npt.NDArray[np.int64],
     ) -> None:
         """Add a chunk's records (keys -1 are kept for numbering but never found)."""
-        start = len(self._texts)
+        start = len(self.taken)
         self._src.extend(src)
         self._loc.extend(locs)
         self._key.extend(keys)
-        self._texts += texts
+        self._texts.append(texts)
+        self._starts.append(start)
         self.taken += bytes(len(texts))
+        self._sources.update(np.unique(src).tolist())
         ok = np.flatnonzero(keys >= 0)
         order = np.argsort(keys[ok], kind="stable")
         run = (keys[ok][order], ok[order].astype(np.int64) + start)
-        while self._runs and len(self._runs[-1][0]) <= len(run[0]):
-            prev = self._runs.pop()
-            k = np.concatenate([prev[0], run[0]])
-            g = np.concatenate([prev[1], run[1]])
-            o = np.lexsort((g, k))
-            run = (k[o], g[o])
+        while (
+            self._runs
+            and len(self._runs[-1][0]) <= len(run[0])
+            and len(self._runs[-1][0]) + len(run[0]) <= MAX_RUN
+        ):
+            run = _merge(self._runs.pop(), run)  # earlier gids stay first among equal keys
         self._runs.append(run)
 
     def take_loc(self, locs: npt.NDArray[np.int64]) -> None:
@@ -196,8 +223,10 @@ class NearIndex:
         self, keys: npt.NDArray[np.int64], src: int, window: int
     ) -> dict[int, list[int]]:
         """For each position with a key, the gids in range from other sources, not taken."""
-        lo, hi = key_range(keys, window)
         out: dict[int, list[int]] = {}
+        if not self._sources - {src}:
+            return out  # only this file's records so far: none can be repeated
+        lo, hi = key_range(keys, window)
         allsrc = self._src.view
         for run_keys, run_gids in self._runs:
             a = np.searchsorted(run_keys, lo, side="left")
@@ -217,11 +246,15 @@ class NearIndex:
                     out.setdefault(r, []).append(g)
         return out
 
+    def text(self, gid: int) -> str:
+        chunk = bisect.bisect_right(self._starts, gid) - 1
+        return str(self._texts[chunk][gid - self._starts[chunk]].as_py())
+
     def candidate(self, gid: int, sources: list[str]) -> Candidate:
         loc = int(self._loc.view[gid])
         return Candidate(
             day_of(int(self._key.view[gid])),
-            self._texts[gid],
+            self.text(gid),
             sources[int(self._src.view[gid])],
             loc & ((1 << 40) - 1),
             gid=gid,
@@ -230,3 +263,19 @@ class NearIndex:
 
 def days_text(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
+
+
+def _merge(
+    a: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+    b: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Merge two sorted runs in linear time; among equal keys, ``a``'s entries come first."""
+    n = len(a[0]) + len(b[0])
+    pos_b = np.searchsorted(a[0], b[0], side="right") + np.arange(len(b[0]))
+    in_b = np.zeros(n, dtype=bool)
+    in_b[pos_b] = True
+    keys = np.empty(n, dtype=np.int64)
+    gids = np.empty(n, dtype=np.int64)
+    keys[in_b], gids[in_b] = b
+    keys[~in_b], gids[~in_b] = a
+    return keys, gids

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -55,14 +56,37 @@ class Found:
 
 
 @dataclass
+class _Details:
+    batch: npt.NDArray[Any]  # int32 as read from the database, int64 when built here
+    line: npt.NDArray[np.int64]
+    source: npt.NDArray[Any]
+
+
+@dataclass
 class _Run:
     id: int
     batches: list[int]
     sources: list[str]
     keys: npt.NDArray[np.int64]  # sorted; ties by batch, then as recorded
-    batch: npt.NDArray[np.int64]
-    line: npt.NDArray[np.int64]
-    source: npt.NDArray[np.int64]
+    details: _Details | None  # read from the database when a look-up first hits the run
+
+    def detail(self, db: sqlite3.Connection) -> _Details:
+        if self.details is None:
+            batch, line, source = db.execute(
+                "SELECT batch, line, source FROM ident_run WHERE id = ?", (self.id,)
+            ).fetchone()
+            self.details = _Details(
+                np.frombuffer(batch, dtype="<i4"),
+                _int64(line),
+                np.frombuffer(source, dtype="<i4"),
+            )
+        return self.details
+
+
+def _int64(blob: bytes) -> npt.NDArray[np.int64]:
+    """A BLOB of little-endian int64 as an array (no copy on little-endian machines)."""
+    arr = np.frombuffer(blob, dtype="<i8")
+    return arr if arr.dtype == np.int64 else arr.astype(np.int64)
 
 
 def _make_run(
@@ -74,7 +98,8 @@ def _make_run(
     source: npt.NDArray[np.int64],
 ) -> _Run:
     order = np.lexsort((np.arange(len(keys)), batch, keys))
-    return _Run(0, sorted(batches), sources, keys[order], batch[order], line[order], source[order])
+    details = _Details(batch[order], line[order], source[order])
+    return _Run(0, sorted(batches), sources, keys[order], details)
 
 
 class IdentityIndex:
@@ -87,20 +112,10 @@ class IdentityIndex:
     def _load(self) -> list[_Run]:
         if self._runs is None:
             runs = []
-            for rid, batches, sources, keys, batch, line, source in self.db.execute(
-                "SELECT id, batches, sources, keys, batch, line, source FROM ident_run ORDER BY id"
+            for rid, batches, sources, keys in self.db.execute(
+                "SELECT id, batches, sources, keys FROM ident_run ORDER BY id"
             ):
-                runs.append(
-                    _Run(
-                        rid,
-                        json.loads(batches),
-                        json.loads(sources),
-                        np.frombuffer(keys, dtype="<i8").astype(np.int64),
-                        np.frombuffer(batch, dtype="<i4").astype(np.int64),
-                        np.frombuffer(line, dtype="<i8").astype(np.int64),
-                        np.frombuffer(source, dtype="<i4").astype(np.int64),
-                    )
-                )
+                runs.append(_Run(rid, json.loads(batches), json.loads(sources), _int64(keys), None))
             live = {r[0] for r in self.db.execute("SELECT id FROM batch")}
             self._runs = []
             missing = set(live)
@@ -139,15 +154,17 @@ class IdentityIndex:
         runs = self._load()
         while runs and len(runs[-1].keys) <= len(run.keys):
             prev = runs.pop()
+            a, b = prev.detail(self.db), run.detail(self.db)
             self.db.execute("DELETE FROM ident_run WHERE id = ?", (prev.id,))
             run = _make_run(
                 prev.batches + run.batches,
                 prev.sources + run.sources,
                 np.concatenate([prev.keys, run.keys]),
-                np.concatenate([prev.batch, run.batch]),
-                np.concatenate([prev.line, run.line]),
-                np.concatenate([prev.source, run.source + len(prev.sources)]),
+                np.concatenate([a.batch, b.batch]),
+                np.concatenate([a.line, b.line]),
+                np.concatenate([a.source, b.source + len(prev.sources)]),
             )
+        d = run.detail(self.db)
         cur = self.db.execute(
             "INSERT INTO ident_run (batches, sources, keys, batch, line, source) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -155,9 +172,9 @@ class IdentityIndex:
                 json.dumps(run.batches),
                 json.dumps(run.sources),
                 run.keys.astype("<i8").tobytes(),
-                run.batch.astype("<i4").tobytes(),
-                run.line.astype("<i8").tobytes(),
-                run.source.astype("<i4").tobytes(),
+                d.batch.astype("<i4").tobytes(),
+                d.line.astype("<i8").tobytes(),
+                d.source.astype("<i4").tobytes(),
             ),
         )
         run.id = int(cur.lastrowid or 0)
@@ -189,19 +206,23 @@ class IdentityIndex:
     def lookup(self, keys: npt.NDArray[np.int64]) -> Found:
         """Where the history holds each key (its earliest record), aligned with ``keys``."""
         found = Found.empty(len(keys))
+        order = np.argsort(keys)  # sorted probes walk the run in order: far fewer cache misses
+        probe = keys[order]
         first = np.full(len(keys), _NONE, dtype=np.int64)
         for run in self._load():
             if not len(run.keys):
                 continue
-            pos = np.minimum(np.searchsorted(run.keys, keys), len(run.keys) - 1)
-            hit = run.keys[pos] == keys
-            better = hit & (run.batch[pos] < first)
-            if not better.any():
+            pos = np.minimum(np.searchsorted(run.keys, probe), len(run.keys) - 1)
+            hit = run.keys[pos] == probe
+            if not hit.any():
                 continue
+            d = run.detail(self.db)
+            better = hit & (d.batch[pos] < first)
             at = pos[better]
-            first[better] = run.batch[at]
-            found.hit[better] = True
-            found.batch[better] = run.batch[at]
-            found.line[better] = run.line[at]
-            found.source[better] = np.array(run.sources, dtype=object)[run.source[at]]
+            first[better] = d.batch[at]
+            where = order[better]
+            found.hit[where] = True
+            found.batch[where] = d.batch[at]
+            found.line[where] = d.line[at]
+            found.source[where] = np.array(run.sources, dtype=object)[d.source[at]]
         return found

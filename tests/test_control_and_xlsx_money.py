@@ -123,3 +123,28 @@ def test_report_xlsx_amounts_read_back_exactly(tmp_path: Path) -> None:
     gbp = next(r for r in summary if r[:2] == ("csv", "GBP"))
     read = report["ledger"]["stages"]["read"]["amounts"]["GBP"]
     assert Decimal(repr(gbp[2])) == Decimal(read)
+
+
+def test_control_totals_never_wrap_around() -> None:
+    import datetime as dt
+
+    import numpy as np
+    import pyarrow as pa
+
+    from csvbridge.model import SOURCE_COL
+    from csvbridge.reports.control import ControlTotals
+
+    big = 2**62 + 1
+    records = pa.table(
+        {
+            "date": pa.array([dt.date(2025, 1, 1)] * 3, pa.date32()),
+            "amount": pa.array([big, big, -5], pa.int64()),
+            "currency": pa.array(["JPY"] * 3),
+            SOURCE_COL: pa.array([0, 0, 0], pa.int32()),
+        }
+    )
+    ct = ControlTotals(["a.csv"])
+    ct.add(records, np.array([False, True, False]))
+    (row,) = ct.as_list()
+    assert row["money_in"] == str(2 * big) and row["net"] == str(2 * big - 5)
+    assert row["duplicates_held_back"] == {"rows": 1, "net": str(big)}

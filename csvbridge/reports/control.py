@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -34,7 +33,7 @@ class ControlTotals:
     def __init__(self, sources: list[str], amount_field: str | None = "amount") -> None:
         self.sources = sources
         self.amount = amount_field
-        self._cells: dict[tuple[str, str, str], _Cell] = {}
+        self._cells: dict[tuple[str, int, str], _Cell] = {}  # (account, yyyymm, currency)
 
     def add(self, records: pa.Table, held: npt.NDArray[np.bool_]) -> None:
         """Add a chunk of records; ``held`` marks those held back as duplicates."""
@@ -42,56 +41,113 @@ class ControlTotals:
         names = set(records.column_names)
         if n == 0 or self.amount is None or self.amount not in names:
             return
-        src = records.column(SOURCE_COL).to_numpy()
-        files = np.asarray(self.sources, dtype=object)[src.astype(np.int64)]
+        src = records.column(SOURCE_COL).combine_chunks()
+        account = pc.take(pa.array(self.sources, pa.string()), src)
         field = next((f for f in ("account", "account_code") if f in names), None)
         if field is not None:
             acct = pc.utf8_trim_whitespace(records.column(field).combine_chunks())
-            acct_np = np.asarray(pc.fill_null(acct, "").to_numpy(zero_copy_only=False), object)
-            files = np.where(acct_np != "", acct_np, files)
-        period = np.full(n, "", dtype=object)
+            account = pc.if_else(pc.fill_null(pc.not_equal(acct, ""), False), acct, account)
         if "date" in names:
             date = records.column("date").combine_chunks()
-            ym = pc.add(pc.multiply(pc.year(date), 100), pc.month(date))
-            period = np.asarray(
-                [f"{v // 100:04d}-{v % 100:02d}" if v is not None else "" for v in ym.to_pylist()],
-                dtype=object,
-            )
-        currency = np.full(n, "", dtype=object)
+            period = pc.fill_null(pc.add(pc.multiply(pc.year(date), 100), pc.month(date)), 0)
+        else:
+            period = pa.array(np.zeros(n, dtype=np.int64))
         if "currency" in names:
-            cur = pc.fill_null(records.column("currency").combine_chunks(), "")
-            currency = np.asarray(cur.to_numpy(zero_copy_only=False), dtype=object)
+            currency = pc.fill_null(records.column("currency").combine_chunks(), "")
+        else:
+            currency = pa.array([""] * n, pa.string())
         amount = records.column(self.amount).combine_chunks()
         known = np.asarray(amount.is_valid(), dtype=bool)
         values = np.asarray(pc.fill_null(amount.cast(pa.int64()), 0), dtype=np.int64)
-        exact: Any = values.astype(object)  # Python integers: sums never wrap
-        frame = pd.DataFrame(
+        if len(values) and int(np.abs(values).max()) * n >= 2**62:
+            exact: Any = values.astype(object)  # Python integers: sums never wrap
+            values_in, values_out = np.where(values > 0, exact, 0), np.where(values < 0, -exact, 0)
+            held_net = np.where(held, exact, 0)
+            self._add_slow(account, period, currency, values_in, values_out, known, held, held_net)
+            return
+        table = pa.table(
             {
-                "account": files,
+                "account": account,
                 "period": period,
                 "currency": currency,
-                "in": np.where(values > 0, exact, 0),
-                "out": np.where(values < 0, -exact, 0),
+                "in": np.where(values > 0, values, 0),
+                "out": np.where(values < 0, -values, 0),
                 "unknown": (~known).astype(np.int64),
                 "held": held.astype(np.int64),
-                "held_net": np.where(held, exact, 0),
-                "rows": np.ones(n, dtype=np.int64),
+                "held_net": np.where(held, values, 0),
             }
         )
-        for key, g in frame.groupby(["account", "period", "currency"], sort=False):
-            cell = self._cells.setdefault((str(key[0]), str(key[1]), str(key[2])), _Cell())
-            cell.rows += int(g["rows"].sum())
-            cell.money_in += sum(g["in"].tolist())
-            cell.money_out += sum(g["out"].tolist())
-            cell.no_amount += int(g["unknown"].sum())
-            cell.held_rows += int(g["held"].sum())
-            cell.held_net += sum(g["held_net"].tolist())
+        grouped = table.group_by(["account", "period", "currency"], use_threads=False).aggregate(
+            [
+                ("in", "count"),
+                ("in", "sum"),
+                ("out", "sum"),
+                ("unknown", "sum"),
+                ("held", "sum"),
+                ("held_net", "sum"),
+            ]
+        )
+        for row in grouped.to_pylist():
+            self._bump(
+                (row["account"], int(row["period"]), row["currency"]),
+                row["in_count"],
+                row["in_sum"],
+                row["out_sum"],
+                row["unknown_sum"],
+                row["held_sum"],
+                row["held_net_sum"],
+            )
+
+    def _bump(
+        self,
+        key: tuple[str, int, str],
+        rows: int,
+        money_in: int,
+        money_out: int,
+        unknown: int,
+        held_rows: int,
+        held_net: int,
+    ) -> None:
+        cell = self._cells.setdefault(key, _Cell())
+        cell.rows += rows
+        cell.money_in += money_in
+        cell.money_out += money_out
+        cell.no_amount += unknown
+        cell.held_rows += held_rows
+        cell.held_net += held_net
+
+    def _add_slow(
+        self,
+        account: pa.Array,
+        period: pa.Array,
+        currency: pa.Array,
+        values_in: Any,
+        values_out: Any,
+        known: npt.NDArray[np.bool_],
+        held: npt.NDArray[np.bool_],
+        held_net: Any,
+    ) -> None:
+        """Row by row with Python integers, for amounts so large an int64 sum could wrap."""
+        rows = zip(
+            account.to_pylist(),
+            period.to_pylist(),
+            currency.to_pylist(),
+            values_in.tolist(),
+            values_out.tolist(),
+            known.tolist(),
+            held.tolist(),
+            held_net.tolist(),
+            strict=True,
+        )
+        for a, p, c, vin, vout, k, h, hn in rows:
+            self._bump((a, int(p), c), 1, vin, vout, 0 if k else 1, int(h), hn)
 
     def as_list(self) -> list[dict[str, Any]]:
         """report.json's ``control_totals``: sorted by account, period and currency."""
         out = []
-        for (account, period, currency), c in sorted(self._cells.items()):
+        for (account, ym, currency), c in sorted(self._cells.items()):
             places = exponent_of(currency) or 0
+            period = f"{ym // 100:04d}-{ym % 100:02d}" if ym else ""
 
             def fmt(v: int, places: int = places) -> str:
                 return format_one(v, places)

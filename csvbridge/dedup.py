@@ -7,22 +7,35 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
 from .duplicates import (
-    DuplicateFlag,
+    _LINE_BITS,
     DuplicateIndex,
+    Flags,
     OccurrenceCounter,
     fingerprints,
     identities,
-    unpack,
 )
 from .errors import MappingError
-from .history import History, PastRecord
+from .history import History
+from .history_index import Found
+from .mapping.model import Mapping
 from .model import LINE_COL, ROW_COL, SOURCE_COL
+from .near_duplicates import (
+    Candidate,
+    NearIndex,
+    NearSettings,
+    best,
+    day_of,
+    days_text,
+    key_range,
+    near_keys,
+)
 
 DECISIONS = {"not duplicate": False, "duplicate": True}
 
@@ -60,7 +73,8 @@ def load_decisions(path: Path) -> dict[int, bool]:
 
 @dataclass
 class DuplicateStage:
-    """Flags repeats; holds back what the policy says; remembers what was written."""
+    """Flags repeats, exact and possible; holds back what the policy says; remembers what was
+    written."""
 
     fields: tuple[str, ...]
     hold_back: bool
@@ -68,101 +82,247 @@ class DuplicateStage:
     sources: list[str]
     history: History | None = None
     decisions: dict[int, bool] = field(default_factory=dict)
+    near: NearSettings | None = None  # None: no possible-duplicate check
     index: DuplicateIndex = field(default_factory=DuplicateIndex)
+    near_index: NearIndex = field(default_factory=NearIndex)
     _counter: OccurrenceCounter = field(default_factory=OccurrenceCounter)
-    _written: list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64]]] = (
-        field(default_factory=list)
-    )
+    _written: list[
+        tuple[
+            npt.NDArray[np.uint64],
+            npt.NDArray[np.int64],
+            npt.NDArray[np.int64],
+            npt.NDArray[np.int64],
+            pa.Array,
+        ]
+    ] = field(default_factory=list)
+    _history_taken: set[int] = field(default_factory=set)  # rowids paired with a record
+    _history_exact: set[int] = field(default_factory=set)  # identities repeated exactly
     against_history: int = 0
     overridden: int = 0
+    possible: int = 0
+    possible_held: int = 0
+    possible_against_history: int = 0
+
+    def possible_report(self) -> dict[str, Any]:
+        """report.json's duplicates.possible."""
+        near = self.near
+        return {
+            "policy": "off" if near is None else "hold" if near.hold else "flag",
+            "window_days": None if near is None else near.window_days,
+            "similarity": None if near is None else near.threshold,
+            "flagged": self.possible,
+            "held_back": self.possible_held,
+            "against_history": self.possible_against_history,
+        }
 
     def start_file(self) -> None:
         """Occurrences count from 1 again in each file."""
         self._counter = OccurrenceCounter()
 
-    def apply(self, records: pa.Table) -> tuple[npt.NDArray[np.bool_], list[DuplicateFlag]]:
-        """(flagged mask, flags) for a chunk of records of one file."""
+    def apply(
+        self, records: pa.Table
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], Flags]:
+        """(flagged mask, held-back mask, flags) for a chunk of records of one file."""
         n = records.num_rows
         if n == 0:
-            return np.zeros(0, dtype=bool), []
+            e = np.zeros(0, dtype=bool)
+            return (
+                e,
+                e,
+                self._flags(
+                    records,
+                    e,
+                    e,
+                    np.zeros(0, np.int64),
+                    np.zeros(0, np.uint64),
+                    Found.empty(0),
+                    {},
+                    np.zeros(0, np.int64),
+                ),
+            )
         fp = fingerprints(records, self.fields)
         occ = self._counter.occurrences(fp) if self.count_occurrences else np.ones(n, np.int64)
         ident = identities(fp, occ)
         repeats = self.index.check_keys(records, ident)
-        past: dict[int, PastRecord] = {}
+        past = Found.empty(n)
         if self.history is not None:
-            fresh = repeats < 0
-            past = self.history.lookup(ident[fresh])
+            fresh = np.flatnonzero(repeats < 0)
+            got = self.history.lookup(ident[fresh])
+            past.hit[fresh], past.batch[fresh] = got.hit, got.batch
+            past.source[fresh], past.line[fresh] = got.source, got.line
         signed = ident.view(np.int64)
-        flagged = repeats >= 0
-        if past:
-            in_past = np.fromiter((int(s) in past for s in signed), dtype=bool, count=n)
-            flagged |= in_past
-            self.against_history += int((in_past & (repeats < 0)).sum())
+        in_past = past.hit
+        exact = (repeats >= 0) | in_past
+        self.against_history += int(in_past.sum())
+        decided = np.zeros(n, dtype=np.int8)  # 1: a person said duplicate, -1: not
         for ident_value, is_dup in self.decisions.items():
-            hit = ident == np.uint64(ident_value)
-            if hit.any():
-                self.overridden += int((flagged[hit] != is_dup).sum())
-                flagged[hit] = is_dup
-        flags = self._flags(records, flagged, repeats, signed, past)
-        written = ~flagged if self.hold_back else np.ones(n, dtype=bool)
+            decided[ident == np.uint64(ident_value)] = 1 if is_dup else -1
+        src = records.column(SOURCE_COL).to_numpy().astype(np.int64)
+        line = records.column(LINE_COL).to_numpy().astype(np.int64)
+        keys, texts = near_keys(records) if self.near or self.history else _no_keys(n)
+        possible: dict[int, tuple[Candidate, float]] = {}
+        if self.near is not None:
+            self.near_index.take_loc(repeats[repeats >= 0])
+            self._history_exact.update(signed[in_past].tolist())
+            todo = np.flatnonzero(~exact & (keys >= 0) & (decided >= 0))
+            possible = self._match(todo, keys, texts, int(src[0]))
+            self.near_index.add(keys, texts, src, (src << 40) | line)
+        held = exact & self.hold_back
+        flagged = exact.copy()
+        flagged[list(possible)] = True
+        if possible and self.near is not None and self.near.hold:
+            held[list(possible)] = True
+        self.overridden += int((decided != 0).sum())
+        flagged[decided < 0] = False
+        held[decided < 0] = False
+        flagged[decided > 0] = True
+        held[decided > 0] = True  # a person's "duplicate" is never imported
+        flags = self._flags(records, flagged, held, repeats, ident, past, possible, keys)
+        written = ~held
         self._written.append(
             (
                 ident[written],
-                records.column(SOURCE_COL).to_numpy()[written].astype(np.int64),
-                records.column(LINE_COL).to_numpy()[written].astype(np.int64),
+                src[written],
+                line[written],
+                keys[written],
+                texts.filter(pa.array(written)),
             )
         )
-        return flagged, flags
+        return flagged, held, flags
+
+    def _match(
+        self,
+        todo: npt.NDArray[np.intp],
+        keys: npt.NDArray[np.int64],
+        texts: pa.Array,
+        source: int,
+    ) -> dict[int, tuple[Candidate, float]]:
+        """Pair records (positions ``todo``) one-to-one with the best earlier record of
+        another file or batch, each earlier record taken once."""
+        assert self.near is not None
+        if not len(todo):
+            return {}
+        window, threshold = self.near.window_days, self.near.threshold
+        in_batch = self.near_index.candidates(keys[todo], source, window)
+        in_history: dict[int, list[Candidate]] = {}
+        if self.history is not None:
+            lo, hi = key_range(keys[todo], window)
+            for j, rowid, hid, batch, hsource, hline, key, text in self.history.near(lo, hi):
+                if hid in self._history_exact or rowid in self._history_taken:
+                    continue
+                c = Candidate(day_of(key), text or "", hsource, hline, rowid=rowid, batch=batch)
+                in_history.setdefault(j, []).append(c)
+        found: dict[int, tuple[Candidate, float]] = {}
+        taken = self.near_index.taken
+        for j in sorted(set(in_batch) | set(in_history)):
+            r = int(todo[j])
+            cands = [self.near_index.candidate(g, self.sources) for g in in_batch.get(j, [])]
+            cands += in_history.get(j, [])
+            cands = [
+                c
+                for c in cands
+                if (c.gid < 0 or not taken[c.gid]) and c.rowid not in self._history_taken
+            ]
+            got = best(str(texts[r].as_py()), day_of(int(keys[r])), cands, threshold)
+            if got is None:
+                continue
+            c = got[0]
+            if c.gid >= 0:
+                taken[c.gid] = 1
+            else:
+                self._history_taken.add(c.rowid)
+                self.possible_against_history += 1
+            found[r] = got
+        self.possible += len(found)
+        if self.near.hold:
+            self.possible_held += len(found)
+        return found
 
     def _flags(
         self,
         records: pa.Table,
         flagged: npt.NDArray[np.bool_],
+        held: npt.NDArray[np.bool_],
         repeats: npt.NDArray[np.int64],
-        signed: npt.NDArray[np.int64],
-        past: dict[int, PastRecord],
-    ) -> list[DuplicateFlag]:
+        ident: npt.NDArray[np.uint64],
+        past: Found,
+        possible: dict[int, tuple[Candidate, float]],
+        keys: npt.NDArray[np.int64],
+    ) -> Flags:
         idx = np.flatnonzero(flagged)
-        if not len(idx):
-            return []
-        src = records.column(SOURCE_COL).to_numpy()
-        line = records.column(LINE_COL).to_numpy()
-        row = records.column(ROW_COL).to_numpy()
-        out = []
-        for i in map(int, idx):
-            ident = int(signed[i]) & (2**64 - 1)
-            if repeats[i] >= 0:
-                s, ln = unpack(int(repeats[i]))
-                where, batch = (self.sources[s], ln), None
-            elif int(signed[i]) in past:
-                p = past[int(signed[i])]
-                where, batch = (p.source, p.line), p.batch
-            else:  # flagged by a person's decision alone
-                where, batch = ("(decision)", 0), None
-            out.append(
-                DuplicateFlag(
-                    int(src[i]),
-                    int(line[i]),
-                    int(row[i]),
-                    where[0],
-                    where[1],
-                    self.hold_back,
-                    ident,
-                    batch,
-                )
-            )
-        return out
+        m = len(idx)
+        rep = repeats[idx]
+        in_batch = rep >= 0
+        in_past = past.hit[idx] & ~in_batch
+        names = np.array(self.sources, dtype=object)
+        file = np.full(m, "(decision)", dtype=object)  # flagged by a person's decision alone
+        file[in_batch] = names[rep[in_batch] >> _LINE_BITS]
+        file[in_past] = past.source[idx][in_past]
+        line = np.where(in_batch, rep & ((1 << _LINE_BITS) - 1), 0)
+        line = np.where(in_past, past.line[idx], line)
+        batch = np.where(in_past, past.batch[idx], -1)
+        match = np.where(in_batch | in_past, "exact", "decision").astype(object)
+        reason = np.where(in_batch | in_past, "identical " + ", ".join(self.fields), "")
+        reason = reason.astype(object)
+        score = np.full(m, np.nan)
+        for k in np.flatnonzero(~in_batch & ~in_past).tolist():
+            i = int(idx[k])
+            if i in possible:
+                c, score[k] = possible[i]
+                file[k], line[k], batch[k] = c.source, c.line, -1 if c.batch is None else c.batch
+                match[k] = "possible"
+                reason[k] = _near_reason(day_of(int(keys[i])) - c.day, float(score[k]))
+        return Flags(
+            records.column(SOURCE_COL).to_numpy()[idx].astype(np.int64),
+            records.column(LINE_COL).to_numpy()[idx].astype(np.int64),
+            records.column(ROW_COL).to_numpy()[idx].astype(np.int64),
+            file,
+            line.astype(np.int64),
+            held[idx],
+            ident[idx],
+            batch.astype(np.int64),
+            match,
+            score,
+            reason,
+        )
 
     def written(
         self,
-    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """(identity, source, line) of every record passed on to the writers."""
+    ) -> tuple[
+        npt.NDArray[np.uint64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        npt.NDArray[np.int64],
+        list[str],
+    ]:
+        """(identity, source, line, near key, text) of every record passed on to the
+        writers."""
         if not self._written:
             e = np.zeros(0, dtype=np.int64)
-            return np.zeros(0, dtype=np.uint64), e, e
+            return np.zeros(0, dtype=np.uint64), e, e, e, []
         return (
             np.concatenate([w[0] for w in self._written]),
             np.concatenate([w[1] for w in self._written]),
             np.concatenate([w[2] for w in self._written]),
+            np.concatenate([w[3] for w in self._written]),
+            pa.chunked_array([w[4] for w in self._written], pa.string()).to_pylist(),
         )
+
+
+def _near_reason(delta: int, score: float) -> str:
+    when = "same day" if delta == 0 else f"dated {days_text(abs(delta))} "
+    when += "" if delta == 0 else ("later" if delta > 0 else "earlier")
+    return f"same amount, {when}, text {score:g}% alike"
+
+
+def near_settings(mapping: Mapping) -> NearSettings | None:
+    """The mapping's possible-duplicate settings; None when off or the kind has no dated
+    amounts (only transactions are checked)."""
+    spec = mapping.duplicates.possible
+    if spec.policy == "off" or mapping.kind != "transaction":
+        return None
+    return NearSettings(spec.window_days, float(spec.similarity), spec.policy == "hold")
+
+
+def _no_keys(n: int) -> tuple[npt.NDArray[np.int64], pa.Array]:
+    return np.full(n, -1, dtype=np.int64), pa.nulls(n, pa.string())

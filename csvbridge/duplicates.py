@@ -13,6 +13,7 @@ vectorised and merges need bounded scratch memory.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ _LINE_BITS = 40  # location = source << 40 | line: 1 trillion lines, 8 million f
 @dataclass
 class DuplicateFlag:
     """The record at (source, line) repeats the one at (repeats_file, repeats_line) — from
-    an earlier batch when ``repeats_batch`` is set."""
+    an earlier batch when ``repeats_batch`` is set — exactly, or possibly (near_duplicates)."""
 
     source: int
     line: int
@@ -39,6 +40,48 @@ class DuplicateFlag:
     held_back: bool
     identity: int
     repeats_batch: int | None = None
+    match: str = "exact"  # exact | possible | decision (flagged by a person's decision alone)
+    score: float | None = None  # text similarity 0-100, for possible duplicates
+    reason: str = ""
+
+
+@dataclass
+class Flags:
+    """The flags of one chunk, column by column (one entry per flagged record, in order);
+    iterating gives DuplicateFlag objects."""
+
+    source: npt.NDArray[np.int64]
+    line: npt.NDArray[np.int64]
+    row: npt.NDArray[np.int64]
+    repeats_file: npt.NDArray[np.object_]
+    repeats_line: npt.NDArray[np.int64]
+    held_back: npt.NDArray[np.bool_]
+    identity: npt.NDArray[np.uint64]
+    repeats_batch: npt.NDArray[np.int64]  # -1: in this batch
+    match: npt.NDArray[np.object_]
+    score: npt.NDArray[np.float64]  # NaN: exact
+    reason: npt.NDArray[np.object_]
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def __iter__(self) -> Iterator[DuplicateFlag]:
+        for i in range(len(self)):
+            batch = int(self.repeats_batch[i])
+            score = float(self.score[i])
+            yield DuplicateFlag(
+                int(self.source[i]),
+                int(self.line[i]),
+                int(self.row[i]),
+                str(self.repeats_file[i]),
+                int(self.repeats_line[i]),
+                bool(self.held_back[i]),
+                int(self.identity[i]),
+                None if batch < 0 else batch,
+                str(self.match[i]),
+                None if score != score else score,
+                str(self.reason[i]),
+            )
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

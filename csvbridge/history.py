@@ -25,9 +25,10 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import CsvbridgeError
+from .history_index import SCHEMA as INDEX_SCHEMA
+from .history_index import Found, IdentityIndex
 
 BUSY_SECONDS = 600
-_LOOKUP_BATCH = 500  # SQLite parameters per IN (...) query
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batch (
@@ -57,6 +58,15 @@ CREATE TABLE IF NOT EXISTS record (
 CREATE INDEX IF NOT EXISTS record_identity_idx ON record(identity);
 CREATE INDEX IF NOT EXISTS record_batch_idx ON record(batch_id);
 """
+
+
+# Possible duplicates need each record's amount bucket and day (near_duplicates.near_keys)
+# and normalised text. Records of batches from before this have NULLs: never matched.
+_MIGRATE_NEAR = (
+    "ALTER TABLE record ADD COLUMN near_key INTEGER",
+    "ALTER TABLE record ADD COLUMN text TEXT",
+    "CREATE INDEX IF NOT EXISTS record_near_idx ON record(near_key) WHERE near_key IS NOT NULL",
+)
 
 
 def _retry(step: Callable[[], None], seconds: float = BUSY_SECONDS) -> None:
@@ -151,15 +161,6 @@ def default_path() -> Path:
 
 
 @dataclass(frozen=True)
-class PastRecord:
-    """Where a record already in the history came from."""
-
-    batch: int
-    source: str
-    line: int
-
-
-@dataclass(frozen=True)
 class Batch:
     """One batch in the history."""
 
@@ -200,6 +201,7 @@ class History:
                 code="history-unavailable",
             ) from None
         self._in_tx = False
+        self.index = IdentityIndex(self.db)
 
     def _prepare(self) -> None:
         # Switching to WAL needs the file to itself, and SQLite may refuse at once rather than
@@ -207,7 +209,20 @@ class History:
         mode = self.db.execute("PRAGMA journal_mode").fetchone()[0]
         if str(mode).lower() != "wal":
             self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(_SCHEMA)
+        self.db.executescript(_SCHEMA + INDEX_SCHEMA)
+        if "near_key" not in self._record_columns():
+            self.db.execute("BEGIN IMMEDIATE")  # a history from before possible duplicates
+            try:
+                if "near_key" not in self._record_columns():  # another process may have
+                    for statement in _MIGRATE_NEAR:
+                        self.db.execute(statement)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def _record_columns(self) -> set[str]:
+        return {r[1] for r in self.db.execute("PRAGMA table_info(record)")}
 
     # -- one run ---------------------------------------------------------------------------
     @_translated
@@ -235,20 +250,34 @@ class History:
         return sorted(r[0] for r in rows)
 
     @_translated
-    def lookup(self, identities: npt.NDArray[np.uint64]) -> dict[int, PastRecord]:
-        """The earlier record for each identity already in the history (by signed value)."""
-        found: dict[int, PastRecord] = {}
-        keys = _signed(np.unique(identities)).tolist()
-        for i in range(0, len(keys), _LOOKUP_BATCH):
-            part = keys[i : i + _LOOKUP_BATCH]
-            q = (
-                "SELECT identity, batch_id, source, line FROM record WHERE identity IN "
-                f"({','.join('?' * len(part))}) ORDER BY batch_id, rowid"
-            )
-            for ident, batch, source, line in self.db.execute(q, part):
-                if ident not in found:
-                    found[ident] = PastRecord(batch, source, line)
-        return found
+    def lookup(self, identities: npt.NDArray[np.uint64]) -> Found:
+        """Which of these identities the history holds, and where each was first recorded
+        (aligned with ``identities``)."""
+        return self.index.lookup(_signed(identities))
+
+    @_translated
+    def near(
+        self, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
+    ) -> list[tuple[int, int, int, int, str, int, int, str]]:
+        """Records whose near key lies in [lo[i], hi[i]]: (i, rowid, identity, batch,
+        source, line, near_key, text), ordered by i then rowid."""
+        if not len(lo):
+            return []
+        self.db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS near_q (i INTEGER, lo INTEGER, hi INTEGER)"
+        )
+        self.db.execute("DELETE FROM near_q")
+        self.db.executemany(
+            "INSERT INTO near_q VALUES (?, ?, ?)",
+            zip(range(len(lo)), lo.tolist(), hi.tolist(), strict=True),
+        )
+        rows = self.db.execute(
+            "SELECT q.i, r.rowid, r.identity, r.batch_id, r.source, r.line, r.near_key, r.text "
+            "FROM near_q q JOIN record r INDEXED BY record_near_idx "
+            "ON r.near_key >= q.lo AND r.near_key <= q.hi AND r.near_key IS NOT NULL "
+            "ORDER BY q.i, r.rowid"
+        ).fetchall()
+        return rows
 
     @_translated
     def record(
@@ -262,6 +291,8 @@ class History:
         sources: list[str],
         source_idx: npt.NDArray[np.int64],
         lines: npt.NDArray[np.int64],
+        near_keys: npt.NDArray[np.int64] | None = None,
+        texts: list[str] | None = None,
     ) -> int:
         """Record the batch and its written records (not yet permanent: see finish); returns
         the new batch id."""
@@ -282,16 +313,24 @@ class History:
             "INSERT INTO input (batch_id, name, sha256) VALUES (?, ?, ?)",
             [(batch_id, i["name"], i["sha256"]) for i in inputs],
         )
+        n = len(identities)
+        keys = [None if k < 0 else k for k in near_keys.tolist()] if near_keys is not None else None
         self.db.executemany(
-            "INSERT INTO record (identity, batch_id, source, line) VALUES (?, ?, ?, ?)",
+            "INSERT INTO record (identity, batch_id, source, line, near_key, text) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             zip(
                 _signed(identities).tolist(),
-                [batch_id] * len(identities),
+                [batch_id] * n,
                 [sources[s] for s in source_idx.tolist()],
                 lines.tolist(),
+                keys if keys is not None else [None] * n,
+                [t if k is not None else None for t, k in zip(texts, keys, strict=True)]
+                if texts is not None and keys is not None
+                else [None] * n,
                 strict=True,
             ),
         )
+        self.index.add_batch(batch_id, _signed(identities), sources, source_idx, lines)
         return batch_id
 
     @_translated
@@ -328,6 +367,7 @@ class History:
             )
         self.db.execute("BEGIN IMMEDIATE")
         self.db.execute("DELETE FROM batch WHERE id = ?", (batch_id,))
+        self.index.forget(batch_id)
         self.db.execute("COMMIT")
         return found[0]
 

@@ -195,10 +195,13 @@ NO_MASK = Masker(auto=False)
 
 def mask_report(report: dict[str, Any], masker: Masker) -> None:
     """Mask what report.json carries from the inputs' own text, in place: preamble and
-    footer lines (the rejects sample is masked where it is made, in RejectsFile)."""
+    footer lines and the control totals' accounts (the rejects sample is masked where it is
+    made, in RejectsFile)."""
     if not masker.active:
         return
     for inp in report.get("inputs", []):
         for key in ("preamble", "footer"):
             for line in inp.get(key, []):
                 line["text"] = masker.text(line.get("text", ""))
+    for total in report.get("control_totals", []):  # grouped by the records' account field
+        total["account"] = masker.text(masker.cell("account", str(total.get("account", ""))))

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from .atomic import ensure_outdir, write_atomic
 from .balances import BalanceChain
-from .dedup import DuplicateStage, load_decisions
+from .dedup import DuplicateStage, load_decisions, near_settings
 from .documents import DocumentSpool, check_documents
 from .engines import (
     Closed,
@@ -37,6 +37,7 @@ from .money import exponent_of
 from .outfiles import limit_modes_to
 from .readers import SourceInfo, file_sha256
 from .reports.batch import batch_report, report_json, statement_check
+from .reports.control import ControlTotals
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, Tally, TieOut
 from .reports.render_html import render_html
@@ -150,7 +151,9 @@ def convert(
         sources=sources,
         history=store,
         decisions=load_decisions(Path(decisions)) if decisions else {},
+        near=near_settings(lm.mapping),
     )
+    control = ControlTotals(sources, kind.amount_field)
     writers: dict[str, Writer] = {}
     masker = (mask or Masker()).with_mapping(dict(lm.mapping.fields))
     rejects = RejectsFile(out, sources, masker)
@@ -218,13 +221,14 @@ def convert(
             records = result.records
             if chain is not None:
                 _feed_chain(chain, records)
-            flagged, flags = stage.apply(records)
+            flagged, held, flags = stage.apply(records)
+            control.add(records, held)
             if flags:
                 dups.add(records.filter(pa.array(flagged)), flags)
                 ledger.duplicates_flagged += len(flags)
-                if hold_back:
-                    add_written(ledger.stages["duplicate"], records.filter(pa.array(flagged)), kind)
-                    records = records.filter(pa.array(~flagged))
+                if held.any():
+                    add_written(ledger.stages["duplicate"], records.filter(pa.array(held)), kind)
+                    records = records.filter(pa.array(~held))
             if spool is not None:
                 spool.add(records)
             else:
@@ -273,7 +277,7 @@ def convert(
         dup_files = dups.close()
         batch_id = None
         if store is not None:
-            ident, src_idx, lines = stage.written()
+            ident, src_idx, lines, near_keys, texts = stage.written()
             batch_id = store.record(
                 batch_key=batch_key,
                 mapping=(lm.mapping.name, lm.mapping.version, lm.sha256),
@@ -283,6 +287,8 @@ def convert(
                 sources=sources,
                 source_idx=src_idx,
                 lines=lines,
+                near_keys=near_keys,
+                texts=texts,
             )
         committed = True  # failed before this, the import files written are removed again
     finally:
@@ -310,7 +316,6 @@ def convert(
             hold_back,
         )
         report["reconciliation"] = reconciliation
-        mask_report(report, masker)
         if doc_warnings:
             report["document_warnings"] = {k: v[:50] for k, v in sorted(doc_warnings.items())}
         rules = {
@@ -324,6 +329,9 @@ def convert(
         report["duplicates"]["against_history"] = stage.against_history
         report["duplicates"]["decisions_applied"] = stage.overridden
         report["duplicates"]["within_file"] = within
+        report["duplicates"]["possible"] = stage.possible_report()
+        report["control_totals"] = control.as_list()
+        mask_report(report, masker)
         report["history"] = {"batch": batch_id} if batch_id is not None else None
         write_atomic(out / "report.json", report_json(report))
         write_atomic(out / "report.html", render_html(report, out))

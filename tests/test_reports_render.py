@@ -32,6 +32,7 @@ from .conftest import ROOT, write_case
 GOLDEN = ROOT / "tests" / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "expected" / "report.json").is_file())
 SHEETS = ["Summary", "Rejected", "Duplicates", "Reconciliation"]
+CONTROL = "Control totals"  # a sheet when the kind has an amount
 
 
 def _outdir(tmp_path: Path, case: str) -> tuple[dict[str, Any], Path]:
@@ -226,7 +227,7 @@ def test_xlsx_golden_case(case: str, tmp_path: Path) -> None:
     data = render_xlsx(report, out)
     assert render_xlsx(report, out) == data, "not byte-deterministic"
     wb = _workbook(data)
-    assert wb.sheetnames == SHEETS
+    assert wb.sheetnames == SHEETS + ([CONTROL] if report.get("control_totals") else [])
     rej, dup = wb["Rejected"], wb["Duplicates"]
     assert len(_rows(rej)) == 1 + report["rejects"]["rows"]
     assert len(_rows(dup)) == 1 + report["duplicates"]["flagged"]
@@ -275,19 +276,22 @@ def test_xlsx_money_and_text_types(tmp_path: Path) -> None:
     report, out = _outdir(tmp_path, "batch_overlap")
     dup = _workbook(render_xlsx(report, out))["Duplicates"]
     head = [c.value for c in dup[1]]
-    assert head[:7] == [
+    assert head[:10] == [
         "File",
         "Line",
+        "Match",
         "Repeats file",
         "Repeats line",
         "Repeats batch",
         "Action",
+        "Score",
+        "Reason",
         "Identity",
     ]
     amount = dup.cell(row=3, column=head.index("Amount") + 1)
     assert amount.value == 2500 and amount.data_type == "n" and amount.number_format == "#,##0.00"
-    assert dup.cell(row=2, column=4).value == 3  # repeats line, a number
-    assert dup.cell(row=2, column=8).value == "2025-02-26"  # dates stay text, as in the CSV
+    assert dup.cell(row=2, column=5).value == 3  # repeats line, a number
+    assert dup.cell(row=2, column=11).value == "2025-02-26"  # dates stay text, as in the CSV
 
 
 def test_xlsx_hostile_cells_stay_text(tmp_path: Path) -> None:

@@ -123,6 +123,28 @@ class FillDownSpec(_Strict):
     )
 
 
+class PossibleSpec(_Strict):
+    """Possible duplicates (transactions only): another file's record, in this batch or in
+    the history, with the same amount and currency (and account, when mapped), dated within
+    a few days, whose description, payee and reference read alike."""
+
+    policy: Literal["flag", "hold", "off"] = Field(
+        "flag",
+        description="flag: write them and list them for review (duplicates.csv); hold: leave "
+        "them out of the import file until a person decides (decisions file); off: no check",
+    )
+    window_days: int = Field(
+        3, ge=0, le=366, description="how many days apart the two dates may be, either way"
+    )
+    similarity: float = Field(
+        85,
+        ge=0,
+        le=100,
+        description="how alike the texts must be, 0-100 (token set ratio, case and "
+        "punctuation ignored)",
+    )
+
+
 class DuplicateSpec(_Strict):
     """What to do with rows that repeat an earlier row of the batch exactly."""
 
@@ -139,4 +161,8 @@ class DuplicateSpec(_Strict):
     )
     fields: list[str] | None = Field(
         None, description="canonical fields compared; default: the kind's fingerprint"
+    )
+    possible: PossibleSpec = Field(
+        default_factory=lambda: PossibleSpec(),
+        description="approximate repeats: same amount, nearby date, similar text",
     )

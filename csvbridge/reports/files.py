@@ -3,14 +3,17 @@ so a file full of bad rows does not fill memory."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..duplicates import DuplicateFlag
+from ..duplicates import Flags
 from ..mapping.rejects import RejectedRow
 from ..mask import NO_MASK, Masker
 from ..model import LINE_COL, SOURCE_COL, Kind
@@ -22,10 +25,13 @@ SAMPLE = 50  # how many rejects and duplicates report.json shows in full
 DUPLICATE_COLUMNS = [
     "file",
     "line",
+    "match",
     "repeats_file",
     "repeats_line",
     "repeats_batch",
     "action",
+    "score",
+    "reason",
     "identity",
 ]
 
@@ -150,33 +156,45 @@ class DuplicatesFile:
         )
         self.count = 0
         self.held_back = 0
+        self.possible = 0
         self.sample: list[dict[str, Any]] = []
 
-    def add(self, records: pa.Table, flags: list[DuplicateFlag]) -> None:
-        if not flags:
+    def add(self, records: pa.Table, flags: Flags) -> None:
+        if not len(flags):
             return
-        for f in flags:
-            if len(self.sample) < SAMPLE:
-                self.sample.append(
-                    {
-                        "file": self.sources[f.source],
-                        "line": f.line,
-                        "repeats_file": f.repeats_file,
-                        "repeats_line": f.repeats_line,
-                        "repeats_batch": f.repeats_batch,
-                        "action": "held back" if f.held_back else "written",
-                    }
-                )
+        for f in itertools.islice(flags, max(SAMPLE - len(self.sample), 0)):
+            self.sample.append(
+                {
+                    "file": self.sources[f.source],
+                    "line": f.line,
+                    "match": f.match,
+                    "repeats_file": f.repeats_file,
+                    "repeats_line": f.repeats_line,
+                    "repeats_batch": f.repeats_batch,
+                    "action": "held back" if f.held_back else "written",
+                    "score": f.score,
+                    "reason": f.reason,
+                }
+            )
         self.count += len(flags)
-        self.held_back += sum(f.held_back for f in flags)
+        self.held_back += int(flags.held_back.sum())
+        self.possible += int((flags.match == "possible").sum())
+        names = np.array(self.sources, dtype=object)
+        score = [f"{s:g}" if s == s else "" for s in flags.score.tolist()]
         cols = [
-            pa.array([self.sources[f.source] for f in flags]),
-            pa.array([str(f.line) for f in flags]),
-            pa.array([f.repeats_file for f in flags]),
-            pa.array([str(f.repeats_line) for f in flags]),
-            pa.array(["" if f.repeats_batch is None else str(f.repeats_batch) for f in flags]),
-            pa.array(["held back" if f.held_back else "written" for f in flags]),
-            pa.array([f"{f.identity:016x}" for f in flags]),
+            pa.array(names[flags.source], pa.string()),
+            pc.cast(pa.array(flags.line), pa.string()),
+            pa.array(flags.match, pa.string()),
+            pa.array(flags.repeats_file, pa.string()),
+            pc.cast(pa.array(flags.repeats_line), pa.string()),
+            pa.array(
+                np.where(flags.repeats_batch < 0, "", flags.repeats_batch.astype(str)),
+                pa.string(),
+            ),
+            pa.array(np.where(flags.held_back, "held back", "written"), pa.string()),
+            pa.array(score, pa.string()),
+            pa.array(flags.reason, pa.string()),
+            pa.array(np.char.mod("%016x", flags.identity), pa.string()),
             *(
                 self.mask.array(name, canonical(records, self.kind, name, guard=True))
                 for name in self.kind.field_names

@@ -228,6 +228,7 @@ def _duplicates(report: dict[str, Any], outdir: Path) -> dict[str, Any] | None:
         "more": max(total - len(rows), 0),
         "files": names,
         "found": found,
+        "possible": (section.get("possible") or {}).get("flagged") and section["possible"],
     }
 
 
@@ -388,6 +389,7 @@ def render_html(report: dict[str, Any], outdir: Path) -> bytes:
             duplicates=_duplicates(report, Path(outdir)),
             filtered=(report.get("ledger") or {}).get("filtered_by_rule") or {},
             checks=_checks(report),
+            control=[c for c in report.get("control_totals") or [] if isinstance(c, dict)],
             warnings=warnings_of(report),
             outcomes=OUTCOMES,
             low_confidence=LOW_CONFIDENCE,

@@ -18,6 +18,8 @@ from typing import Any
 
 import xlsxwriter
 
+from ..xlsx_numbers import exact_number
+from .control import write_control_sheet
 from .files import DUPLICATE_COLUMNS
 from .render_html import (
     OUTCOMES,
@@ -89,10 +91,10 @@ class _Sheet:
         s = "" if value is None else str(value).strip()
         try:
             d = Decimal(s)
-            exact = d.is_finite() and Decimal(repr(float(d))) == d
+            number = exact_number(d)
         except InvalidOperation:
-            exact = False
-        if not exact:
+            number = None
+        if number is None:
             self.text(col, value)
             return
         if places is None:
@@ -101,7 +103,7 @@ class _Sheet:
         if key not in self.fmt:
             decimals = "." + "0" * places if places else ""
             self.fmt[key] = self.wb.add_format({"num_format": "#,##0" + decimals})
-        self.ws.write_number(self.row, col, float(d), self.fmt[key])
+        self.ws.write_number(self.row, col, number, self.fmt[key])
         self._fit(col, f"{d:,.{places}f}")
 
     def header(self, names: Iterable[str]) -> None:
@@ -162,6 +164,7 @@ def _summary(sh: _Sheet, report: dict[str, Any]) -> None:
         ("Filtered out", (stages.get("filtered") or {}).get("rows")),
         ("Duplicates (sheet Duplicates)", dups.get("flagged")),
         ("Duplicates held back", dups.get("held_back")),
+        ("Possible duplicates (of those)", (dups.get("possible") or {}).get("flagged")),
     ):
         if value is not None:
             sh.pair(name, value, count=True)
@@ -286,7 +289,7 @@ def _listing(
             sh.line(f"{more} (Excel holds at most {MAX_ROWS:,} rows a sheet)", style="bad")
             break
         for c, (name, value) in enumerate(zip(head, row, strict=False)):
-            if name in ("line", "repeats_line"):
+            if name in ("line", "repeats_line", "repeats_batch"):
                 sh.count(c, value)
             elif name in money and value:
                 sh.money(c, value)
@@ -395,5 +398,7 @@ def render_xlsx(report: dict[str, Any], outdir: Path) -> bytes:
         False,
     )
     _reconciliation(_Sheet(wb, "Reconciliation", fmt), report)
+    if report.get("control_totals"):
+        write_control_sheet(_Sheet(wb, "Control totals", fmt), report["control_totals"])
     wb.close()
     return buf.getvalue()

@@ -46,6 +46,15 @@ def summary_lines(report: dict[str, Any], outdir: str) -> list[str]:
             f"duplicates {dup['flagged']} flagged ({dup['held_back']} held back, policy "
             f"{dup['policy']}) → {outdir}/duplicates.csv"
         )
+    near = dup.get("possible") or {}
+    if near.get("flagged"):
+        held = near["held_back"]
+        lines.append(
+            f"         of which {near['flagged']} possible (same amount within "
+            f"{near['window_days']} days, similar text): "
+            + (f"{held} held back for review" if held else "written, check them")
+            + "; decide in a decisions file (identity, decision)"
+        )
     for check in report.get("reconciliation", []):
         lines.append(f"check    {check['name']} ({check['file']}): {check['status']}")
         if check.get("detail"):

@@ -66,6 +66,7 @@ from ..model import LINE_COL, SOURCE_COL, FieldType, Kind
 from ..money import CURRENCY_EXPONENTS, format_minor
 from ..outfiles import temp_prefix
 from ..reports.ledger import Tally
+from ..xlsx_numbers import ExactNumber as _Exact
 from . import format as fmt
 from .base import CsvSink, Option, OutputFile, Target, WriteContext, add_written, default_mode
 
@@ -169,26 +170,6 @@ def temp_path(outdir: Path, stem: str) -> Path:
 
 
 # == xlsx ===================================================================================
-class _Exact(float):
-    """A float that writes itself as the decimal text it was made from.
-
-    XlsxWriter writes a number cell as ``f"{value:.16G}"``, which shows a double's binary
-    error in the 16th digit (9102069057682.53 becomes 9102069057682.529). Formatting as the
-    amount's own text puts the exact decimal in the file; any reader then gets the double
-    nearest to it, which for up to 15 significant digits reads back as the same decimal."""
-
-    __slots__ = ("text",)
-    text: str
-
-    def __new__(cls, text: str) -> _Exact:
-        self = super().__new__(cls, text)
-        self.text = text
-        return self
-
-    def __format__(self, spec: str) -> str:
-        return self.text
-
-
 Cell = tuple[Any, str | None] | str | None  # (number, format key) | text | empty
 
 

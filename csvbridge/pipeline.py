@@ -42,6 +42,7 @@ from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, Tally, TieOut
 from .reports.render_html import render_html
 from .reports.render_xlsx import render_xlsx
+from .rerun import finished_in
 from .writers import OutputFile, Target, Writer, resolve_target
 from .writers.base import WriteContext, add_written
 from .writers.options import check_option_names, target_options
@@ -136,6 +137,11 @@ def convert(
         # The same bytes again are never re-imported: a client sending a statement twice looks
         # exactly like a re-run. What the history has seen is held back; forget undoes it.
         same_as = store.same_batch(batch_key)
+        done = finished_in(store, same_as, out)
+        if done is not None:  # this exact batch already finished here: leave it alone
+            store.rollback()
+            store.close()
+            return _finished_result(done, out, same_as[-1])
 
     sources: list[str] = []
     infos: list[SourceInfo] = []
@@ -357,6 +363,23 @@ def convert(
         duplicates=dups.count,
         outdir=out,
         warnings=warnings,
+    )
+
+
+def _finished_result(report: dict[str, Any], out: Path, batch: int) -> ConvertResult:
+    """The result of a batch that had already finished in ``out``: its own report."""
+    return ConvertResult(
+        report=report,
+        outputs=[],
+        tie_outs=[],
+        rejected=int((report.get("rejects") or {}).get("rows", 0)),
+        duplicates=int((report.get("duplicates") or {}).get("flagged", 0)),
+        outdir=out,
+        warnings=[
+            f"batch {batch} (these files, this mapping, these targets) already finished in "
+            f"{out}: its import files there are complete and were left as they are. To convert "
+            f"again, use another output folder, or run csvbridge forget {batch} first"
+        ],
     )
 
 

@@ -1,0 +1,51 @@
+"""A batch run again into the folder it already finished in: nothing to do.
+
+The history commits a batch last, after every output and report is in place; a run killed
+between that commit and its exit (or simply typed twice) has finished its work. Converting it
+again would hold every record back as already imported and overwrite good import files with
+empty ones. So when the history holds this exact batch (same input bytes, mapping and target
+options) and the output folder still holds that batch's report and import files, byte for
+byte, the run leaves the folder alone and says so. In any other folder, or once a file there
+changed, the batch is converted as usual (its records then come out as duplicates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from .history import History
+
+
+def finished_in(store: History, batches: list[int], out: Path) -> dict[str, Any] | None:
+    """The report of the last of ``batches`` when ``out`` still holds its finished outputs
+    exactly as recorded; None otherwise."""
+    if not batches:
+        return None
+    batch_id = batches[-1]
+    try:
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(report, dict) or (report.get("history") or {}).get("batch") != batch_id:
+        return None
+    found = [b for b in store.batches() if b.id == batch_id]
+    if not found:
+        return None
+    for f in found[0].outputs:
+        if not isinstance(f, dict) or _sha256(out / str(f.get("name", ""))) != f.get("sha256"):
+            return None
+    return report
+
+
+def _sha256(path: Path) -> str | None:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()

@@ -590,11 +590,6 @@ def test_history_disk_full_gives_a_clear_error(
     assert not (out / "qbo-bank.csv").exists(), "an import file was published by a failed run"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: ENOSPC while spooling rejected rows to the temporary folder is not caught: "
-    "internal error (exit 3)",
-)
 def test_disk_full_in_the_rejects_spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import csvbridge.reports.files as rf
 

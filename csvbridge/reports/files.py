@@ -17,6 +17,7 @@ from ..duplicates import Flags
 from ..mapping.rejects import RejectedRow
 from ..mask import NO_MASK, Masker
 from ..model import LINE_COL, SOURCE_COL, Kind
+from ..outfiles import write_error
 from ..writers.base import CsvSink, OutputFile, csv_lines, guard_formula
 from ..writers.format import canonical
 
@@ -36,6 +37,9 @@ DUPLICATE_COLUMNS = [
 ]
 
 
+SPOOL = "the spool of rejected rows (a temporary file)"
+
+
 class RejectsFile:
     """Collects rejected rows; ``close`` writes ``rejects.csv``: where, why, then the row's
     original cells under its original column names (the union over the batch's files)."""
@@ -46,10 +50,23 @@ class RejectsFile:
         self.outdir = outdir
         self.sources = sources
         self.mask = mask
-        self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
+        try:
+            self._spool = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
+        except OSError as e:
+            raise write_error(e, Path(tempfile.gettempdir()), SPOOL) from e
         self._columns: dict[str, None] = {}
         self.count = 0
         self.sample: list[dict[str, Any]] = []
+        self._spilled = 0
+
+    def _spill(self, entry: dict[str, Any]) -> None:
+        """Keep a rejected row in the spool (a temporary file) until ``close``."""
+        line = json.dumps(entry, ensure_ascii=False) + "\n"
+        try:
+            self._spool.write(line)
+        except OSError as e:  # the temporary folder's disk, not the output folder's
+            raise write_error(e, Path(tempfile.gettempdir()), SPOOL, self._spilled) from e
+        self._spilled += len(line)
 
     def add(self, rows: list[RejectedRow]) -> None:
         for r in rows:
@@ -71,7 +88,7 @@ class RejectsFile:
                 ],
                 "cells": self.mask.row(r.cells),
             }
-            self._spool.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            self._spill(entry)
             if len(self.sample) < SAMPLE:
                 self.sample.append({k: v for k, v in entry.items() if k != "cells"})
             self.count += 1
@@ -98,7 +115,7 @@ class RejectsFile:
                 ],
                 "cells": cells,
             }
-            self._spool.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            self._spill(entry)
             if len(self.sample) < SAMPLE:
                 self.sample.append({k: v for k, v in entry.items() if k != "cells"})
             self.count += 1

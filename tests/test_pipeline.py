@@ -261,3 +261,24 @@ def test_bank_files_never_mix_currencies(tmp_path: Path, target: str) -> None:
     r = convert([src], m, [target], tmp_path / "out", options={"date_order": "dmy"})
     assert r.report["ledger"]["written"][target]["amounts"] == {"GBP": "-4.00"}
     assert r.report["rejects"]["by_rule"] == {"currency-mismatch": 1} and r.tie_outs[0].ok
+
+
+def test_file_name_that_is_not_utf8_is_shown_with_replacement_characters(
+    tmp_path: Path,
+) -> None:
+    """A name in another system's encoding (bytes, not UTF-8) converts; reports show it with
+    U+FFFD where the bytes could not be read."""
+    import os
+
+    folder = os.fsencode(tmp_path)
+    with open(os.path.join(folder, b"caf\xe9.csv"), "wb") as fh:
+        fh.write(b"Date,Description,Amount\n2025-01-02,Tea,-1.00\n")
+    m = tmp_path / "m.yaml"
+    m.write_text(
+        'name: t\nversion: "1"\nkind: transaction\ndates: YYYY-MM-DD\nfields:\n  date: Date\n'
+        "  description: Description\n  amount: Amount\n  currency: {value: EUR}\n"
+    )
+    src = next(p for p in tmp_path.iterdir() if p.suffix == ".csv")
+    result = convert([src], m, ["csv"], tmp_path / "out", history=False)
+    assert result.report["inputs"][0]["name"] == "caf\ufffd.csv"
+    assert "caf\ufffd.csv,2" in (tmp_path / "out" / "transaction.csv").read_text("utf-8")

@@ -76,7 +76,12 @@ def open_source(path: Path, index: int, options: ReadOptions, stack: ExitStack) 
     fmt = sniff_format(f.read(4096), path.name)
     f.seek(0)
     info = SourceInfo(
-        index=index, name=path.name, size=size, sha256=file_sha256(path), format=fmt, path=path
+        index=index,
+        name=display_name(path),
+        size=size,
+        sha256=file_sha256(path),
+        format=fmt,
+        path=path,
     )
     suffix = path.suffix.lower()
     expected = {"xlsx": (".xlsx", ".xlsm", ".xlsb"), "xls": (".xls",), "ods": (".ods",)}
@@ -86,3 +91,9 @@ def open_source(path: Path, index: int, options: ReadOptions, stack: ExitStack) 
         info.format = "fixed-width"
         return open_fixed_width(f, info, options)
     return READERS[fmt](f, info, options)
+
+
+def display_name(path: Path) -> str:
+    """The file's name as reports and outputs show it. A name that is not valid UTF-8 (bytes
+    from another system's encoding) shows its undecodable bytes as U+FFFD."""
+    return path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

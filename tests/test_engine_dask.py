@@ -421,3 +421,17 @@ def test_local_engine_never_imports_dask(tmp_path: Path) -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_stateful_mapping_runs_on_the_local_engine_with_a_note(
+    cluster: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """fill_down carries values from row to row in input order, so the Shopify mapping's
+    chunks cannot be mapped apart: it runs locally, says so, and gives the same bytes."""
+    from csvbridge.mapping import CompiledMapping, load_mapping
+
+    inputs, mapping, to, options = _golden("ready_shopify_orders")
+    lm = load_mapping(mapping)
+    assert CompiledMapping(lm.mapping, str(lm.path)).stateful
+    _both(tmp_path, DaskEngine(cluster.scheduler_address), inputs, mapping, to, options, 2)
+    assert "runs on the local engine" in capfd.readouterr().err

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from ..errors import InputFileError
+from . import fast_delimited
 from .base import ReadOptions, SourceInfo
 from .detect import detect_dialect, detect_encoding, read_sample
 from .table import TableFinder
@@ -41,7 +42,9 @@ def open_delimited(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> Table
     f.seek(0)
     text = io.TextIOWrapper(f, encoding=enc.value, errors=ESCAPE_ERRORS, newline="")
     rows = _rows(text, dialect.value, options, info.name)
-    return TableFinder(info, options, rows, delimiter=dialect.value)
+    finder = TableFinder(info, options, rows, delimiter=dialect.value)
+    finder.fast = fast_delimited.plan
+    return finder
 
 
 def _rows(

@@ -21,6 +21,7 @@ from .pipeline import convert
 from .profiling import profile_file
 from .profiling.draft import draft_transaction
 from .profiling.report import inspect_lines
+from .progress import ProgressBar
 from .readers import ReadOptions
 from .reconcile import reconcile
 from .reports.summary import summary_lines
@@ -130,7 +131,7 @@ def _options(pairs: tuple[str, ...], date_order: str | None) -> dict[str, str]:
     type=click.Path(),
     help="CSV of duplicate decisions (identity, decision) that override the flags",
 )
-@click.option("-q", "--quiet", is_flag=True, help="print only errors")
+@click.option("-q", "--quiet", is_flag=True, help="print only errors (and no progress bar)")
 @click.option("--debug", is_flag=True, help="show tracebacks")
 def convert_cmd(
     inputs: tuple[str, ...],
@@ -160,17 +161,20 @@ def convert_cmd(
     """
 
     def body() -> int:
-        result = convert(
-            list(inputs),
-            mapping,
-            [t for t in to.split(",") if t.strip()],
-            outdir,
-            options=_options(opts, date_order),
-            encoding=encoding,
-            chunk_rows=chunk_rows,
-            history=False if no_history else (history_path or True),
-            decisions=decisions,
-        )
+        # The bar draws only when stderr is a terminal; it is cleared before anything else prints.
+        with ProgressBar(inputs, enabled=not quiet) as bar:
+            result = convert(
+                list(inputs),
+                mapping,
+                [t for t in to.split(",") if t.strip()],
+                outdir,
+                options=_options(opts, date_order),
+                encoding=encoding,
+                chunk_rows=chunk_rows,
+                on_chunk=bar,
+                history=False if no_history else (history_path or True),
+                decisions=decisions,
+            )
         if not quiet:
             for line in summary_lines(result.report, outdir.rstrip("/")):
                 click.echo(line)

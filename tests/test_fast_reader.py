@@ -93,7 +93,10 @@ def compare(data: bytes, options: ReadOptions, size: int) -> Outcome:
 
 # -- raw CSV text -----------------------------------------------------------------------------
 PLAIN_CHARS = st.sampled_from(
-    ["a", "b", "Z", "1", "0", ".", "-", " ", "\xa0", "\u3000", "\t", "é", "€", "日", "😀", "'"]
+    [
+        *["a", "b", "Z", "1", "0", ".", "-", " ", "\xa0", "\u3000", "\t", "é", "€", "日", "😀"],
+        *["'", "\ufeff"],  # a byte-order mark inside the data is text
+    ]
 )
 BREAKS = st.sampled_from(["\n", "\r\n", "\r"])
 
@@ -293,6 +296,32 @@ def test_declines_a_mark_before_first_line_data(tmp_path: Path) -> None:
     assert not _plan(tmp_path, b'"' + codecs.BOM_UTF8 + b'x",1,2\n' + ROW, opts)
     assert _plan(tmp_path, ROW * 3, opts)
     compare(b'"\xef\xbb\xbfx",1,2\n' + ROW, opts, 2)
+
+
+def test_a_mark_starting_a_data_cell_is_kept() -> None:
+    """pyarrow strips a byte-order mark at the start of its stream; where the stream starts (the
+    first data line, or a reopen after a row longer than the block) it is a cell's text."""
+    bom = codecs.BOM_UTF8
+    out = compare(HEAD + bom + b",x,1\n" + ROW, ReadOptions(), 10)
+    assert out.fast
+    assert out.chunks[0].table.column(0).to_pylist() == ["\ufeff", "01/02/2024"]
+    out = compare(HEAD + bom + bom + b"\n" + bom + b"a,b,c\n" + ROW, ReadOptions(), 10)
+    assert out.fast
+
+
+def test_a_mark_where_the_reader_reopens(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The long row (over the 128-byte block) starts with the mark: the reader reopens there.
+    monkeypatch.setattr(fast, "BLOCK_SIZE", 128)
+    big = codecs.BOM_UTF8 + b'01/02/2024,"' + b"long text " * 30 + b'",-1\n'
+    seen: list[bool] = []
+    starts = fast._FastReader._starts_with_bom
+    monkeypatch.setattr(
+        fast._FastReader, "_starts_with_bom", lambda r, o: seen.append(starts(r, o)) or seen[-1]
+    )
+    out = compare(HEAD + ROW * 5 + big + ROW * 5, ReadOptions(), 4)
+    assert out.fast and seen.count(True) == 1
+    cells = [v for c in out.chunks for v in c.table.column(0).to_pylist()]
+    assert cells.count("\ufeff01/02/2024") == 1
 
 
 def test_environment_forces_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

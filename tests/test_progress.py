@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from click.testing import CliRunner
 
+from csvbridge.cli import main
 from csvbridge.pipeline import convert
 from csvbridge.progress import ProgressBar, estimate_rows
 
@@ -132,3 +134,39 @@ def test_as_converts_on_chunk(tmp_path: Path) -> None:
     assert bar.rows == 120
     assert term.getvalue().count("\r") == 3 + 2  # a draw per chunk, then cleared
     assert "120/~121 rows" in term.getvalue()
+
+
+def _cli_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *extra: str) -> str:
+    """``csvbridge convert`` in-process with stderr seen as a terminal; its stderr."""
+    from csvbridge import progress
+
+    monkeypatch.setattr(progress, "_is_terminal", lambda stream: True)
+    src = _csv(tmp_path, 60)
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(SIMPLE_MAPPING, encoding="utf-8")
+    args = [str(src), "-m", str(mapping), "--to", "csv", "-o", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, ["convert", *args, "--chunk-rows", "20", *extra])
+    assert result.exit_code == 0, result.output
+    return result.stderr
+
+
+def test_convert_draws_the_bar_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    err = _cli_stderr(tmp_path, monkeypatch)
+    assert "/~61 rows" in err and "rows/s" in err
+    assert err.endswith("\r")  # cleared before the summary
+
+
+def test_convert_quiet_draws_no_bar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _cli_stderr(tmp_path, monkeypatch, "--quiet") == ""
+
+
+def test_convert_off_a_terminal_draws_no_bar(tmp_path: Path) -> None:
+    src = _csv(tmp_path, 60)
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(SIMPLE_MAPPING, encoding="utf-8")
+    args = [str(src), "-m", str(mapping), "--to", "csv", "-o", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, ["convert", *args])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""

@@ -56,7 +56,7 @@ from collections import deque
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -264,6 +264,17 @@ class _FastReader:
         queue: deque[int] = deque()
         while True:
             batch: pa.RecordBatch | None
+            if reader is None and self._starts_with_bom(offset):
+                # pyarrow strips a byte-order mark at the start of its stream, which here is a
+                # data cell's text: the csv module reads that record, pyarrow the rest.
+                cells, spans = self._record(line, irregular=False)
+                yield _Row(cells, line)
+                line += spans
+                after = self._cursor().seek_line(line, at_end=True)
+                if after is None:  # that record was the file's last
+                    return
+                offset = after
+                continue
             try:
                 if reader is None:
                     reader = self._open(offset, block, invalid)  # reads the first block
@@ -337,9 +348,15 @@ class _FastReader:
             self.cursor = _LineCursor(self.path, self.start_line, self.offset)
         return self.cursor
 
-    def _record(self, line: int) -> tuple[list[str], int]:
+    def _starts_with_bom(self, offset: int) -> bool:
+        with self.path.open("rb") as f:
+            f.seek(offset)
+            return f.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+
+    def _record(self, line: int, *, irregular: bool = True) -> tuple[list[str], int]:
         """The csv module's record starting on physical ``line``, and how many lines it spans:
-        what the Python path reads there, read the same way."""
+        what the Python path reads there, read the same way. ``irregular``: pyarrow found the
+        record of another width (checked: the two parsers must agree)."""
         cursor = self._cursor()
         cursor.f.seek(cursor.seek_line(line))
         text = io.TextIOWrapper(cursor.f, encoding="utf-8", newline="")
@@ -355,7 +372,7 @@ class _FastReader:
             raise self._malformed(str(e), line + reader.line_num - 1) from None
         finally:
             text.detach()
-        if cells is None or len(cells) == self.parse_width:
+        if cells is None or (irregular and len(cells) == self.parse_width):
             raise RuntimeError(
                 f"fast CSV reader: pyarrow and the csv module split the rows at line {line} "
                 f"differently; set {ENV_READER}=python to read this file with the csv module"
@@ -528,13 +545,21 @@ class _LineCursor:
         self.line = line  # the line that byte ``offset`` is on
         self.offset = offset
 
-    def seek_line(self, target: int) -> int:
-        """Byte offset where line ``target`` (not before the cursor's line) starts."""
+    @overload
+    def seek_line(self, target: int) -> int: ...
+    @overload
+    def seek_line(self, target: int, *, at_end: Literal[True]) -> int | None: ...
+
+    def seek_line(self, target: int, *, at_end: bool = False) -> int | None:
+        """Byte offset where line ``target`` (not before the cursor's line) starts. With
+        ``at_end``, None when no text starts there (the file ends before it or at it)."""
         f = self.f
         f.seek(self.offset)
         while self.line < target:
             block = f.read(1 << 20)
             if not block:
+                if at_end:
+                    return None
                 raise RuntimeError(f"fast CSV reader: line {target} is past the end of the file")
             while block.endswith(b"\r"):  # keep a \r\n together
                 more = f.read(1)
@@ -551,6 +576,10 @@ class _LineCursor:
                 if self.line == target:
                     self.offset += m.end()
                     break
+        if at_end:
+            f.seek(self.offset)
+            if not f.read(1):
+                return None
         return self.offset
 
 

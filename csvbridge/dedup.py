@@ -105,14 +105,15 @@ class DuplicateStage:
                 self.overridden += int((flagged[hit] != is_dup).sum())
                 flagged[hit] = is_dup
         flags = self._flags(records, flagged, repeats, signed, past)
-        written = ~flagged if self.hold_back else np.ones(n, dtype=bool)
-        self._written.append(
-            (
-                ident[written],
-                records.column(SOURCE_COL).to_numpy()[written].astype(np.int64),
-                records.column(LINE_COL).to_numpy()[written].astype(np.int64),
+        if self.history is not None:  # only the history records them (24 bytes a record)
+            written = ~flagged if self.hold_back else np.ones(n, dtype=bool)
+            self._written.append(
+                (
+                    ident[written],
+                    records.column(SOURCE_COL).to_numpy()[written].astype(np.int64),
+                    records.column(LINE_COL).to_numpy()[written].astype(np.int64),
+                )
             )
-        )
         return flagged, flags
 
     def _flags(
@@ -157,7 +158,8 @@ class DuplicateStage:
     def written(
         self,
     ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """(identity, source, line) of every record passed on to the writers."""
+        """(identity, source, line) of every record passed on to the writers (kept only when
+        the stage has a history to record them in)."""
         if not self._written:
             e = np.zeros(0, dtype=np.int64)
             return np.zeros(0, dtype=np.uint64), e, e

@@ -10,11 +10,12 @@ record; the second waits (up to ``BUSY_SECONDS``) and then sees the first one's 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,31 @@ class Batch:
     inputs: list[dict[str, str]]
     outputs: list[dict[str, Any]]
     records: int
+
+
+RECORD_ROWS = 100_000  # record rows made into Python tuples at a time
+
+
+def _record_rows(
+    batch_id: int,
+    identities: npt.NDArray[np.uint64],
+    sources: list[str],
+    source_idx: npt.NDArray[np.int64],
+    lines: npt.NDArray[np.int64],
+) -> Iterator[tuple[int, int, str, int]]:
+    """The record table's new rows, in identity order (stable: records with one identity keep
+    their order): the identity index then grows at its end instead of at random pages, and
+    only a slice of the rows is ever held as Python objects."""
+    signed = _signed(identities)
+    order = np.argsort(signed, kind="stable")
+    for start in range(0, len(order), RECORD_ROWS):
+        take = order[start : start + RECORD_ROWS]
+        yield from zip(
+            signed[take].tolist(),
+            itertools.repeat(batch_id),
+            [sources[s] for s in source_idx[take].tolist()],
+            lines[take].tolist(),
+        )
 
 
 def _signed(u: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
@@ -205,13 +231,7 @@ class History:
         )
         self.db.executemany(
             "INSERT INTO record (identity, batch_id, source, line) VALUES (?, ?, ?, ?)",
-            zip(
-                _signed(identities).tolist(),
-                [batch_id] * len(identities),
-                [sources[s] for s in source_idx.tolist()],
-                lines.tolist(),
-                strict=True,
-            ),
+            _record_rows(batch_id, identities, sources, source_idx, lines),
         )
         return batch_id
 

@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     csv_path = run.ensure_input(args.workdir, args.rows)
     xlsx = make_xlsx(csv_path)
     rejected = make_rejected_run(csv_path, args.workdir)
-    runs: dict[str, dict[str, Any]] = {n: {"walls": [], "rss": [], "loads": []} for n in names}
+    runs: dict[str, dict[str, Any]] = {
+        n: {"walls": [], "rss": [], "cpu": [], "loads": []} for n in names
+    }
     for rnd in range(-1, args.repeat):  # round -1: a warm-up, not measured
         for name in names:
             out = args.workdir / "out" / f"excel_{name}"
@@ -117,18 +119,21 @@ def main(argv: list[str] | None = None) -> int:
             out.mkdir(parents=True)
             runs[name]["loads"].append(run.load_average())
             env = run.environment("csvbridge", args.workdir)
-            wall, kib = run.measure(command(name, xlsx, csv_path, rejected, out), method, env)
+            wall, kib, cpu = run.measure_cpu(
+                command(name, xlsx, csv_path, rejected, out), method, env
+            )
             shutil.rmtree(out, ignore_errors=True)
             if rnd < 0:
                 runs[name]["loads"].pop()
                 continue
             runs[name]["walls"].append(wall)
             runs[name]["rss"].append(kib)
+            runs[name]["cpu"].append(cpu)
         print("  done one round" if rnd >= 0 else "  warmed up", flush=True)
     medians = {n: statistics.median(r["walls"]) for n, r in runs.items()}
     results = []
-    print(f"\n{'job':<24} {'wall s':>8} {'peak RSS MiB':>13} {'x base':>8}")
-    print("-" * 56)
+    print(f"\n{'job':<24} {'wall s':>8} {'cpu s':>7} {'peak RSS MiB':>13} {'x base':>8}")
+    print("-" * 64)
     for name in names:
         kind = "write" if name.startswith("write") else "read"
         base = medians.get(BASE[kind])
@@ -139,12 +144,16 @@ def main(argv: list[str] | None = None) -> int:
             "wall_s": round(medians[name], 4),
             "wall_s_runs": [round(w, 4) for w in r["walls"]],
             "peak_rss_mib": round(max(r["rss"]) / 1024, 1),
+            "cpu_s": round(statistics.median(r["cpu"]), 3),
             "ratio": round(medians[name] / base, 3) if base else None,
             "load_1min": r["loads"],
         }
         results.append(entry)
         ratio = run.fmt(entry["ratio"], ".2f")
-        print(f"{name:<24} {entry['wall_s']:>8.2f} {entry['peak_rss_mib']:>13.1f} {ratio:>8}")
+        print(
+            f"{name:<24} {entry['wall_s']:>8.2f} {entry['cpu_s']:>7.2f} "
+            f"{entry['peak_rss_mib']:>13.1f} {ratio:>8}"
+        )
     loads = [x for r in runs.values() for x in r["loads"] if x is not None]
     if loads:
         print(f"\n1-minute load average before the runs: {min(loads)}-{max(loads)}")

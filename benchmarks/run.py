@@ -66,8 +66,8 @@ SEED = 1
 LAUNCHER = (
     "import resource,subprocess,sys,time;t=time.perf_counter();"
     "rc=subprocess.call(sys.argv[2:]);t=time.perf_counter()-t;"
-    "m=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
-    "open(sys.argv[1],'w').write(f'{m} {t}');sys.exit(rc)"
+    "u=resource.getrusage(resource.RUSAGE_CHILDREN);m=u.ru_maxrss;c=u.ru_utime+u.ru_stime;"
+    "open(sys.argv[1],'w').write(f'{m} {t} {c}');sys.exit(rc)"
 )
 
 
@@ -122,6 +122,15 @@ def environment(name: str, workdir: Path) -> dict[str, str]:
 
 def measure(cmd: list[str], method: str, env: dict[str, str] | None = None) -> tuple[float, int]:
     """Run ``cmd`` once; return (wall seconds, peak RSS KiB).  Raises on failure."""
+    wall, rss, _ = measure_cpu(cmd, method, env)
+    return wall, rss
+
+
+def measure_cpu(
+    cmd: list[str], method: str, env: dict[str, str] | None = None
+) -> tuple[float, int, float]:
+    """Run ``cmd`` once; return (wall seconds, peak RSS KiB, CPU seconds: user + system, all
+    threads). CPU time is what a loaded machine changes least."""
     fd, tmp = tempfile.mkstemp(prefix="csvbridge-bench-")
     os.close(fd)
     try:
@@ -145,10 +154,14 @@ def measure(cmd: list[str], method: str, env: dict[str, str] | None = None) -> t
     if proc.returncode != 0:
         raise RuntimeError(f"exit {proc.returncode}: {proc.stderr.strip()[-800:]}")
     if method == "time":
-        lines = [ln for ln in report.splitlines() if "Maximum resident set size" in ln]
-        return wall, int(lines[0].rsplit(":", 1)[1])
-    rss, child_wall = report.split()
-    return float(child_wall), int(rss)
+
+        def field(name: str) -> str:
+            return next(ln for ln in report.splitlines() if name in ln).rsplit(":", 1)[1]
+
+        cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
+        return wall, int(field("Maximum resident set size")), cpu
+    rss, child_wall, cpu_s = report.split()
+    return float(child_wall), int(rss), float(cpu_s)
 
 
 def count_rows(outdir: Path) -> int | None:
@@ -252,10 +265,10 @@ def load_average() -> float | None:
 
 def print_table(results: list[dict[str, Any]]) -> None:
     present = [b for b in BASELINES if any(r["contender"] == b for r in results)]
-    head = ("contender", "rows", "wall s", "peak RSS MiB", "rows/s", "rows out")
+    head = ("contender", "rows", "wall s", "cpu s", "peak RSS MiB", "rows/s", "rows out")
     ratios = "".join(f" {'x ' + b:>14}" for b in present)
-    print("\n" + "{:<19} {:>10} {:>8} {:>13} {:>11} {:>10}".format(*head) + ratios)
-    print("-" * (76 + 15 * len(present)))
+    print("\n" + "{:<19} {:>10} {:>8} {:>7} {:>13} {:>11} {:>10}".format(*head) + ratios)
+    print("-" * (84 + 15 * len(present)))
     for r in results:
         if r["status"] != "ok":
             print(f"{r['contender']:<19} {r['rows']:>10,} FAILED: {r['error'][:50]}")
@@ -263,7 +276,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
         out = "?" if r["rows_out"] is None else f"{r['rows_out']:,}"
         cells = "".join(f" {fmt(r['ratios'].get(b), '.2f'):>14}" for b in present)
         print(
-            f"{r['contender']:<19} {r['rows']:>10,} {r['wall_s']:>8.2f} "
+            f"{r['contender']:<19} {r['rows']:>10,} {r['wall_s']:>8.2f} {r['cpu_s']:>7.2f} "
             f"{r['peak_rss_mib']:>13.1f} {r['rows_per_s']:>11,.0f} {out:>10}" + cells
         )
     loads = [x for r in results for x in r.get("load_1min", []) if x is not None]
@@ -344,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
         if rows == min(args.rows):
             warm_up(contenders, inp, args, method)
         runs: dict[str, dict[str, Any]] = {
-            name: {"walls": [], "rss": [], "loads": [], "error": None} for name in contenders
+            name: {"walls": [], "rss": [], "cpu": [], "loads": [], "error": None}
+            for name in contenders
         }
         for _ in range(args.repeat):  # round-robin: a load change hits every contender
             for name in contenders:
@@ -356,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
                 outdir.mkdir(parents=True)
                 run["loads"].append(load_average())
                 try:
-                    wall, kib = measure(
+                    wall, kib, cpu = measure_cpu(
                         command(name, inp, outdir, args.chunk_rows),
                         method,
                         environment(name, args.workdir),
@@ -367,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 run["walls"].append(wall)
                 run["rss"].append(kib)
+                run["cpu"].append(cpu)
                 run["rows_out"] = count_rows(outdir)
                 if not args.keep_outputs:
                     shutil.rmtree(outdir, ignore_errors=True)
@@ -384,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
                     wall_s=round(wall, 4),
                     wall_s_runs=[round(w, 4) for w in run["walls"]],
                     peak_rss_mib=round(max(run["rss"]) / 1024, 1),
+                    cpu_s=round(statistics.median(run["cpu"]), 3),
+                    cpu_s_runs=[round(c, 3) for c in run["cpu"]],
                     rows_per_s=round(rows / wall),
                     ratio_vs_baseline=ratios.get(BASELINE),
                     ratios=ratios,

@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'job':<24} {'wall s':>8} {'cpu s':>7} {'peak RSS MiB':>13} {'x base':>8}")
     print("-" * 64)
     for name in names:
-        kind = "write" if name.startswith("write") else "read"
+        kind = "write" if name in WRITES else "read"
         base = medians.get(BASE[kind])
         r = runs[name]
         entry = {

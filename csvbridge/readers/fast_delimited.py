@@ -56,48 +56,35 @@ from collections import deque
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal, overload
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..errors import InputFileError
-from .base import RawChunk, RowProblem
-from .table import MAX_FOOTER_ROWS, TableFinder, _blank, _columns, _fit, _ragged
+from .base import RawChunk
+from .fast_chunks import PY_WHITESPACE, IntArray, _breaks, _Chunks, _text_breaks, _whitespace_only
+from .fast_io import _HoldBackCR, _line_offset, _LineCursor, _valid
+from .table import MAX_FOOTER_ROWS, TableFinder, _blank, _fit, _ragged
 
 # pyarrow's block. Parsing speed is flat from 128 KiB to 4 MiB, but the streaming reader's peak
 # memory grows with the block (1M rows: +20 MB over the csv module's reader at 256 KiB, +120 MB
-# at 4 MiB; benchmarks/README.md). A row longer than a block makes the reader reopen with a
-# block 4x larger.
+# at 4 MiB, as measured when this reader was written). A row longer than a block makes the
+# reader reopen with a block 4x larger.
 BLOCK_SIZE = 256 << 10
-VALIDATE_BLOCK = 1 << 20
 # Above this share of irregular rows among the first rows, the Python path is as fast.
 IRREGULAR_SHARE = 0.25
 # Wider tables are left to the Python path: pyarrow's cost per column (and this module's compute
 # calls per column and batch) makes 1,000 columns a tie and 5,000 three times slower with 30%
-# more memory; 100,000 columns x 5 rows took 1.5 GB (benchmarks/README.md).
+# more memory; 100,000 columns x 5 rows took 1.5 GB (measured when this reader was written).
 MAX_COLUMNS = 500
+__all__ = ["ENV_READER", "PY_WHITESPACE", "plan"]
 ENV_READER = "CSVBRIDGE_CSV_READER"  # "python" forces the Python path (debugging, benchmarks)
 
 _UTF8 = frozenset({"utf-8", "utf-8-sig"})
 # Decode the bytes 0x00-0x7F as ASCII. A file of only those bytes reads the same as UTF-8.
 _ASCII_SUPERSETS = frozenset({"ascii", "cp1252", "latin-1", "iso8859-1", "iso8859-15"})
-
-# The characters str.strip() removes (str.isspace): a row is blank when every cell is made of
-# them. Spelled out because computing it costs ~0.1 s at start-up; tests/test_fast_reader.py
-# checks it against Python.
-PY_WHITESPACE = (
-    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
-    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-_WS_ONLY = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE) + "]*$"
-_BREAK = re.compile(rb"\r\n|\r|\n")
-
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 def plan(finder: TableFinder, size: int) -> Iterator[RawChunk] | None:
@@ -142,51 +129,6 @@ def plan(finder: TableFinder, size: int) -> Iterator[RawChunk] | None:
     if max(width, finder.width) > MAX_COLUMNS:
         return None
     return _FastReader(finder, path, offset, start_line).chunks(size)
-
-
-def _line_offset(f: BinaryIO, line: int) -> int | None:
-    """Byte offset where physical line ``line`` (1-based) starts, counting ``\\r\\n``, ``\\r``
-    and ``\\n`` as line ends like io.TextIOWrapper(newline=""). Correct for UTF-8 and
-    ASCII-compatible single-byte encodings, where those bytes are only those characters."""
-    f.seek(0)
-    if line <= 1:
-        return 0
-    data = b""
-    pos = 0  # where the next line starts
-    found = 0
-    while True:
-        more = f.read(1 << 16)
-        data += more
-        for m in _BREAK.finditer(data, pos):
-            if m.group() == b"\r" and m.end() == len(data) and more:
-                break  # may be the first half of \r\n: read on
-            found += 1
-            pos = m.end()
-            if found == line - 1:
-                f.seek(0)
-                return pos
-        if not more:
-            return None
-
-
-def _valid(f: BinaryIO, *, ascii_only: bool) -> bool:
-    """Whether the whole file decodes strictly (UTF-8, or only ASCII bytes)."""
-    f.seek(0)
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    while block := f.read(VALIDATE_BLOCK):
-        if block.isascii():
-            continue
-        if ascii_only:
-            return False
-        try:
-            decoder.decode(block)
-        except UnicodeDecodeError:
-            return False
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 @dataclass
@@ -503,164 +445,6 @@ class _FastReader:
             yield from out.full()
 
 
-class _HoldBackCR(io.RawIOBase):
-    """The file from ``offset``, in reads that never end with ``\r`` (but the last).
-
-    pyarrow drops a ``\n`` that starts a block when the block before ended with ``\r``, even
-    inside a quoted value, where the pair is text (apache/arrow#51368, open in pyarrow 26).
-    The parser's input blocks are these reads, so holding a trailing ``\r`` back for the next
-    read keeps every ``\r\n`` within one block. A short read is not the end: an empty one is.
-    """
-
-    def __init__(self, path: Path, offset: int) -> None:
-        super().__init__()
-        self.f = path.open("rb")
-        self.f.seek(offset)
-        self.held = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
-            data, self.held = self.held + self.f.read(), b""
-            return data
-        data = self.held + self.f.read(max(size - len(self.held), 0))
-        self.held = b""
-        if len(data) > 1 and data.endswith(b"\r"):
-            self.held, data = data[-1:], data[:-1]
-        return data
-
-    def close(self) -> None:
-        self.f.close()
-        super().close()
-
-
-class _LineCursor:
-    """Byte offsets of physical lines, found by counting line ends forward from a known line
-    (irregular rows come in file order, so the file is scanned at most once)."""
-
-    def __init__(self, path: Path, line: int, offset: int) -> None:
-        self.f = path.open("rb")
-        self.line = line  # the line that byte ``offset`` is on
-        self.offset = offset
-
-    @overload
-    def seek_line(self, target: int) -> int: ...
-    @overload
-    def seek_line(self, target: int, *, at_end: Literal[True]) -> int | None: ...
-
-    def seek_line(self, target: int, *, at_end: bool = False) -> int | None:
-        """Byte offset where line ``target`` (not before the cursor's line) starts. With
-        ``at_end``, None when no text starts there (the file ends before it or at it)."""
-        f = self.f
-        f.seek(self.offset)
-        while self.line < target:
-            block = f.read(1 << 20)
-            if not block:
-                if at_end:
-                    return None
-                raise RuntimeError(f"fast CSV reader: line {target} is past the end of the file")
-            while block.endswith(b"\r"):  # keep a \r\n together
-                more = f.read(1)
-                block += more
-                if not more:
-                    break
-            ends = block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
-            if self.line + ends < target:
-                self.line += ends
-                self.offset += len(block)
-                continue
-            for m in _BREAK.finditer(block):
-                self.line += 1
-                if self.line == target:
-                    self.offset += m.end()
-                    break
-        if at_end:
-            f.seek(self.offset)
-            if not f.read(1):
-                return None
-        return self.offset
-
-
-class _Chunks:
-    """Rows in file order, cut into RawChunks of exactly ``size`` rows (the last may be
-    shorter), as TableFinder.chunks cuts them."""
-
-    def __init__(self, finder: TableFinder, size: int) -> None:
-        self.finder = finder
-        self.size = size
-        self.pieces: deque[tuple[list[pa.Array], IntArray, dict[int, RowProblem]]] = deque()
-        self.count = 0
-        self.rows: list[list[str]] = []
-        self.row_lines: list[int] = []
-        self.row_problems: dict[int, RowProblem] = {}
-
-    def add_arrays(self, arrays: list[pa.Array], lines: IntArray) -> None:
-        self._rows_to_piece()
-        self.pieces.append((arrays, lines, {}))
-        self.count += len(lines)
-
-    def add_row(self, cells: list[str], line: int, problem: RowProblem | None) -> None:
-        if problem is not None:
-            self.row_problems[len(self.rows)] = problem
-        self.rows.append(cells)
-        self.row_lines.append(line)
-        self.count += 1
-
-    def _rows_to_piece(self) -> None:
-        if self.rows:
-            arrays = _columns(self.rows, self.finder.width)
-            lines = np.asarray(self.row_lines, dtype=np.int64)
-            self.pieces.append((arrays, lines, self.row_problems))
-            self.rows, self.row_lines, self.row_problems = [], [], {}
-
-    def full(self) -> Iterator[RawChunk]:
-        while self.count >= self.size:
-            yield self._take(self.size)
-
-    def rest(self) -> Iterator[RawChunk]:
-        if self.count:
-            yield self._take(self.count)
-
-    def _take(self, k: int) -> RawChunk:
-        self._rows_to_piece()
-        parts: list[list[pa.Array]] = []
-        lines: list[IntArray] = []
-        problems: dict[int, RowProblem] = {}
-        got = 0
-        while got < k:
-            arrays, piece_lines, piece_problems = self.pieces.popleft()
-            m = len(piece_lines)
-            if got + m > k:  # split the piece: the rest stays first in line
-                cut = k - got
-                rest = {i - cut: pr for i, pr in piece_problems.items() if i >= cut}
-                self.pieces.appendleft(([a.slice(cut) for a in arrays], piece_lines[cut:], rest))
-                arrays = [a.slice(0, cut) for a in arrays]
-                piece_lines = piece_lines[:cut]
-                piece_problems = {i: pr for i, pr in piece_problems.items() if i < cut}
-                m = cut
-            problems.update({got + i: pr for i, pr in piece_problems.items()})
-            parts.append(arrays)
-            lines.append(piece_lines)
-            got += m
-        self.count -= k
-        info = self.finder.info
-        info.rows += k
-        columns = (
-            parts[0]
-            if len(parts) == 1
-            else [pa.concat_arrays([p[j] for p in parts]) for j in range(len(parts[0]))]
-        )
-        return RawChunk(
-            source=info.index,
-            table=pa.Table.from_arrays(columns, names=info.columns),
-            lines=np.concatenate(lines).astype(np.int64, copy=False),
-            problems=problems,
-            native_dates=self.finder.native_dates,
-        )
-
-
 def _widths(finder: TableFinder) -> tuple[int, int, int]:
     """(width pyarrow should parse, irregular rows, rows) over the buffered non-blank data rows.
     The width is the header's, or the commonest when rows leave out blank-headed columns or all
@@ -676,50 +460,3 @@ def _widths(finder: TableFinder) -> tuple[int, int, int]:
     width = modal if modal >= short_ok else w
     rows = sum(widths.values())
     return width, rows - widths.get(width, 0), rows
-
-
-def _whitespace_only(arrays: list[pa.Array], n: int) -> BoolArray:
-    """Rows whose cells are all whitespace (as str.strip sees it), checked column by column
-    while any row is still a candidate."""
-    blank: BoolArray = np.ones(n, dtype=bool)
-    for arr in arrays:
-        if not blank.any():
-            break
-        m = pc.match_substring_regex(arr, _WS_ONLY).to_numpy(zero_copy_only=False)
-        blank &= m
-    return blank
-
-
-def _breaks(arrays: list[pa.Array], n: int) -> IntArray:
-    """Line breaks inside each of ``n`` rows' cells: ``\\n``, lone ``\\r`` and ``\\r\\n`` each
-    count once (a ``\\r`` ending one cell and a ``\\n`` starting the next are two)."""
-    total: IntArray = np.zeros(n, dtype=np.int64)
-    for arr in arrays:
-        bufs = arr.buffers()
-        if bufs[2] is None or bufs[2].size == 0:
-            continue
-        offsets = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset : arr.offset + n + 1]
-        lo, hi = int(offsets[0]), int(offsets[-1])
-        raw = memoryview(bufs[2])[lo:hi].tobytes()
-        has_nl, has_cr = b"\n" in raw, b"\r" in raw
-        if not (has_nl or has_cr):
-            continue
-        data = np.frombuffer(raw, dtype=np.uint8)
-        if has_nl:
-            pos = np.flatnonzero(data == 10) + lo
-            rows = np.searchsorted(offsets, pos, side="right") - 1
-            total += np.bincount(rows, minlength=n)[:n]
-        if has_cr:
-            pos = np.flatnonzero(data == 13) + lo
-            rows = np.searchsorted(offsets, pos, side="right") - 1
-            nxt = pos + 1
-            inside = nxt < offsets[rows + 1]
-            follows = np.zeros(len(pos), dtype=bool)
-            follows[inside] = data[nxt[inside] - lo] == 10
-            total += np.bincount(rows[~follows], minlength=n)[:n]
-    return total
-
-
-def _text_breaks(text: str) -> int:
-    """Line breaks in a cell's text, counted as _breaks counts them."""
-    return text.count("\n") + text.count("\r") - text.count("\r\n")

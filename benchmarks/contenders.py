@@ -7,14 +7,28 @@ Usage (normally invoked by run.py, one subprocess per run)::
 ``pandas-plain`` is the baseline from the issue: read everything as text and write it back.
 The "full" contenders do the whole conversion: parse DD/MM/YYYY dates, parse Debit/Credit
 to exact integer pence (thousands separators stripped, no floats), amount = credit - debit,
-drop exact duplicate rows, and write ``Date,Description,Amount`` with MM/DD/YYYY dates and
-amounts like ``-12.50``.  Libraries are imported inside each job, so start-up is measured.
+map Category to an account name (``CATEGORY_MAP``), drop exact duplicate rows, and write
+``Date,Description,Amount,Category`` with MM/DD/YYYY dates and amounts like ``-12.50``.
+Libraries are imported inside each job, so start-up is measured.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+
+# The statement's category -> the account it is booked to (the same table as
+# bench_mapping.yaml's category map).
+CATEGORY_MAP = {
+    "GROCERIES": "Groceries",
+    "DINING": "Meals and Entertainment",
+    "TRAVEL": "Travel",
+    "UTILITIES": "Utilities",
+    "FEES": "Bank Charges",
+    "TRANSFER": "Transfers",
+    "RENT": "Rent or Lease",
+    "SALARY": "Income",
+}
 
 
 def job_pandas_plain(inp: str, out: str) -> None:
@@ -41,7 +55,10 @@ def job_pandas_full(inp: str, out: str) -> None:
     mag = amount.abs()
     text = (mag // 100).astype(str) + "." + (mag % 100).astype(str).str.zfill(2)
     text = text.where(amount >= 0, "-" + text)
-    result = pd.DataFrame({"Date": dates, "Description": df["Description"], "Amount": text})
+    category = df["Category"].map(CATEGORY_MAP).fillna(df["Category"])
+    result = pd.DataFrame(
+        {"Date": dates, "Description": df["Description"], "Amount": text, "Category": category}
+    )
     result.to_csv(out, index=False)
 
 
@@ -75,6 +92,7 @@ def job_polars(inp: str, out: str) -> None:
             .then(pl.concat_str([pl.lit("-"), text]))
             .otherwise(text)
             .alias("Amount"),
+            pl.col("Category").replace(CATEGORY_MAP),
         )
         .write_csv(out)
     )
@@ -93,6 +111,8 @@ def job_duckdb(inp: str, out: str) -> None:
         " THEN -pabs(ltrim(replace(trim(s), ',', ''), '-'))"
         " ELSE pabs(replace(trim(coalesce(s, '')), ',', '')) END"
     )
+    con.execute("CREATE TABLE cmap(k VARCHAR, v VARCHAR)")
+    con.executemany("INSERT INTO cmap VALUES (?, ?)", list(CATEGORY_MAP.items()))
     src = inp.replace("'", "''")
     dst = out.replace("'", "''")
     con.execute(f"""
@@ -101,14 +121,16 @@ def job_duckdb(inp: str, out: str) -> None:
             SELECT *, row_number() OVER () AS rn
             FROM read_csv('{src}', header = true, delim = ',', quote = '"', all_varchar = true)
           ), dedup AS (
-            SELECT "Date", "Description", "Debit", "Credit", min(rn) AS rn FROM raw
+            SELECT "Date", "Description", "Debit", "Credit", "Category", min(rn) AS rn FROM raw
             GROUP BY "Date", "Description", "Reference", "Debit", "Credit", "Balance", "Category"
           ), amt AS (
-            SELECT rn, "Date", "Description", pence("Credit") - pence("Debit") AS a FROM dedup
+            SELECT rn, "Date", "Description", pence("Credit") - pence("Debit") AS a,
+                   coalesce(cmap.v, "Category") AS "Category"
+            FROM dedup LEFT JOIN cmap ON cmap.k = dedup."Category"
           )
           SELECT strftime(strptime("Date", '%d/%m/%Y'), '%m/%d/%Y') AS "Date", "Description",
                  CASE WHEN a < 0 THEN '-' ELSE '' END || CAST(abs(a) // 100 AS VARCHAR) || '.'
-                   || lpad(CAST(abs(a) % 100 AS VARCHAR), 2, '0') AS "Amount"
+                   || lpad(CAST(abs(a) % 100 AS VARCHAR), 2, '0') AS "Amount", "Category"
           FROM amt ORDER BY rn
         ) TO '{dst}' (HEADER, DELIMITER ',')
     """)

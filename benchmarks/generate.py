@@ -18,6 +18,13 @@ Output (UTF-8, comma-delimited, RFC 4180 quoting, ``\\n`` line endings)::
   line twice: same date, description, reference, amounts, balance and category).  The
   balance is therefore consistent once duplicates are dropped.
 
+``--kind orders`` writes a Shopify-style orders export instead (an order's lines share its
+``Name``; totals on the first line), for grouping lines into documents. An ``--out`` ending in
+``.xlsx`` writes the statement as a workbook (real dates, amounts as numbers)::
+
+    python benchmarks/generate.py --rows 100000 --out /tmp/statement_100k.xlsx
+    python benchmarks/generate.py --kind orders --rows 1000000 --out /tmp/orders_1m.csv
+
 The same ``--rows``/``--seed`` always produce byte-identical output.  Rows are streamed in
 chunks, so memory stays bounded (10M rows is fine); 1M rows (~90 MB) takes a few seconds.
 """
@@ -254,16 +261,139 @@ def generate(rows: int, out: Path, seed: int = 1) -> None:
         writer.writerows(buf)
 
 
+ORDER_HEADER = [
+    "Name",
+    "Created at",
+    "Financial Status",
+    "Currency",
+    "Lineitem quantity",
+    "Lineitem name",
+    "Lineitem price",
+    "Lineitem sku",
+    "Subtotal",
+    "Shipping",
+    "Taxes",
+    "Total",
+    "Email",
+]
+PRODUCTS = [
+    ("Organic Cotton T-Shirt", 1800),
+    ("Merino Wool Socks, 3 pack", 1450),
+    ('Canvas Tote "Everyday"', 2200),
+    ("Ceramic Mug", 1200),
+    ("Linen Napkins, set of 4", 2600),
+    ("Beeswax Candle", 950),
+    ("Leather Card Holder", 3500),
+    ("Gift Card", 2500),
+]
+
+
+def generate_orders(rows: int, out: Path, seed: int = 1) -> None:
+    """A Shopify-style orders export of ``rows`` line rows: an order spans 1-5 consecutive
+    rows sharing its Name; the order's totals (in GBP) are on its first row only, as Shopify
+    writes them, so a converter must group the lines into documents."""
+    rng = random.Random(seed)
+    number = 1000
+    when = dt.datetime(2023, 1, 1, 8, 0, 0)
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(ORDER_HEADER)
+        buf: list[list[str]] = []
+        done = 0
+        while done < rows:
+            number += 1
+            when += dt.timedelta(seconds=rng.randint(30, 900))
+            lines = min(rng.choice([1, 1, 1, 2, 2, 3, 4, 5]), rows - done)
+            items = [(rng.choice(PRODUCTS), rng.randint(1, 3)) for _ in range(lines)]
+            subtotal = sum(price * qty for (_, price), qty in items)
+            shipping = 0 if subtotal >= 5000 else 395
+            taxes = (subtotal + shipping) // 6  # UK VAT included in prices (1/6 of gross)
+            total = subtotal + shipping
+            stamp = when.strftime("%Y-%m-%d %H:%M:%S +0000")
+            email = f"customer{rng.randrange(10**6):06d}@example.com"
+            for k, ((name, price), qty) in enumerate(items):
+                head = k == 0
+                buf.append(
+                    [
+                        f"#{number}",
+                        stamp,
+                        "paid" if head else "",
+                        "GBP" if head else "",
+                        str(qty),
+                        name,
+                        _plain(price),
+                        f"SKU-{PRODUCTS.index((name, price)):03d}",
+                        _plain(subtotal) if head else "",
+                        _plain(shipping) if head else "",
+                        _plain(taxes) if head else "",
+                        _plain(total) if head else "",
+                        email if head else "",
+                    ]
+                )
+            done += lines
+            if len(buf) >= CHUNK:
+                writer.writerows(buf)
+                buf.clear()
+        writer.writerows(buf)
+
+
+def _plain(pence: int) -> str:
+    whole, frac = divmod(pence, 100)
+    return f"{whole}.{frac:02d}"
+
+
+def to_xlsx(csv_path: Path, out: Path) -> None:
+    """The statement as .xlsx, as a bank's Excel export has it: real dates, amounts as
+    numbers (XlsxWriter, constant memory). Float cells are what Excel stores."""
+    import xlsxwriter  # a csvbridge dependency
+
+    book = xlsxwriter.Workbook(str(out), {"constant_memory": True})
+    sheet = book.add_worksheet("Statement")
+    date_fmt = book.add_format({"num_format": "dd/mm/yyyy"})
+    money_fmt = book.add_format({"num_format": "#,##0.00"})
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        sheet.write_row(0, 0, next(reader))
+        for r, row in enumerate(reader, start=1):
+            day, month, year = map(int, row[0].split("/"))
+            sheet.write_datetime(r, 0, dt.datetime(year, month, day), date_fmt)
+            sheet.write_string(r, 1, row[1])
+            if row[2]:
+                sheet.write_string(r, 2, row[2])
+            for c in (3, 4, 5):
+                if row[c]:
+                    sheet.write_number(r, c, float(row[c].replace(",", "")), money_fmt)
+            sheet.write_string(r, 6, row[6])
+    book.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, required=True, help="number of data rows")
-    parser.add_argument("--out", type=Path, required=True, help="output CSV path")
+    parser.add_argument("--out", type=Path, required=True, help="output path (.csv or .xlsx)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument(
+        "--kind",
+        choices=["bank", "orders"],
+        default="bank",
+        help="bank: the statement (default); orders: a Shopify-style orders export",
+    )
     args = parser.parse_args(argv)
     if args.rows < 0:
         parser.error("--rows must be >= 0")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    generate(args.rows, args.out, args.seed)
+    make = generate_orders if args.kind == "orders" else generate
+    if args.out.suffix.lower() == ".xlsx":
+        if args.kind != "bank":
+            parser.error(".xlsx output is for --kind bank")
+        tmp = args.out.with_suffix(".tmp.csv")
+        make(args.rows, tmp, args.seed)
+        try:
+            to_xlsx(tmp, args.out)
+        finally:
+            tmp.unlink()
+    else:
+        make(args.rows, args.out, args.seed)
     return 0
 
 

@@ -3,23 +3,31 @@
 Usage::
 
     python benchmarks/run.py --rows 100000 1000000 [--repeat 3] \\
-        [--workdir /tmp/csvbridge-bench] [--only csvbridge,pandas-plain]
+        [--workdir /tmp/csvbridge-bench] [--only csvbridge,pandas-plain] [--chunk-rows N]
 
 For every size the input statement is generated once with ``benchmarks/generate.py`` (cached
-in ``<workdir>/inputs``), then every contender runs ``--repeat`` times, each run in its own
-subprocess so peak RSS is per contender.  Peak RSS comes from ``/usr/bin/time -v`` when it
-exists, otherwise from a tiny Python launcher that runs the command as its only child and
-reports ``getrusage(RUSAGE_CHILDREN).ru_maxrss``.  Wall time is the median of the runs,
-peak RSS the maximum.  A table is printed and written to ``<workdir>/results.json``.
+in ``<workdir>/inputs``). Then every contender runs ``--repeat`` times, each run in its own
+subprocess so peak RSS is per contender. The repeats go round-robin (all contenders once, then
+again), so a load change on a shared machine hits them alike. Peak RSS comes from
+``/usr/bin/time -v`` when it exists, otherwise from a tiny Python launcher that runs the
+command as its only child and reports ``getrusage(RUSAGE_CHILDREN).ru_maxrss``. Wall time is
+the median of the runs, peak RSS the maximum, and the 1-minute load average before each run
+is recorded. A table is printed and written to ``<workdir>/results.json``.
 
 ``--only`` takes a comma-separated subset of the contender names; ``pandas`` selects both
-pandas contenders.  The pandas/polars/duckdb jobs live in ``benchmarks/contenders.py``;
-child processes include interpreter start-up and imports, like the csvbridge CLI does.
+pandas contenders. The pandas/polars/duckdb jobs live in ``benchmarks/contenders.py``; child
+processes include interpreter start-up and imports, like the csvbridge CLI does. Every
+csvbridge run gets a fresh history database in the workdir, so each is a first import (as a
+re-run would hold every record back as already imported). ``csvbridge-py`` is the same
+command with the csv module's reader (``CSVBRIDGE_CSV_READER=python``) instead of pyarrow's;
+``csvbridge-nohist`` and ``csvbridge-py-nohist`` add ``--no-history`` (no duplicate check
+against, or record in, the history database).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -41,21 +49,31 @@ MAPPING = HERE / "bench_mapping.yaml"
 TIME_BIN = Path("/usr/bin/time")
 CONTENDER_SCRIPT = HERE / "contenders.py"
 CSVBRIDGE = Path(sys.executable).parent / "csvbridge"
-CONTENDERS = ["pandas-plain", "pandas-full", "polars", "duckdb", "csvbridge"]
+CONTENDERS = [
+    "pandas-plain",
+    "pandas-full",
+    "polars",
+    "duckdb",
+    "csvbridge",
+    "csvbridge-py",
+    "csvbridge-nohist",
+    "csvbridge-py-nohist",
+]
 BASELINE = "pandas-plain"
+BASELINES = ["pandas-plain", "pandas-full", "polars", "duckdb"]  # ratios against each
 SEED = 1
 # argv: -c RESULT_FILE CMD...; writes "<max child RSS KiB> <child wall s>" to RESULT_FILE.
 LAUNCHER = (
     "import resource,subprocess,sys,time;t=time.perf_counter();"
     "rc=subprocess.call(sys.argv[2:]);t=time.perf_counter()-t;"
-    "m=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss;"
-    "open(sys.argv[1],'w').write(f'{m} {t}');sys.exit(rc)"
+    "u=resource.getrusage(resource.RUSAGE_CHILDREN);m=u.ru_maxrss;c=u.ru_utime+u.ru_stime;"
+    "open(sys.argv[1],'w').write(f'{m} {t} {c}');sys.exit(rc)"
 )
 
 
 def skip_reason(name: str) -> str | None:
     """Why contender ``name`` cannot run here, or None if it can."""
-    if name == "csvbridge":
+    if name.startswith("csvbridge"):
         if not CSVBRIDGE.exists():
             return f"executable {CSVBRIDGE} not found (pip install -e . first)"
         if not MAPPING.exists():
@@ -65,9 +83,9 @@ def skip_reason(name: str) -> str | None:
     return None if importlib.util.find_spec(module) else f"module {module!r} not importable"
 
 
-def command(name: str, inp: Path, outdir: Path) -> list[str]:
-    if name == "csvbridge":
-        return [
+def command(name: str, inp: Path, outdir: Path, chunk_rows: int | None = None) -> list[str]:
+    if name.startswith("csvbridge"):
+        cmd = [
             str(CSVBRIDGE),
             "convert",
             str(inp),
@@ -79,11 +97,40 @@ def command(name: str, inp: Path, outdir: Path) -> list[str]:
             str(outdir),
             "--quiet",
         ]
+        if name.endswith("-nohist"):
+            cmd.append("--no-history")
+        return cmd + (["--chunk-rows", str(chunk_rows)] if chunk_rows else [])
     return [sys.executable, str(CONTENDER_SCRIPT), name, str(inp), str(outdir / "out.csv")]
 
 
-def measure(cmd: list[str], method: str) -> tuple[float, int]:
+def environment(name: str, workdir: Path) -> dict[str, str]:
+    """The contender's environment. Bytecode is cached (in the workdir, not the source tree), as
+    an installed package has it. csvbridge gets a fresh history database (a first import)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
+    if name.startswith("csvbridge"):
+        history = workdir / f"history-{name}.sqlite"
+        for stale in workdir.glob(f"history-{name}.sqlite*"):
+            stale.unlink()
+        env["CSVBRIDGE_HISTORY"] = str(history)
+        env.pop("CSVBRIDGE_CSV_READER", None)
+        if name.startswith("csvbridge-py"):
+            env["CSVBRIDGE_CSV_READER"] = "python"
+    return env
+
+
+def measure(cmd: list[str], method: str, env: dict[str, str] | None = None) -> tuple[float, int]:
     """Run ``cmd`` once; return (wall seconds, peak RSS KiB).  Raises on failure."""
+    wall, rss, _ = measure_cpu(cmd, method, env)
+    return wall, rss
+
+
+def measure_cpu(
+    cmd: list[str], method: str, env: dict[str, str] | None = None
+) -> tuple[float, int, float]:
+    """Run ``cmd`` once; return (wall seconds, peak RSS KiB, CPU seconds: user + system, all
+    threads). CPU time is what a loaded machine changes least."""
     fd, tmp = tempfile.mkstemp(prefix="csvbridge-bench-")
     os.close(fd)
     try:
@@ -93,7 +140,12 @@ def measure(cmd: list[str], method: str) -> tuple[float, int]:
             full = [sys.executable, "-c", LAUNCHER, tmp, *cmd]
         start = time.perf_counter()
         proc = subprocess.run(
-            full, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            full,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         wall = time.perf_counter() - start
         report = Path(tmp).read_text()
@@ -102,10 +154,14 @@ def measure(cmd: list[str], method: str) -> tuple[float, int]:
     if proc.returncode != 0:
         raise RuntimeError(f"exit {proc.returncode}: {proc.stderr.strip()[-800:]}")
     if method == "time":
-        lines = [ln for ln in report.splitlines() if "Maximum resident set size" in ln]
-        return wall, int(lines[0].rsplit(":", 1)[1])
-    rss, child_wall = report.split()
-    return float(child_wall), int(rss)
+
+        def field(name: str) -> str:
+            return next(ln for ln in report.splitlines() if name in ln).rsplit(":", 1)[1]
+
+        cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
+        return wall, int(field("Maximum resident set size")), cpu
+    rss, child_wall, cpu_s = report.split()
+    return float(child_wall), int(rss), float(cpu_s)
 
 
 def count_rows(outdir: Path) -> int | None:
@@ -183,24 +239,61 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
 def fmt(value: float | None, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
 
 
+def load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def print_table(results: list[dict[str, Any]]) -> None:
-    head = ("contender", "rows", "wall s", "peak RSS MiB", "rows/s", f"x {BASELINE}", "rows out")
-    print("\n" + "{:<13} {:>10} {:>8} {:>13} {:>11} {:>13} {:>10}".format(*head))
-    print("-" * 84)
+    present = [b for b in BASELINES if any(r["contender"] == b for r in results)]
+    head = ("contender", "rows", "wall s", "cpu s", "peak RSS MiB", "rows/s", "rows out")
+    ratios = "".join(f" {'x ' + b:>14}" for b in present)
+    print("\n" + "{:<19} {:>10} {:>8} {:>7} {:>13} {:>11} {:>10}".format(*head) + ratios)
+    print("-" * (84 + 15 * len(present)))
     for r in results:
         if r["status"] != "ok":
-            print(f"{r['contender']:<13} {r['rows']:>10,} FAILED: {r['error'][:50]}")
+            print(f"{r['contender']:<19} {r['rows']:>10,} FAILED: {r['error'][:50]}")
             continue
         out = "?" if r["rows_out"] is None else f"{r['rows_out']:,}"
+        cells = "".join(f" {fmt(r['ratios'].get(b), '.2f'):>14}" for b in present)
         print(
-            f"{r['contender']:<13} {r['rows']:>10,} {r['wall_s']:>8.2f} "
-            f"{r['peak_rss_mib']:>13.1f} {r['rows_per_s']:>11,.0f} "
-            f"{fmt(r['ratio_vs_baseline'], '.2f'):>13} {out:>10}"
+            f"{r['contender']:<19} {r['rows']:>10,} {r['wall_s']:>8.2f} {r['cpu_s']:>7.2f} "
+            f"{r['peak_rss_mib']:>13.1f} {r['rows_per_s']:>11,.0f} {out:>10}" + cells
         )
+    loads = [x for r in results for x in r.get("load_1min", []) if x is not None]
+    if loads:
+        print(f"\n1-minute load average before the runs: {min(loads)}-{max(loads)}")
+
+
+def warm_up(contenders: list[str], inp: Path, args: argparse.Namespace, method: str) -> None:
+    """Unmeasured runs: bytecode compiled and cached, the input in the page cache."""
+    for _ in range(args.warmup):
+        for name in contenders:
+            outdir = args.workdir / "out" / f"warmup_{name}"
+            shutil.rmtree(outdir, ignore_errors=True)
+            outdir.mkdir(parents=True)
+            with contextlib.suppress(RuntimeError):  # the measured runs report it
+                measure(command(name, inp, outdir), method, environment(name, args.workdir))
+            shutil.rmtree(outdir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +308,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rss-method", choices=["auto", "time", "launcher"], default="auto")
     parser.add_argument("--keep-outputs", action="store_true")
+    parser.add_argument("--chunk-rows", type=int, help="passed to csvbridge convert")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=1,
+        help="unmeasured runs of each contender first, on the smallest input (default 1)",
+    )
     args = parser.parse_args(argv)
 
     wanted = {n.strip() for n in args.only.split(",") if n.strip()}
@@ -248,41 +348,66 @@ def main(argv: list[str] | None = None) -> int:
         else:
             contenders.append(name)
 
+    load = load_average()
+    if load is not None and load > 0.5 * (info["usable_cores"] or 1):
+        print(f"note: the 1-minute load average is {load}: other work competes for the cores")
     results: list[dict[str, Any]] = []
     for rows in args.rows:
         inp = ensure_input(args.workdir, rows)
-        base_wall: float | None = None
-        for name in contenders:
-            outdir = args.workdir / "out" / f"{name}_{rows}"
-            entry: dict[str, Any] = {"contender": name, "rows": rows, "status": "ok"}
-            walls: list[float] = []
-            rss: list[int] = []
-            try:
-                for _ in range(args.repeat):
+        if rows == min(args.rows):
+            warm_up(contenders, inp, args, method)
+        runs: dict[str, dict[str, Any]] = {
+            name: {"walls": [], "rss": [], "cpu": [], "loads": [], "error": None}
+            for name in contenders
+        }
+        for _ in range(args.repeat):  # round-robin: a load change hits every contender
+            for name in contenders:
+                run = runs[name]
+                if run["error"]:
+                    continue
+                outdir = args.workdir / "out" / f"{name}_{rows}"
+                shutil.rmtree(outdir, ignore_errors=True)
+                outdir.mkdir(parents=True)
+                run["loads"].append(load_average())
+                try:
+                    wall, kib, cpu = measure_cpu(
+                        command(name, inp, outdir, args.chunk_rows),
+                        method,
+                        environment(name, args.workdir),
+                    )
+                except RuntimeError as exc:
+                    run["error"] = str(exc)
+                    print(f"note: {name} failed at {rows:,} rows: {exc}", file=sys.stderr)
+                    continue
+                run["walls"].append(wall)
+                run["rss"].append(kib)
+                run["cpu"].append(cpu)
+                run["rows_out"] = count_rows(outdir)
+                if not args.keep_outputs:
                     shutil.rmtree(outdir, ignore_errors=True)
-                    outdir.mkdir(parents=True)
-                    wall, kib = measure(command(name, inp, outdir), method)
-                    walls.append(wall)
-                    rss.append(kib)
-            except RuntimeError as exc:
-                entry.update(status="failed", error=str(exc))
-                print(f"note: {name} failed at {rows:,} rows: {exc}", file=sys.stderr)
+            print(f"  done one round of {rows:,} rows", flush=True)
+        medians = {n: statistics.median(r["walls"]) for n, r in runs.items() if r["walls"]}
+        for name in contenders:
+            run = runs[name]
+            entry: dict[str, Any] = {"contender": name, "rows": rows, "status": "ok"}
+            if run["error"]:
+                entry.update(status="failed", error=run["error"])
             else:
-                wall = statistics.median(walls)
-                if name == BASELINE:
-                    base_wall = wall
+                wall = medians[name]
+                ratios = {b: round(wall / medians[b], 3) for b in BASELINES if b in medians}
                 entry.update(
                     wall_s=round(wall, 4),
-                    wall_s_runs=[round(w, 4) for w in walls],
-                    peak_rss_mib=round(max(rss) / 1024, 1),
+                    wall_s_runs=[round(w, 4) for w in run["walls"]],
+                    peak_rss_mib=round(max(run["rss"]) / 1024, 1),
+                    cpu_s=round(statistics.median(run["cpu"]), 3),
+                    cpu_s_runs=[round(c, 3) for c in run["cpu"]],
                     rows_per_s=round(rows / wall),
-                    ratio_vs_baseline=round(wall / base_wall, 3) if base_wall else None,
-                    rows_out=count_rows(outdir),
+                    ratio_vs_baseline=ratios.get(BASELINE),
+                    ratios=ratios,
+                    rows_out=run["rows_out"],
+                    load_1min=run["loads"],
                 )
-            if not args.keep_outputs:
-                shutil.rmtree(outdir, ignore_errors=True)
             results.append(entry)
-            print(f"  done {name} @ {rows:,} rows", flush=True)
 
     print_table(results)
     report = {
@@ -290,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
         "baseline": BASELINE,
         "repeat": args.repeat,
         "rss_method": method,
+        "chunk_rows": args.chunk_rows,
+        "commit": git_commit(),
         "seed": SEED,
         "skipped": skipped,
         "results": results,

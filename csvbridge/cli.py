@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import sys
 import traceback
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import pyarrow as pa
 
 from . import __version__
 from .atomic import write_atomic
@@ -25,6 +28,7 @@ from .pipeline import convert
 from .profiling import profile_file
 from .profiling.draft import draft_transaction
 from .profiling.report import inspect_lines
+from .progress import ProgressBar
 from .readers import ReadOptions
 from .reconcile import reconcile
 from .reports.summary import summary_lines
@@ -72,6 +76,17 @@ def main() -> None:
     Example:
       csvbridge convert statement.csv -m mappings/uk_bank.yaml --to xero -o out/
     """
+    _lean_memory_pool()
+
+
+def _lean_memory_pool() -> None:
+    """Use jemalloc for pyarrow's buffers when it is built in: pyarrow's default (mimalloc)
+    keeps about 30 MB more of freed chunks at the peak of a 1M-row conversion. The
+    ARROW_DEFAULT_MEMORY_POOL environment variable still decides when it is set."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    with contextlib.suppress(NotImplementedError, pa.ArrowException):
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
 
 
 def _options(pairs: tuple[str, ...], date_order: str | None) -> dict[str, str]:
@@ -173,7 +188,7 @@ def _options(pairs: tuple[str, ...], date_order: str | None) -> dict[str, str]:
     type=click.Choice(["workers", "client"]),
     help="dask: who reads the input files (default: workers, which need them at the same path)",
 )
-@click.option("-q", "--quiet", is_flag=True, help="print only errors")
+@click.option("-q", "--quiet", is_flag=True, help="print only errors (and no progress bar)")
 @click.option("--debug", is_flag=True, help="show tracebacks")
 def convert_cmd(
     inputs: tuple[str, ...],
@@ -220,7 +235,12 @@ def convert_cmd(
                 code="usage",
             )
         history_file = None if no_history else Path(history_path or default_path())
-        with turn_of_watched_history(history_file):  # a watched folder's history: take turns
+        # The bar draws only when stderr is a terminal; it is cleared before anything else prints.
+        # A watched folder's history: take turns with its watcher.
+        with (
+            turn_of_watched_history(history_file),
+            ProgressBar(inputs, enabled=not quiet) as bar,
+        ):
             result = convert(
                 list(inputs),
                 mapping,
@@ -229,6 +249,7 @@ def convert_cmd(
                 options=_options(opts, date_order),
                 encoding=encoding,
                 chunk_rows=chunk_rows,
+                on_chunk=bar,
                 history=False if history_file is None else history_file,
                 decisions=decisions,
                 mask=Masker.of(mask_cols, auto=not no_mask),

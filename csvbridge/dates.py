@@ -20,7 +20,7 @@ as the first of the two.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
@@ -193,6 +193,10 @@ def parse_dates(values: pa.Array, formats: tuple[str, ...]) -> ParsedDates:
     """Parse text dates against the formats in order; the first that fits a value wins."""
     n = len(values)
     values = pc.fill_null(pc.cast(values, pa.string()), "")
+    few = _distinct(values)
+    if few is not None:  # parse each distinct text once (a statement has few dates)
+        once = parse_dates(few[0], formats)
+        return ParsedDates(**{f.name: getattr(once, f.name)[few[1]] for f in fields(once)})
     empty = np.asarray(pc.equal(pc.utf8_trim_whitespace(values), ""), dtype=bool)
     days = np.zeros(n, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
@@ -212,6 +216,22 @@ def parse_dates(values: pa.Array, formats: tuple[str, ...]) -> ParsedDates:
         matched_shape=shape_any & ~ok,
         fmt_index=which,
     )
+
+
+# Columns at least this long are worked on per distinct value when those are few enough.
+DISTINCT_MIN_ROWS = 1024
+DISTINCT_SHARE = 8  # at most one distinct value in this many rows
+
+
+def _distinct(values: pa.Array) -> tuple[pa.Array, npt.NDArray[np.intp]] | None:
+    """(distinct values, each row's index into them) when the column is long, has no nulls and
+    repeats itself; None otherwise."""
+    if not isinstance(values, pa.Array) or len(values) < DISTINCT_MIN_ROWS or values.null_count:
+        return None
+    encoded = values.dictionary_encode()
+    if len(encoded.dictionary) * DISTINCT_SHARE > len(values):
+        return None
+    return encoded.dictionary, encoded.indices.to_numpy().astype(np.intp, copy=False)
 
 
 def civil_from_days(
@@ -237,6 +257,9 @@ _ABBR = pa.array([m[:3].title() for m in _MONTHS])
 def format_dates(days: pa.Array, fmt: str) -> pa.Array:
     """Format a date32 array with zero-padded tokens (``DD/MM/YYYY``, ``YYYY-MM-DD``,
     ``DD MMM YYYY``). Nulls stay null."""
+    few = _distinct(days.cast(pa.int32()))
+    if few is not None:  # format each distinct day once
+        return pc.take(format_dates(few[0].cast(pa.date32()), fmt), pa.array(few[1]))
     raw = np.asarray(pc.fill_null(days.cast(pa.int32()), 0), dtype=np.int64)
     y, m, d = civil_from_days(raw)
 

@@ -178,16 +178,17 @@ class DuplicateStage:
         flagged[decided > 0] = True
         held[decided > 0] = True  # a person's "duplicate" is never imported
         flags = self._flags(records, flagged, held, repeats, ident, past, possible, keys)
-        written = ~held
-        self._written.append(
-            (
-                ident[written],
-                src[written],
-                line[written],
-                keys[written],
-                texts.filter(pa.array(written)),
+        if self.history is not None:  # only the history records them
+            written = ~held
+            self._written.append(
+                (
+                    ident[written],
+                    src[written],
+                    line[written],
+                    keys[written],
+                    texts.filter(pa.array(written)),
+                )
             )
-        )
         return flagged, held, flags
 
     def _match(
@@ -293,19 +294,19 @@ class DuplicateStage:
         npt.NDArray[np.int64],
         npt.NDArray[np.int64],
         npt.NDArray[np.int64],
-        list[str],
+        pa.ChunkedArray,
     ]:
         """(identity, source, line, near key, text) of every record passed on to the
-        writers."""
+        writers (kept only when the stage has a history to record them in)."""
         if not self._written:
             e = np.zeros(0, dtype=np.int64)
-            return np.zeros(0, dtype=np.uint64), e, e, e, []
+            return np.zeros(0, dtype=np.uint64), e, e, e, pa.chunked_array([], pa.string())
         return (
             np.concatenate([w[0] for w in self._written]),
             np.concatenate([w[1] for w in self._written]),
             np.concatenate([w[2] for w in self._written]),
             np.concatenate([w[3] for w in self._written]),
-            pa.chunked_array([w[4] for w in self._written], pa.string()).to_pylist(),
+            pa.chunked_array([w[4] for w in self._written], pa.string()),
         )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -145,22 +146,50 @@ class OccurrenceCounter:
 
 def fingerprints(records: pa.Table, fields: tuple[str, ...]) -> npt.NDArray[np.uint64]:
     """A 64-bit fingerprint per record from the named fields, text compared case- and
-    space-insensitively, dates and amounts exactly."""
-    cols: dict[str, object] = {}
+    space-insensitively, dates and amounts exactly.
+
+    The value is pandas' ``hash_pandas_object(DataFrame(fields), index=False)`` (identities
+    in the history and duplicates.csv depend on it), computed without building the frame: text
+    is normalised and hashed once per distinct value, then spread to the rows."""
+    hashes: list[npt.NDArray[np.uint64]] = []
     for name in fields:
         col = records.column(name).combine_chunks()
         if pa.types.is_string(col.type):
-            norm = pc.utf8_trim_whitespace(col)
-            if pc.any(pc.match_substring_regex(norm, r"\s\s|[\t\r\n\x{a0}]")).as_py():
-                norm = pc.replace_substring_regex(norm, r"\s+", " ")
-            cols[name] = pc.utf8_lower(pc.fill_null(norm, "\x00")).to_numpy(zero_copy_only=False)
+            hashes.append(_text_hashes(col))
         elif pa.types.is_date32(col.type):
-            cols[name] = pc.fill_null(col.cast(pa.int32()), -(2**31)).to_numpy()
+            hashes.append(_hash(pc.fill_null(col.cast(pa.int32()), -(2**31)).to_numpy()))
         else:
-            cols[name] = pc.fill_null(col.cast(pa.int64()), -(2**63)).to_numpy()
-    frame = pd.DataFrame(cols)
-    hashed = pd.util.hash_pandas_object(frame, index=False)
-    return np.asarray(hashed, dtype=np.uint64)
+            hashes.append(_hash(pc.fill_null(col.cast(pa.int64()), -(2**63)).to_numpy()))
+    return _combine(hashes, records.num_rows)
+
+
+def _hash(values: npt.NDArray[Any]) -> npt.NDArray[np.uint64]:
+    return np.asarray(pd.util.hash_array(values, categorize=False), dtype=np.uint64)
+
+
+def _text_hashes(col: pa.Array) -> npt.NDArray[np.uint64]:
+    """Each row's hash of its normalised text (null hashes as "\x00")."""
+    encoded = col.dictionary_encode()
+    norm = pc.utf8_trim_whitespace(encoded.dictionary)
+    if pc.any(pc.match_substring_regex(norm, r"\s\s|[\t\r\n\x{a0}]")).as_py():
+        norm = pc.replace_substring_regex(norm, r"\s+", " ")
+    distinct = pc.utf8_lower(norm).to_numpy(zero_copy_only=False)
+    table = _hash(np.append(distinct, np.array(["\x00"], dtype=object)))
+    index = pc.fill_null(encoded.indices, len(distinct)).to_numpy().astype(np.intp, copy=False)
+    return np.asarray(table[index], dtype=np.uint64)
+
+
+def _combine(hashes: list[npt.NDArray[np.uint64]], n: int) -> npt.NDArray[np.uint64]:
+    """pandas' combine_hash_arrays (a DataFrame's row hash from its columns' hashes)."""
+    out = np.full(n, 0x345678, dtype=np.uint64)
+    mult = np.uint64(1000003)
+    for i, h in enumerate(hashes):
+        inverse = len(hashes) - i
+        out ^= h
+        out *= mult
+        mult += np.uint64(82520 + inverse + inverse)
+    out += np.uint64(97531)
+    return out
 
 
 class DuplicateIndex:

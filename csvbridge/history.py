@@ -16,13 +16,14 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
 from .errors import CsvbridgeError
 from .history_index import SCHEMA as INDEX_SCHEMA
@@ -173,6 +174,38 @@ class Batch:
     records: int
 
 
+RECORD_ROWS = 100_000  # record rows made into Python tuples at a time
+
+
+def _record_rows(
+    batch_id: int,
+    identities: npt.NDArray[np.uint64],
+    sources: list[str],
+    source_idx: npt.NDArray[np.int64],
+    lines: npt.NDArray[np.int64],
+    near_keys: npt.NDArray[np.int64] | None,
+    texts: pa.ChunkedArray | None,
+) -> Iterator[tuple[int, int, str, int, int | None, str | None]]:
+    """The record table's new rows, in identity order (stable): the identity index then grows
+    at its end instead of at random pages, and only a slice of the rows is ever held as Python
+    objects. A record without a near key (-1) has no text either."""
+    signed = _signed(identities)
+    order = np.argsort(signed, kind="stable")
+    for start in range(0, len(order), RECORD_ROWS):
+        take = order[start : start + RECORD_ROWS]
+        keys = near_keys[take].tolist() if near_keys is not None else [-1] * len(take)
+        text = texts.take(pa.array(take)).to_pylist() if texts is not None else [None] * len(take)
+        for ident, s, ln, k, t in zip(
+            signed[take].tolist(),
+            source_idx[take].tolist(),
+            lines[take].tolist(),
+            keys,
+            text,
+            strict=True,
+        ):
+            yield ident, batch_id, sources[s], ln, (None if k < 0 else k), (t if k >= 0 else None)
+
+
 def _signed(u: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     return u.view(np.int64)  # SQLite integers are signed 64-bit
 
@@ -292,7 +325,7 @@ class History:
         source_idx: npt.NDArray[np.int64],
         lines: npt.NDArray[np.int64],
         near_keys: npt.NDArray[np.int64] | None = None,
-        texts: list[str] | None = None,
+        texts: pa.ChunkedArray | None = None,
     ) -> int:
         """Record the batch and its written records (not yet permanent: see finish); returns
         the new batch id."""
@@ -313,22 +346,10 @@ class History:
             "INSERT INTO input (batch_id, name, sha256) VALUES (?, ?, ?)",
             [(batch_id, i["name"], i["sha256"]) for i in inputs],
         )
-        n = len(identities)
-        keys = [None if k < 0 else k for k in near_keys.tolist()] if near_keys is not None else None
         self.db.executemany(
             "INSERT INTO record (identity, batch_id, source, line, near_key, text) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            zip(
-                _signed(identities).tolist(),
-                [batch_id] * n,
-                [sources[s] for s in source_idx.tolist()],
-                lines.tolist(),
-                keys if keys is not None else [None] * n,
-                [t if k is not None else None for t, k in zip(texts, keys, strict=True)]
-                if texts is not None and keys is not None
-                else [None] * n,
-                strict=True,
-            ),
+            _record_rows(batch_id, identities, sources, source_idx, lines, near_keys, texts),
         )
         self.index.add_batch(batch_id, _signed(identities), sources, source_idx, lines)
         return batch_id

@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from ..errors import CsvbridgeError, InputFileError
 from ..limits import Limits, exceeded, format_value
+from . import fast_delimited
 from .base import ReadOptions, RowProblem, SourceInfo
 from .detect import detect_dialect, detect_encoding, mixed_encoding_warning, read_sample
 from .table import TableFinder, _shape, clean
@@ -48,7 +49,9 @@ def open_delimited(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> Table
     text = io.TextIOWrapper(f, encoding=enc.value, errors=ESCAPE_ERRORS, newline="")
     flagged: dict[int, RowProblem] = {}
     rows = _rows(text, dialect.value, options, info.name, flagged)
-    return TableFinder(info, options, rows, delimiter=dialect.value, flagged=flagged)
+    finder = TableFinder(info, options, rows, delimiter=dialect.value, flagged=flagged)
+    finder.fast = fast_delimited.plan
+    return finder
 
 
 def _rows(

@@ -64,6 +64,8 @@ def guarded(name: str, when: str, fn: Callable[[], T]) -> T:
 
 def cell_text(value: Any) -> str:
     """A cell value as the text a person sees."""
+    if type(value) is str:  # the commonest cell first
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -73,6 +75,12 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             return str(value)
+        short = repr(value)
+        # The shortest round-trip text, when it has at most 15 significant digits and no
+        # exponent, is what rounding to 15 digits gives (the value is far nearer that text
+        # than to any other 15-digit number): the Decimal step is not needed.
+        if "e" not in short and len(short.replace("-", "").replace(".", "").lstrip("0")) <= 15:
+            return short.rstrip("0").rstrip(".") if "." in short else short
         text = format(Decimal(format(value, ".15g")), "f")
         return text.rstrip("0").rstrip(".") if "." in text else text
     if isinstance(value, dt.datetime):
@@ -224,11 +232,27 @@ def _check_merged(merged: list[Any], name: str, limits: Limits) -> None:
             )
 
 
+class _LastSheet:
+    """The workbook, keeping the sheet loaded last: calamine parses a whole sheet each time
+    one is asked for, and the sheet chosen is the one looked at last."""
+
+    def __init__(self, wb: Any) -> None:
+        self.wb = wb
+        self.sheet_names = wb.sheet_names
+        self._last: tuple[str, Any] | None = None
+
+    def get_sheet_by_name(self, name: str) -> Any:
+        if self._last is None or self._last[0] != name:
+            self._last = None  # let the previous sheet go before loading the next
+            self._last = (name, self.wb.get_sheet_by_name(name))
+        return self._last[1]
+
+
 def open_spreadsheet(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> TableFinder:
     """Open the chosen sheet (by name, 1-based number, or found) and find its table."""
     if info.format in ("xlsx", "ods"):
         check_workbook(f, info.name, options.limits)
-    wb = _open(f, info)
+    wb = _LastSheet(_open(f, info))
     name, how = guarded(info.name, "read", lambda: _choose_sheet(wb, options, info))
     info.detections["sheet"] = Detection(name, 1.0, how)
     sheet = guarded(info.name, "read", lambda: wb.get_sheet_by_name(name))

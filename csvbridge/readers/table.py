@@ -7,7 +7,7 @@ import difflib
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -67,6 +67,8 @@ class TableFinder:
         self.width = 0
         self.slack = 0  # trailing header cells that are blank: rows may leave them out
         self._buffer: list[tuple[int, list[str]]] = []
+        # A reader's faster way to the same chunks, decided before the first (None: declined)
+        self.fast: Callable[[TableFinder, int], Iterator[RawChunk] | None] | None = None
         self._find_header()
 
     # -- header -----------------------------------------------------------------------------
@@ -246,6 +248,10 @@ class TableFinder:
 
     def chunks(self, size: int) -> Iterator[RawChunk]:
         """Data rows in chunks of at most ``size`` rows."""
+        fast = self.fast(self, size) if self.fast is not None else None
+        if fast is not None:
+            yield from fast
+            return
         rows: list[list[str]] = []
         lines: list[int] = []
         problems: dict[int, RowProblem] = {}

@@ -9,6 +9,7 @@ render_xlsx."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 from collections.abc import Iterator
@@ -17,7 +18,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+from jinja2.bccache import Bucket
 
 from ..money import exponent_of
 
@@ -351,6 +353,27 @@ def _summary(report: dict[str, Any], ties: list[dict[str, Any]]) -> dict[str, An
     }
 
 
+class _QuietCache(FileSystemBytecodeCache):
+    """Jinja's per-user cache of compiled templates (keyed by the template's source): saves
+    compiling the report template on every run. A cache that cannot be read or written (a full
+    or read-only temp folder) is skipped, never a reason for a conversion to fail."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> FileSystemBytecodeCache | None:
+    try:
+        return _QuietCache()
+    except (OSError, RuntimeError):  # no safe per-user folder for it
+        return None
+
+
 @functools.cache
 def _environment() -> Environment:
     env = Environment(
@@ -360,6 +383,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters["amount"] = group_amount
     env.filters["detected"] = lambda v, name: show_detected(name, v)

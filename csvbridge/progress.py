@@ -165,6 +165,8 @@ class ProgressBar:
             parts.append(f"{_clock(elapsed)} elapsed")
         text = "  ".join(parts)
         width = shutil.get_terminal_size((80, 24)).columns - 1
+        if len(text) > width and total:  # a narrow terminal: the figures matter more
+            text = "  ".join([f"{done:4.0%}".strip(), *parts[1:]])
         return text[:width]
 
     def draw(self, now: float | None = None) -> None:

@@ -170,3 +170,16 @@ def test_convert_off_a_terminal_draws_no_bar(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["convert", *args])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+def test_narrow_terminal_drops_the_bar_before_the_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    clock, term = Clock(), Terminal()
+    bar = ProgressBar([_csv(tmp_path, 200_000)], stream=term, clock=clock)
+    clock.now += 1
+    bar(25_000)
+    text = term.getvalue().lstrip("\r")
+    assert not text.startswith("[") and text.startswith("12%")
+    assert text.endswith(" left") and len(text) <= 79

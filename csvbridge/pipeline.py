@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -18,6 +19,7 @@ from .atomic import ensure_outdir, write_atomic
 from .balances import BalanceChain
 from .dedup import DuplicateStage, load_decisions, near_settings
 from .documents import DocumentSpool, check_documents
+from .duplicates import Flags
 from .engines import (
     Closed,
     Engine,
@@ -225,9 +227,9 @@ def convert(
             rejects.add(result.rejects)
             incomplete |= result.rejected_documents
             records = result.records
-            if chain is not None:
-                _feed_chain(chain, records)
             flagged, held, flags = stage.apply(records)
+            if chain is not None:  # a line the file exported twice is no movement of money
+                _feed_chain(chain, records, _exported_twice(flagged, flags, info.name))
             control.add(records, held)
             if flags:
                 dups.add(records.filter(pa.array(flagged)), flags)
@@ -444,10 +446,22 @@ def _balance_chain(lm: LoadedMapping) -> BalanceChain | None:
     return BalanceChain(exponent_of(code) or 2, -1 if amount.invert else 1)
 
 
-def _feed_chain(chain: BalanceChain, records: pa.Table) -> None:
+def _exported_twice(
+    flagged: npt.NDArray[np.bool_], flags: Flags, name: str
+) -> npt.NDArray[np.bool_]:
+    """Records that exactly repeat an earlier row of the same file (its balance included,
+    when one is mapped): the running balance skips them."""
+    again = np.zeros(len(flagged), dtype=bool)
+    if len(flags):
+        same = (flags.match == "exact") & (flags.repeats_batch < 0) & (flags.repeats_file == name)
+        again[np.flatnonzero(flagged)[same]] = True
+    return again
+
+
+def _feed_chain(chain: BalanceChain, records: pa.Table, skip: npt.NDArray[np.bool_]) -> None:
     amount = records.column("amount").combine_chunks()
     balance = records.column("balance").combine_chunks()
-    both = pc.and_(amount.is_valid(), balance.is_valid())
+    both = pc.and_(pc.and_(amount.is_valid(), balance.is_valid()), pa.array(~skip))
     chain.feed(
         np.asarray(pc.filter(records.column(LINE_COL).combine_chunks(), both), dtype=np.int64),
         np.asarray(pc.filter(amount, both), dtype=np.int64),

@@ -91,3 +91,16 @@ def test_newest_first_statement_is_recognised(tmp_path: Path) -> None:
     r = convert([src], MAPPING, ["csv"], tmp_path / "out", history=False)
     chain = next(c for c in r.report["reconciliation"] if c["name"] == "running balance")
     assert chain["status"] == "ok" and chain["order"] == "newest first"
+
+
+def test_a_line_exported_twice_does_not_break_the_running_balance(tmp_path: Path) -> None:
+    """The bank wrote one line twice (its balance too): it is flagged as a duplicate and
+    the running balance, checked on the lines that are money, still holds."""
+    lines = UK.read_bytes().split(b"\r\n")
+    rent = next(i for i, ln in enumerate(lines) if b"RENT" in ln)
+    src = tmp_path / "twice.csv"
+    src.write_bytes(b"\r\n".join([*lines[: rent + 1], lines[rent], *lines[rent + 1 :]]))
+    r = convert([src], MAPPING, ["csv"], tmp_path / "out", history=False)
+    chain = next(c for c in r.report["reconciliation"] if c["name"] == "running balance")
+    assert chain["status"] == "ok", chain
+    assert r.report["duplicates"]["flagged"] == 1

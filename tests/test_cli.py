@@ -79,3 +79,22 @@ def test_python_dash_m(tmp_path: Path) -> None:
         [sys.executable, "-m", "csvbridge", "formats"], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0 and "qbo-bank" in proc.stdout
+
+
+def test_summary_names_a_long_split_by_its_first_and_last_part(tmp_path: Path) -> None:
+    """QBO takes 999 rows a file: 4,500 rows are five parts, shown as a range and a count."""
+    rows = "".join(
+        f"{d % 28 + 1:02d}/01/2025,Item {i},-{i}.00\r\n" for i, d in enumerate(range(4500))
+    )
+    src = tmp_path / "big.csv"
+    src.write_text("Date,Description,Amount\r\n" + rows, encoding="utf-8")
+    m = tmp_path / "m.yaml"
+    m.write_text(
+        'name: t\nversion: "1"\nkind: transaction\ndates: DD/MM/YYYY\nfields:\n  date: Date\n'
+        "  description: Description\n  amount: Amount\n  currency: {value: GBP}\n"
+    )
+    result = run_cli(
+        "convert", src, "-m", m, "--to", "qbo-bank", "-o", tmp_path / "out", "--no-history"
+    )
+    assert result.exit_code == 0, result.output
+    assert "qbo-bank-001.csv … qbo-bank-005.csv (5 files, 4,500 rows)" in result.output

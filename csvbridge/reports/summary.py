@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+MAX_LISTED = 4  # output parts named one by one in the summary
+
 
 def summary_lines(report: dict[str, Any], outdir: str) -> list[str]:
     """A short plain-text account of the run: inputs, detections, outputs and the tie-out."""
@@ -28,7 +30,14 @@ def summary_lines(report: dict[str, Any], outdir: str) -> list[str]:
             lines.append(f"         warning: {w}")
     for t in report["targets"]:
         opts = ", ".join(f"{k}={v}" for k, v in t["options"].items())
-        files = ", ".join(f"{f['name']} ({f['rows']} rows)" for f in t["files"])
+        parts = t["files"]
+        if len(parts) > MAX_LISTED:  # a split import: its first and last part, and the count
+            rows = sum(f["rows"] for f in parts)
+            files = (
+                f"{parts[0]['name']} … {parts[-1]['name']} ({len(parts):,} files, {rows:,} rows)"
+            )
+        else:
+            files = ", ".join(f"{f['name']} ({f['rows']} rows)" for f in parts)
         lines.append(f"output   {t['name']} [{opts}]: {files}")
     rej = report["rejects"]
     if rej["rows"]:

@@ -83,6 +83,9 @@ class DuplicateStage:
     history: History | None = None
     decisions: dict[int, bool] = field(default_factory=dict)
     near: NearSettings | None = None  # None: no possible-duplicate check
+    # One input file and no history: nothing can be a possible duplicate (never within a
+    # file), so the keys and texts are not worked out at all.
+    lone: bool = False
     index: DuplicateIndex = field(default_factory=DuplicateIndex)
     near_index: NearIndex = field(default_factory=NearIndex)
     _counter: OccurrenceCounter = field(default_factory=OccurrenceCounter)
@@ -159,9 +162,10 @@ class DuplicateStage:
             decided[ident == np.uint64(ident_value)] = 1 if is_dup else -1
         src = records.column(SOURCE_COL).to_numpy().astype(np.int64)
         line = records.column(LINE_COL).to_numpy().astype(np.int64)
-        keys, texts = near_keys(records) if self.near or self.history else _no_keys(n)
+        near = None if self.lone and self.history is None else self.near
+        keys, texts = near_keys(records) if near or self.history else _no_keys(n)
         possible: dict[int, tuple[Candidate, float]] = {}
-        if self.near is not None:
+        if near is not None:
             self.near_index.take_loc(repeats[repeats >= 0])
             self._history_exact.update(signed[in_past].tolist())
             todo = np.flatnonzero(~exact & (keys >= 0) & (decided >= 0))

@@ -56,7 +56,6 @@ CREATE TABLE IF NOT EXISTS record (
     source TEXT NOT NULL,
     line INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS record_identity_idx ON record(identity);
 CREATE INDEX IF NOT EXISTS record_batch_idx ON record(batch_id);
 """
 
@@ -186,11 +185,16 @@ def _record_rows(
     near_keys: npt.NDArray[np.int64] | None,
     texts: pa.ChunkedArray | None,
 ) -> Iterator[tuple[int, int, str, int, int | None, str | None]]:
-    """The record table's new rows, in identity order (stable): the identity index then grows
-    at its end instead of at random pages, and only a slice of the rows is ever held as Python
-    objects. A record without a near key (-1) has no text either."""
+    """The record table's new rows, in near-key order (stable): the near-key index is then
+    filled in order instead of at random pages (identities are looked up in the history's
+    own index, history_index.py, not through the table), and only a slice of the rows is ever
+    held as Python objects. A record without a near key (-1) has no text either."""
     signed = _signed(identities)
-    order = np.argsort(signed, kind="stable")
+    order = (
+        np.argsort(near_keys, kind="stable")
+        if near_keys is not None
+        else np.arange(len(signed), dtype=np.intp)
+    )
     for start in range(0, len(order), RECORD_ROWS):
         take = order[start : start + RECORD_ROWS]
         keys = near_keys[take].tolist() if near_keys is not None else [-1] * len(take)

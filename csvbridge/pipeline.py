@@ -160,6 +160,7 @@ def convert(
         history=store,
         decisions=load_decisions(Path(decisions)) if decisions else {},
         near=near_settings(lm.mapping),
+        lone=len(files) == 1,
     )
     control = ControlTotals(sources, kind.amount_field)
     writers: dict[str, Writer] = {}

@@ -170,7 +170,8 @@ class DuplicateStage:
             self._history_exact.update(signed[in_past].tolist())
             todo = np.flatnonzero(~exact & (keys >= 0) & (decided >= 0))
             possible = self._match(todo, keys, texts, int(src[0]))
-            self.near_index.add(keys, texts, src, (src << 40) | line)
+            if not self.lone:  # later files of the batch may repeat these
+                self.near_index.add(keys, texts, src, (src << 40) | line)
         held = exact & self.hold_back
         flagged = exact.copy()
         flagged[list(possible)] = True

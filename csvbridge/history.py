@@ -185,20 +185,25 @@ def _record_rows(
     near_keys: npt.NDArray[np.int64] | None,
     texts: pa.ChunkedArray | None,
 ) -> Iterator[tuple[int, int, str, int, int | None, str | None]]:
-    """The record table's new rows, in near-key order (stable): the near-key index is then
-    filled in order instead of at random pages (identities are looked up in the history's
-    own index, history_index.py, not through the table), and only a slice of the rows is ever
-    held as Python objects. A record without a near key (-1) has no text either."""
+    """The record table's new rows, a slice of ``RECORD_ROWS`` at a time (only a slice is
+    ever held as Python objects), each slice in near-key order so the near-key index is filled
+    in runs rather than at random pages. Identities are looked up in the history's own index
+    (history_index.py), not through this table. A record without a near key (-1) has no text."""
     signed = _signed(identities)
-    order = (
-        np.argsort(near_keys, kind="stable")
-        if near_keys is not None
-        else np.arange(len(signed), dtype=np.intp)
-    )
-    for start in range(0, len(order), RECORD_ROWS):
-        take = order[start : start + RECORD_ROWS]
-        keys = near_keys[take].tolist() if near_keys is not None else [-1] * len(take)
-        text = texts.take(pa.array(take)).to_pylist() if texts is not None else [None] * len(take)
+    n = len(signed)
+    for start in range(0, n, RECORD_ROWS):
+        stop = min(start + RECORD_ROWS, n)
+        if near_keys is not None:
+            take = start + np.argsort(near_keys[start:stop], kind="stable")
+            keys = near_keys[take].tolist()
+        else:
+            take = np.arange(start, stop)
+            keys = [-1] * len(take)
+        if texts is not None:
+            part = texts.slice(start, stop - start).to_pylist()  # contiguous: no copy
+            text = [part[i] for i in (take - start).tolist()]
+        else:
+            text = [None] * len(take)
         for ident, s, ln, k, t in zip(
             signed[take].tolist(),
             source_idx[take].tolist(),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -218,7 +218,7 @@ class DuplicateIndex:
             and len(self._runs[-1][0]) <= len(run[0])
             and len(self._runs[-1][0]) + len(run[0]) <= MAX_RUN
         ):
-            run = _merge(self._runs.pop(), run)
+            run = merge_runs(self._runs.pop(), run)
         self._runs.append(run)
 
     def check(self, records: pa.Table, fields: tuple[str, ...]) -> npt.NDArray[np.int64]:
@@ -255,16 +255,20 @@ class DuplicateIndex:
 MAX_RUN = 1 << 20
 
 
-def _merge(
-    a: tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]],
-    b: tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]],
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-    """Merge two sorted runs in linear time and one output allocation (no re-sort)."""
+_K = TypeVar("_K", np.uint64, np.int64)
+
+
+def merge_runs(
+    a: tuple[npt.NDArray[_K], npt.NDArray[np.int64]],
+    b: tuple[npt.NDArray[_K], npt.NDArray[np.int64]],
+) -> tuple[npt.NDArray[_K], npt.NDArray[np.int64]]:
+    """Merge two sorted runs (keys, payload) in linear time and one output allocation (no
+    re-sort); among equal keys, ``a``'s entries come first."""
     n = len(a[0]) + len(b[0])
     pos_b = np.searchsorted(a[0], b[0], side="right") + np.arange(len(b[0]))
     in_b = np.zeros(n, dtype=bool)
     in_b[pos_b] = True
-    keys = np.empty(n, dtype=np.uint64)
+    keys = np.empty(n, dtype=a[0].dtype)
     locs = np.empty(n, dtype=np.int64)
     keys[in_b], locs[in_b] = b
     keys[~in_b], locs[~in_b] = a

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .duplicates import MAX_RUN
+from .duplicates import MAX_RUN, merge_runs
 from .reconcile_core import similarity
 
 DAY_BITS = 17  # days 1900-01-01 .. 2258: later or earlier dates are not checked
@@ -205,7 +205,7 @@ class NearIndex:
             and len(self._runs[-1][0]) <= len(run[0])
             and len(self._runs[-1][0]) + len(run[0]) <= MAX_RUN
         ):
-            run = _merge(self._runs.pop(), run)  # earlier gids stay first among equal keys
+            run = merge_runs(self._runs.pop(), run)  # earlier gids stay first among equal keys
         self._runs.append(run)
 
     def take_loc(self, locs: npt.NDArray[np.int64]) -> None:
@@ -263,19 +263,3 @@ class NearIndex:
 
 def days_text(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
-
-
-def _merge(
-    a: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-    b: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Merge two sorted runs in linear time; among equal keys, ``a``'s entries come first."""
-    n = len(a[0]) + len(b[0])
-    pos_b = np.searchsorted(a[0], b[0], side="right") + np.arange(len(b[0]))
-    in_b = np.zeros(n, dtype=bool)
-    in_b[pos_b] = True
-    keys = np.empty(n, dtype=np.int64)
-    gids = np.empty(n, dtype=np.int64)
-    keys[in_b], gids[in_b] = b
-    keys[~in_b], gids[~in_b] = a
-    return keys, gids

@@ -11,12 +11,12 @@ changed, the batch is converted as usual (its records then come out as duplicate
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from .history import History
+from .readers import file_sha256
 
 
 def finished_in(store: History, batches: list[int], out: Path) -> dict[str, Any] | None:
@@ -41,11 +41,7 @@ def finished_in(store: History, batches: list[int], out: Path) -> dict[str, Any]
 
 
 def _sha256(path: Path) -> str | None:
-    h = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
+        return file_sha256(path)
     except OSError:
         return None
-    return h.hexdigest()

@@ -20,6 +20,8 @@ from ..limits import Limits, MiB, exceeded
 
 # Parts smaller than this may inflate any amount: tiny XML parts compress very well.
 EXPANSION_GRACE = 4 * MiB
+# What unpacking a damaged part raises.
+_UNPACK_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 _BLOCK = 1 << 20
 _SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
 
@@ -107,14 +109,8 @@ def _check_sheet(z: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, limits:
                 r, c = max_ref(data)
                 max_row, max_col = max(max_row, r), max(max_col, c)
                 tail = data[-20:]  # a reference cut by the block's end is read whole next time
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
-        raise InputFileError(
-            f"the workbook is damaged: its sheet {member.filename!r} cannot be unpacked ({e})",
-            where=name,
-            hint="the file may be truncated or corrupted; download or export it again, or open "
-            "and re-save it in Excel or LibreOffice.",
-            code="workbook-unreadable",
-        ) from None
+    except _UNPACK_ERRORS as e:
+        raise _damaged(e, "sheet", member, name, "Excel or LibreOffice") from None
     sheet = f"{name}, {member.filename}"
     if limits.max_columns and max_col > limits.max_columns:
         raise exceeded(limits, "max_columns", f"the sheet uses {max_col:,} columns", sheet)
@@ -179,11 +175,18 @@ def _check_ods(z: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, limits: L
                             f"columns: {extent_rows * width:,} cells",
                             name,
                         )
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
-        raise InputFileError(
-            f"the workbook is damaged: its part {member.filename!r} cannot be unpacked ({e})",
-            where=name,
-            hint="the file may be truncated or corrupted; download or export it again, or open "
-            "and re-save it in LibreOffice or Excel.",
-            code="workbook-unreadable",
-        ) from None
+    except _UNPACK_ERRORS as e:
+        raise _damaged(e, "part", member, name, "LibreOffice or Excel") from None
+
+
+def _damaged(
+    e: Exception, what: str, member: zipfile.ZipInfo, name: str, apps: str
+) -> InputFileError:
+    """A workbook part that cannot be unpacked while it is scanned."""
+    return InputFileError(
+        f"the workbook is damaged: its {what} {member.filename!r} cannot be unpacked ({e})",
+        where=name,
+        hint="the file may be truncated or corrupted; download or export it again, or open "
+        f"and re-save it in {apps}.",
+        code="workbook-unreadable",
+    )

@@ -64,7 +64,7 @@ from ..dates import format_dates
 from ..errors import OutputError
 from ..model import LINE_COL, SOURCE_COL, FieldType, Kind
 from ..money import CURRENCY_EXPONENTS, format_minor
-from ..outfiles import temp_prefix
+from ..outfiles import temp_file
 from ..reports.ledger import Tally
 from ..xlsx_numbers import ExactNumber as _Exact
 from . import format as fmt
@@ -157,7 +157,7 @@ def publish(tmp: Path, path: Path, rows: int) -> OutputFile:
 def temp_path(outdir: Path, stem: str) -> Path:
     """A new, empty temporary file beside the output (renamed into place by ``publish``)."""
     try:
-        fd, name = tempfile.mkstemp(prefix=temp_prefix(stem), suffix=".partial", dir=outdir)
+        fd, path = temp_file(outdir, stem)
     except OSError as e:
         raise OutputError(
             f"cannot create files in the output folder: {e.strerror}",
@@ -166,7 +166,7 @@ def temp_path(outdir: Path, stem: str) -> Path:
             code="output-unwritable",
         ) from None
     os.close(fd)
-    return Path(name)
+    return path
 
 
 # == xlsx ===================================================================================

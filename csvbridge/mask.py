@@ -43,7 +43,7 @@ _IN_TEXT = re.compile(
     r"(?P<card>\b\d(?:[ -]?\d){12,18}\b)"
     r"|(?P<iban>\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b)"
     r"|(?P<word>\b(?:account|acct|a/c|card|iban|konto|rekening|compte|cuenta)"
-    r"(?:\s*(?:number|no\.?|nr\.?|#))?\s*[:=#]?\s*)"
+    r"(?:\s*(?:number|no\.?|nr\.?|#))?\s*[:=#;,|]?\s*)"  # a preamble line keeps its delimiter
     r"(?P<num>[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b|[A-Z0-9-]*\d[A-Z0-9-]*(?: \d+)*)",
     re.IGNORECASE,
 )

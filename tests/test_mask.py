@@ -173,6 +173,10 @@ def test_free_text() -> None:
     )
     assert m.text(f"Card {CARD} used") == "Card ****1111 used"
     assert m.text("Account: Business") == "Account: Business"
+    # a preamble line as the file wrote it, with its own delimiter between label and number
+    for sep in (";", ",", "|", "\t"):
+        assert m.text(f"Account number{sep}43218765") == f"Account number{sep}****8765"
+    assert m.text("Sort code;20-45-67") == "Sort code;20-45-67"
     assert m.text("Opening balance 1,234.56") == "Opening balance 1,234.56"
 
 

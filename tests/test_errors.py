@@ -277,7 +277,7 @@ def test_output_folder_read_only(tmp_path: Path) -> None:
 def test_disk_full_while_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from csvbridge.writers import base
+    from csvbridge.writers import sink
 
     class FullDisk:
         def __init__(self, fd: int, mode: str) -> None:
@@ -290,7 +290,7 @@ def test_disk_full_while_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             return getattr(self.f, name)
 
     src, m = _files(tmp_path, GOOD)
-    monkeypatch.setattr(base.os, "fdopen", FullDisk)
+    monkeypatch.setattr(sink.os, "fdopen", FullDisk)
     out = _fails(_convert(tmp_path, src, m), "output-write-failed", where=str(tmp_path / "out"))
     assert "No space left" in out
     assert [p.name for p in (tmp_path / "out").iterdir()] == []  # nothing half-written

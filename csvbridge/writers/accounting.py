@@ -3,8 +3,6 @@ and a sink that never splits a document across files."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 from typing import Any
 
 import numpy as np
@@ -88,19 +86,8 @@ class DocumentSink(CsvSink):
         self._docs = 0
         self._wide = False
 
-    def _finish_part(self) -> None:
-        if self._fh is None:
-            return
-        wide = self._wide
-        super()._finish_part()
-        if self.auto_bom and wide:
-            path, _ = self._parts[-1]
-            data = BOM + path.read_bytes()
-            with open(path, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            self._hashes[-1] = (hashlib.sha256(data).hexdigest(), len(data))
+    def _part_prefix(self) -> bytes:
+        return BOM if self.auto_bom and self._wide else b""
 
     def write_documents(self, lines: pa.Array, starts: npt.NDArray[np.int64]) -> None:
         """Append lines whose documents begin at ``starts``; a new part starts before a

@@ -3,38 +3,22 @@ splitting, and vectorised CSV formatting (quoting, formula guard, line ends)."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import CsvbridgeError, OutputError, TargetError
+from ..errors import TargetError
 from ..model import Kind
 from ..outfiles import default_mode as default_mode
-from ..outfiles import temp_file, write_error
 from ..reports.ledger import Tally
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    """A file a run wrote: name (in the output folder), data rows, bytes and SHA-256."""
-
-    name: str
-    rows: int
-    size: int
-    sha256: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "rows": self.rows, "bytes": self.size, "sha256": self.sha256}
+from .sink import CsvSink as CsvSink
+from .sink import OutputFile as OutputFile
 
 
 @dataclass(frozen=True)
@@ -299,221 +283,3 @@ def _any_starts_with(col: pa.Array, first: bytes) -> bool:
         return False
     heads = np.frombuffer(raw, dtype=np.uint8)[starts]
     return bool(np.isin(heads, np.frombuffer(first, dtype=np.uint8)).any())
-
-
-def _joined_bytes(lines: pa.Array) -> bytes:
-    if len(lines) == 0:
-        return b""
-    arr = lines.cast(pa.large_string()) if len(lines) and lines.nbytes > 2**30 else lines
-    offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offs = np.frombuffer(arr.buffers()[1], dtype=offsets_type)[
-        arr.offset : arr.offset + len(arr) + 1
-    ]
-    data = arr.buffers()[2]
-    return memoryview(data)[int(offs[0]) : int(offs[-1])].tobytes()
-
-
-# -- the sink -------------------------------------------------------------------------------
-class CsvSink:
-    """Streams lines into ``<stem>.csv`` in ``outdir``, atomically: parts are written under
-    temporary names and renamed only by ``close``. Splits into ``<stem>-001.csv``, ... when a
-    part would pass ``max_rows`` data rows or ``max_bytes`` bytes; each part gets the header."""
-
-    def __init__(
-        self,
-        outdir: Path,
-        stem: str,
-        header: list[str],
-        *,
-        delimiter: str = ",",
-        encoding: str = "utf-8",
-        bom: bool = False,
-        max_rows: int | None = None,
-        max_bytes: int | None = None,
-        extension: str = ".csv",
-        write_header: bool = True,
-    ) -> None:
-        self.outdir = outdir
-        self.stem = stem
-        self.extension = extension
-        self.delimiter = delimiter
-        self.encoding = encoding
-        self.head = (
-            (
-                ("\ufeff" if bom else "") + delimiter.join(_quote1(h, delimiter) for h in header)
-            ).encode(encoding)
-            + b"\r\n"
-            if write_header
-            else ("\ufeff".encode(encoding) if bom else b"")
-        )
-        self.max_rows = max_rows
-        self.max_bytes = max_bytes
-        self._parts: list[tuple[Path, int]] = []  # temp path, rows
-        self._fh: Any = None
-        self._rows = 0
-        self._bytes = 0
-        self._hash: Any = None
-        self._hashes: list[tuple[str, int]] = []
-        self._published: list[Path] = []
-        self._syncs: list[Future[None]] = []
-
-    def _open_part(self) -> None:
-        self._finish_part()
-        try:
-            fd, name = temp_file(self.outdir, self.stem)
-        except OSError as e:
-            self.abort()
-            raise OutputError(
-                f"cannot create files in the output folder: {e.strerror}",
-                where=str(self.outdir),
-                hint="check the folder exists, is writable, and the disk has space.",
-                code="output-unwritable",
-            ) from None
-        self._parts.append((name, 0))
-        self._fh = os.fdopen(fd, "wb")
-        self._rows = 0
-        self._bytes = 0
-        self._hash = hashlib.sha256()
-        self._emit(self.head)
-
-    def _emit(self, data: bytes) -> None:
-        try:
-            self._fh.write(data)
-        except OSError as e:
-            raise self._failed(e) from None
-        self._hash.update(data)
-        self._bytes += len(data)
-
-    def _finish_part(self) -> None:
-        if self._fh is None:
-            return
-        try:  # the last buffered bytes reach the file here: a full disk may show only now
-            self._fh.flush()
-        except OSError as e:
-            raise self._failed(e) from None
-        # The part is flushed to disk in the background while the next is written; close()
-        # waits for every part before renaming any into place.
-        self._syncs.append(_sync_pool().submit(_sync_and_close, self._fh))
-        path, _ = self._parts[-1]
-        self._parts[-1] = (path, self._rows)
-        self._hashes.append((self._hash.hexdigest(), self._bytes))
-        self._fh = None
-
-    def write_lines(self, lines: pa.Array) -> None:
-        """Append formatted lines (each ending in its line terminator), splitting as needed."""
-        if self._fh is None:
-            self._open_part()
-        if self.encoding.replace("-", "").lower() != "utf8":
-            lines = pa.array(
-                [s.encode(self.encoding, errors="replace") for s in lines.to_pylist()],
-                pa.binary(),
-            )
-        sizes = np.asarray(pc.binary_length(lines), dtype=np.int64)
-        start = 0
-        n = len(lines)
-        while start < n:
-            room_rows = (self.max_rows - self._rows) if self.max_rows else n - start
-            end = min(n, start + max(room_rows, 0))
-            if self.max_bytes:
-                budget = self.max_bytes - self._bytes
-                fits = int(np.searchsorted(np.cumsum(sizes[start:end]), budget, side="right"))
-                end = start + fits
-            if end == start:
-                if self._rows == 0:
-                    raise OutputError(
-                        f"one record is larger than the target's file size limit "
-                        f"({self.max_bytes} bytes)",
-                        where=f"{self.stem}{self.extension}",
-                        hint="shorten the record's text fields.",
-                        code="record-too-large",
-                    )
-                self._open_part()
-                continue
-            self._emit(_joined_bytes(lines.slice(start, end - start)))
-            self._rows += end - start
-            start = end
-
-    def close(self) -> list[OutputFile]:
-        """Rename the parts into place and describe them. A file with no data rows is still
-        written (header only), so the user sees the target was produced."""
-        if self._fh is None and not self._parts:
-            self._open_part()
-        self._finish_part()
-        self._wait_synced()
-        many = len(self._parts) > 1
-        out = []
-        mode = default_mode()
-        try:
-            for i, ((tmp, rows), (digest, size)) in enumerate(
-                zip(self._parts, self._hashes, strict=True), start=1
-            ):
-                name = (
-                    f"{self.stem}-{i:03d}{self.extension}"
-                    if many
-                    else f"{self.stem}{self.extension}"
-                )
-                os.chmod(tmp, mode)
-                os.replace(tmp, self.outdir / name)
-                self._published.append(self.outdir / name)
-                out.append(OutputFile(name, rows, size, digest))
-        except OSError as e:
-            raise self._failed(e) from None
-        self._parts = []
-        return out
-
-    def _failed(self, e: OSError) -> CsvbridgeError:
-        """Clean up (nothing of this file stays) and say what went wrong."""
-        written = sum(size for _, size in self._hashes) + self._bytes
-        self.abort()
-        return write_error(e, self.outdir, f"{self.stem}{self.extension}", written)
-
-    def abort(self) -> None:
-        """Remove temporary parts, and parts ``close`` already published: nothing of this
-        run's file stays in the output folder (the run failed after all)."""
-        if self._fh is not None:
-            with contextlib.suppress(OSError):
-                self._fh.close()
-            self._fh = None
-        with contextlib.suppress(CsvbridgeError):
-            self._wait_synced()
-        for tmp in [t for t, _ in self._parts] + self._published:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        self._parts = []
-        self._published = []
-
-    def _wait_synced(self) -> None:
-        syncs, self._syncs = self._syncs, []
-        failed: OSError | None = None
-        for fut in syncs:
-            try:
-                fut.result()
-            except OSError as e:
-                failed = failed or e
-        if failed is not None:
-            raise self._failed(failed)
-
-
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _sync_pool() -> ThreadPoolExecutor:
-    # fsync releases the GIL: finished parts reach the disk while the next part is formatted
-    # (a 1M-row QBO import is 1,001 files; fsync one after another was a third of the run).
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="csvbridge-fsync")
-    return _POOL
-
-
-def _sync_and_close(fh: Any) -> None:
-    try:
-        os.fsync(fh.fileno())
-    finally:
-        fh.close()
-
-
-def _quote1(text: str, delimiter: str) -> str:
-    if any(ch in text for ch in (delimiter, '"', "\r", "\n")):
-        return '"' + text.replace('"', '""') + '"'
-    return text

@@ -75,10 +75,12 @@ def _plain_quoting(f: BinaryIO, offset: int, quote: str) -> bool:
         if quote.encode() not in block:
             continue
         arr = np.frombuffer(block, dtype=np.uint8)
-        inside = (np.cumsum(arr == q) + open_quote) & 1
-        if inside[(arr == 10) | (arr == 13)].any():
+        quotes = np.flatnonzero(arr == q)
+        ends = np.flatnonzero((arr == 10) | (arr == 13))
+        # a line end is inside quotes when an odd number of quotes precede it
+        if ((np.searchsorted(quotes, ends) + open_quote) & 1).any():
             return False
-        open_quote = int(inside[-1])
+        open_quote = (open_quote + len(quotes)) & 1
     return open_quote == 0
 
 

@@ -98,17 +98,19 @@ class DocumentSink(CsvSink):
         if self._fh is None:
             self._open_part()
         bounds = np.append(starts, n)
-        doc_rows = np.diff(bounds)
-        doc_bytes = np.add.reduceat(self.sizes(lines), starts)
+        # cum_*[d]: rows and bytes of the documents before document d
+        cum_rows = bounds - bounds[0]
+        cum_bytes = np.zeros(len(starts) + 1, dtype=np.int64)
+        np.cumsum(np.add.reduceat(self.sizes(lines), starts), out=cum_bytes[1:])
         i, k = 0, len(starts)
         while i < k:
             fit = k - i
             if self.max_rows:
                 room = self.max_rows - self._rows
-                fit = min(fit, int(np.searchsorted(np.cumsum(doc_rows[i:]), room, "right")))
+                fit = min(fit, _fitting(cum_rows, i, room))
             if self.max_bytes:
                 room = self.max_bytes - self._bytes
-                fit = min(fit, int(np.searchsorted(np.cumsum(doc_bytes[i:]), room, "right")))
+                fit = min(fit, _fitting(cum_bytes, i, room))
             if self.max_docs:
                 fit = min(fit, self.max_docs - self._docs)
             if fit <= 0:
@@ -126,6 +128,11 @@ class DocumentSink(CsvSink):
             super().write_lines(part)  # fits whole: the base never splits it
             self._docs += fit
             i += fit
+
+
+def _fitting(cum: npt.NDArray[np.int64], i: int, room: int) -> int:
+    """How many documents from document ``i`` fit in ``room`` (``cum``: running totals)."""
+    return int(np.searchsorted(cum, cum[i] + room, side="right")) - 1 - i
 
 
 class AccountingWriter(CsvWriter):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +108,7 @@ class CsvSink:
         self._hashes: list[tuple[str, int]] = []
         self._published: list[Path] = []
         self._syncs: list[Future[Any]] = []
+        self._pending: deque[Future[Path]] = deque()  # background parts maybe not done
 
     # -- parts -------------------------------------------------------------------------------
     def _create(self) -> tuple[int, Path]:
@@ -178,6 +180,7 @@ class CsvSink:
             job = _sync_pool().submit(_write_part, self.outdir, self.stem, data)
             self._parts[-1] = (job, rows)
             self._syncs.append(job)
+            self._pending.append(job)
             return
         try:  # the last buffered bytes reach the file here: a full disk may show only now
             fh.flush()
@@ -200,10 +203,12 @@ class CsvSink:
 
     def _throttle(self) -> None:
         """Wait for the oldest parts while too many are in flight."""
-        while sum(not f.done() for f in self._syncs) >= MAX_PENDING:
-            pending = [f for f in self._syncs if not f.done()]
+        pending = self._pending
+        while pending and pending[0].done():
+            pending.popleft()
+        while len(pending) >= MAX_PENDING:
             with contextlib.suppress(Exception):
-                pending[0].result()
+                pending.popleft().result()  # errors are raised by _wait_synced
 
     # -- writing -----------------------------------------------------------------------------
     def write_lines(self, lines: pa.Array) -> None:
@@ -215,16 +220,18 @@ class CsvSink:
                 [s.encode(self.encoding, errors="replace") for s in lines.to_pylist()],
                 pa.binary(),
             )
-        sizes = np.asarray(pc.binary_length(lines), dtype=np.int64)
-        start = 0
         n = len(lines)
+        if self.max_bytes:  # cum[k]: bytes of the lines before line k
+            cum = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(pc.binary_length(lines), out=cum[1:])
+        start = 0
         while start < n:
             room_rows = (self.max_rows - self._rows) if self.max_rows else n - start
             end = min(n, start + max(room_rows, 0))
             if self.max_bytes:
                 budget = self.max_bytes - self._bytes
-                fits = int(np.searchsorted(np.cumsum(sizes[start:end]), budget, side="right"))
-                end = start + fits
+                fits = int(np.searchsorted(cum, cum[start] + budget, side="right")) - 1
+                end = max(start, min(end, fits))
             if end == start:
                 if self._rows == 0:
                     raise OutputError(

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-DEPTH = 2  # items read ahead: each is one mapped chunk (a few MB)
+DEPTH = 1  # items waiting besides the one being made: each a mapped chunk (some MB)
 
 
 @dataclass

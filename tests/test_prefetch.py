@@ -12,6 +12,8 @@ import pytest
 from csvbridge.engines.prefetch import prefetched
 from csvbridge.pipeline import convert
 
+from .conftest import write_case
+
 
 def test_same_items_in_order() -> None:
     assert list(prefetched(iter(range(1000)))) == list(range(1000))
@@ -46,28 +48,12 @@ def test_closing_early_closes_the_source_on_its_thread() -> None:
     assert not any(t.name == "csvbridge-read-ahead" for t in threading.enumerate())
 
 
-MAPPING = """\
-name: t
-version: "1"
-kind: transaction
-dates: DD/MM/YYYY
-fields:
-  date: Date
-  description: Description
-  amount: Amount
-  currency: {value: GBP}
-"""
-
-
 def test_convert_gives_the_same_files_with_and_without_reading_ahead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rows = [f"{1 + i % 28:02d}/01/2025,Item {i},{i}.50" for i in range(3000)]
     rows[1500] = "31/02/2025,bad date,1.00"
-    src = tmp_path / "in.csv"
-    src.write_text("Date,Description,Amount\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    m = tmp_path / "m.yaml"
-    m.write_text(MAPPING, encoding="utf-8")
+    src, m = write_case(tmp_path, "Date,Description,Amount\n" + "\n".join(rows) + "\n")
     outs = {}
     for flag in ("0", "1"):
         monkeypatch.setenv("CSVBRIDGE_PREFETCH", flag)

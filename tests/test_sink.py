@@ -29,17 +29,22 @@ def _write(out: Path, lines: pa.Array, **kw: Any) -> list[Any]:
     return s.close()
 
 
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    folder = tmp_path / "o"
+    folder.mkdir()
+    return folder
+
+
 def _leftovers(out: Path) -> list[str]:
     return sorted(p.name for p in out.iterdir() if p.name.endswith(".partial"))
 
 
 @pytest.mark.parametrize("buffer_bytes", [1 << 20, 64])
 def test_parts_have_the_same_bytes_buffered_or_streamed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, buffer_bytes: int
+    out: Path, monkeypatch: pytest.MonkeyPatch, buffer_bytes: int
 ) -> None:
     monkeypatch.setattr(sink, "BUFFER_BYTES", buffer_bytes)
-    out = tmp_path / "o"
-    out.mkdir()
     files = _write(out, _lines(2500), max_rows=999)
     assert [f.name for f in files] == ["t-001.csv", "t-002.csv", "t-003.csv"]
     assert [f.rows for f in files] == [999, 999, 502]
@@ -53,10 +58,8 @@ def test_parts_have_the_same_bytes_buffered_or_streamed(
 
 
 def test_a_later_part_the_folder_refuses_is_a_clear_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    out: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "o"
-    out.mkdir()
     real = tempfile.mkstemp
     calls = [0]
 
@@ -74,10 +77,8 @@ def test_a_later_part_the_folder_refuses_is_a_clear_error(
 
 
 def test_disk_full_in_a_background_part_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    out: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "o"
-    out.mkdir()
     real = os.fdopen
     opened = [0]
 
@@ -109,9 +110,7 @@ def test_disk_full_in_a_background_part_leaves_nothing(
     assert list(out.iterdir()) == []
 
 
-def test_bom_when_needed_only_on_the_parts_with_non_ascii_text(tmp_path: Path) -> None:
-    out = tmp_path / "o"
-    out.mkdir()
+def test_bom_when_needed_only_on_the_parts_with_non_ascii_text(out: Path) -> None:
     s = DocumentSink(out, "d", ["a"], bom="auto", max_rows=2)
     lines = pa.array(["x\r\n", "y\r\n", "caf\u00e9\r\n", "z\r\n", "w\r\n"])
     s.write_documents(lines, pa.array(range(5)).to_numpy())

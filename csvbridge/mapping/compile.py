@@ -74,7 +74,7 @@ class CompiledMapping(MoneyFields, RowFilters, RowChecks, DateFields):
         }
         self._frame: Frame | None = None
         self._lookup_warnings: list[tuple[str, npt.NDArray[np.bool_]]] = []
-        self._frame_of: tuple[int, int] = (-1, -1)
+        self._frame_of: pa.Table | None = None  # the chunk _frame was built for
 
     # -- set-up -----------------------------------------------------------------------------
     def _check_formats(self) -> None:
@@ -261,9 +261,10 @@ class CompiledMapping(MoneyFields, RowFilters, RowChecks, DateFields):
 
     def _chunk_frame(self, t: pa.Table, columns: Columns) -> Frame:
         """The formulas' frame for this chunk, built once per chunk."""
-        if self._frame is None or self._frame_of != (id(t), t.num_rows):
+        # Keyed by the table itself, held: an id() alone may be a freed chunk's, reused.
+        if self._frame is None or self._frame_of is not t:
             self._frame = self.formulas.frame(t, columns)
-            self._frame_of = (id(t), t.num_rows)
+            self._frame_of = t
         return self._frame
 
     def _map_fields(

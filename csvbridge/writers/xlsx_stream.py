@@ -246,7 +246,7 @@ def _quoted(sheet: str) -> str:
 def _info(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o600 << 16
+    info.external_attr = 0o100600 << 16  # a regular file, rw------- (as XlsxWriter marks them)
     return info
 
 

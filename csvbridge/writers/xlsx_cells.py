@@ -47,14 +47,14 @@ def _any(mask: pa.Array) -> bool:
 def escaped_text(col: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(the XML text of each string, whether it needs ``xml:space="preserve"``)."""
     special = pc.fill_null(pc.match_substring_regex(col, _NEEDS_CONTROL), False)
-    if _any(special):  # rare: each such text through the Python escape
-        idx = np.flatnonzero(np.asarray(special, dtype=bool))
-        fixed = pa.array(
-            [escape_control(s) for s in col.take(pa.array(idx)).to_pylist()], pa.string()
-        )
-        mask = np.zeros(len(col), dtype=bool)
-        mask[idx] = True
-        col = pc.replace_with_mask(col, pa.array(mask), fixed)
+    if _any(special):  # escape_control, a column at a time
+        col = pc.replace_substring_regex(col, _ESCAPED_ESCAPE.pattern, r"_x005F\1")
+        found: set[str] = set()
+        for text in col.filter(special).to_pylist():
+            found.update(_CONTROL.findall(text))
+            found.update(c for c in "\ufffe\uffff" if c in text)
+        for c in sorted(found):
+            col = pc.replace_substring(col, c, f"_x{ord(c):04X}_")
     preserve = pc.fill_null(pc.match_substring_regex(col, _PRESERVE), False)
     if _any(pc.fill_null(pc.match_substring_regex(col, "[&<>]"), False)):
         col = pc.replace_substring(col, "&", "&amp;")

@@ -124,3 +124,17 @@ def test_fast_path_is_taken(tmp_path: Path) -> None:
         finder = open_source(path, 0, ReadOptions(), stack)
         assert finder.fast is not None
         assert finder.fast(finder, 10) is not None
+
+
+def test_fast_path_on_a_table_away_from_a1(tmp_path: Path) -> None:
+    """A used range starting at C3: calamine gives rows from row 1, as wide as the range."""
+    path = tmp_path / "offset.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    sheet.write_row(2, 2, ["Date", "Amount"])
+    for i in range(12):
+        sheet.write_row(3 + i, 2, [f"2024-01-{i + 1:02d}", i / 8])
+    sheet.write(20, 4, "far")
+    book.close()
+    for size in (1, 5, 100):
+        assert _read(path, True, size) == _read(path, False, size)

@@ -5,16 +5,14 @@ The package has the parts, part names, content types and relationships XlsxWrite
 one-sheet workbook (ECMA-376): ``[Content_Types].xml``, ``_rels/.rels``,
 ``xl/_rels/workbook.xml.rels``, ``xl/worksheets/sheet1.xml``, ``xl/workbook.xml``,
 ``xl/styles.xml``, ``xl/theme/theme1.xml``, ``docProps/core.xml``, ``docProps/app.xml``.
-Rows go to a temporary file as they come (the sheet's ``<dimension>`` comes before them and is
-known only at the end); ``close`` writes the zip. Every zip member is stamped 1980-01-31 00:00,
-as XlsxWriter stamps them, and deflated at zlib's default level, as XlsxWriter's are, so the
-same rows give the same bytes.
+Rows are deflated as they come, in a worker thread, into a temporary file (see ``xlsx_zip``:
+the sheet's ``<dimension>`` comes before them and is known only at the end); ``close`` writes
+the zip. Every part's XML is what XlsxWriter writes for the same cells.
 """
 
 from __future__ import annotations
 
 import tempfile
-import zipfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -25,9 +23,9 @@ import pyarrow as pa
 from xlsxwriter import theme as _theme
 
 from .xlsx_cells import Column, column_letters, rows_xml, text_column
+from .xlsx_zip import LIMIT, DeflatedStream, TooLarge, ZipWriter
 
-ZIP_TIME = (1980, 1, 31, 0, 0, 0)
-SHEET_XML_LIMIT = zipfile.ZIP64_LIMIT  # past this a member needs ZIP64, which we do not write
+SHEET_XML_LIMIT = LIMIT  # past this a member needs ZIP64, which is not written
 HEAD_STYLE = 1
 # The Office 2007 theme XlsxWriter writes (THEME_XML_2007; plain THEME_XML as a fallback name)
 THEME_XML: str = getattr(_theme, "THEME_XML_2007", None) or _theme.THEME_XML
@@ -36,10 +34,6 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "application/vnd.openxmlformats-"
-
-
-class TooLarge(Exception):
-    """The sheet's XML would pass what a zip member without ZIP64 holds."""
 
 
 class Styles:
@@ -114,8 +108,8 @@ class SheetWriter:
         self.properties = properties
         self.styles = Styles()
         self.rows = 0  # sheet rows so far, the header included
-        self._size = 0
-        self._data: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close/abort
+        self._spool: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close/abort
+        self._body = DeflatedStream(self._spool)
         head = [text_column(pa.array([name], pa.string())) for name in header]
         for col in head:
             col.style[:] = HEAD_STYLE
@@ -124,10 +118,9 @@ class SheetWriter:
     def add(self, columns: list[Column]) -> None:
         """Append rows (one Column per sheet column, all of the same length)."""
         xml = rows_xml(columns, self.rows + 1)
-        self._size += len(xml)
-        if self._size > SHEET_XML_LIMIT:
+        if self._body.size + len(xml) > SHEET_XML_LIMIT:
             raise TooLarge
-        self._data.write(xml)
+        self._body.write(xml)
         self.rows += len(columns[0].kind)
 
     def close(self, widths: Sequence[int], created: datetime) -> None:
@@ -148,30 +141,27 @@ class SheetWriter:
             f'</sheetData><autoFilter ref="A1:{last}"/><pageMargins left="0.7" right="0.7" '
             'top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
         ).encode()
-        if self._size + len(head) + len(tail) > SHEET_XML_LIMIT:
+        if self._body.size + len(head) + len(tail) > SHEET_XML_LIMIT:
             raise TooLarge
-        with zipfile.ZipFile(self.path, "w", zipfile.ZIP_DEFLATED) as z:
-            _put(z, "[Content_Types].xml", _content_types())
-            _put(z, "_rels/.rels", _root_rels())
-            _put(z, "xl/_rels/workbook.xml.rels", _workbook_rels())
-            info = _info("xl/worksheets/sheet1.xml")
-            info.file_size = self._size + len(head) + len(tail)
-            with z.open(info, "w") as out:
-                out.write(head)
-                self._data.seek(0)
-                while block := self._data.read(1 << 22):
-                    out.write(block)
-                out.write(tail)
-            _put(z, "xl/workbook.xml", self._workbook(last))
-            _put(z, "xl/styles.xml", self.styles.xml())
-            _put(z, "xl/theme/theme1.xml", THEME_XML)
-            _put(z, "docProps/core.xml", self._core(created))
-            _put(z, "docProps/app.xml", self._app())
-        self._data.close()
+        self._body.finish()
+        with open(self.path, "wb") as f:
+            z = ZipWriter(f)
+            z.add("[Content_Types].xml", _content_types().encode())
+            z.add("_rels/.rels", _root_rels().encode())
+            z.add("xl/_rels/workbook.xml.rels", _workbook_rels().encode())
+            z.add_sheet("xl/worksheets/sheet1.xml", head, self._body, tail)
+            z.add("xl/workbook.xml", self._workbook(last).encode())
+            z.add("xl/styles.xml", self.styles.xml().encode())
+            z.add("xl/theme/theme1.xml", THEME_XML.encode())
+            z.add("docProps/core.xml", self._core(created).encode())
+            z.add("docProps/app.xml", self._app().encode())
+            z.close()
+        self._spool.close()
 
     def abort(self) -> None:
         """Let the rows go; nothing is written."""
-        self._data.close()
+        self._body.abort()
+        self._spool.close()
 
     def _workbook(self, last: str) -> str:
         name = _quoted(self.sheet)
@@ -241,17 +231,6 @@ def _quoted(sheet: str) -> str:
     if sheet.replace("_", "a").isalnum() and sheet.isascii() and not sheet[0].isdigit():
         return sheet
     return "'" + sheet.replace("'", "''") + "'"
-
-
-def _info(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, ZIP_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o100600 << 16  # a regular file, rw------- (as XlsxWriter marks them)
-    return info
-
-
-def _put(z: zipfile.ZipFile, name: str, text: str) -> None:
-    z.writestr(_info(name), text.encode("utf-8"))
 
 
 def _content_types() -> str:

@@ -22,7 +22,8 @@ from . import format as fmt
 from .base import OutputFile, WriteContext, add_written
 from .typed import TypedWriter, header, publish, source_files, source_lines, temp_path
 from .xlsx_cells import EMPTY, NUMBER, TEXT, Column, text_column
-from .xlsx_stream import SheetWriter, TooLarge
+from .xlsx_stream import SheetWriter
+from .xlsx_zip import TooLarge
 
 CREATED = datetime(2000, 1, 1, tzinfo=UTC)  # fixed: the same records give the same bytes
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, header included
@@ -208,8 +209,7 @@ class XlsxTableWriter(TypedWriter):
 
     def _too_large(self) -> OutputError:
         return OutputError(
-            f"{self.kind.name}.xlsx would pass 2 GB of sheet data, the most a workbook "
-            "without ZIP64 holds",
+            f"{self.kind.name}.xlsx would pass 4 GB, the most a workbook without ZIP64 holds",
             where=str(self.ctx.outdir),
             hint="use the csv, jsonl or parquet target for this much data.",
             code="output-too-large",

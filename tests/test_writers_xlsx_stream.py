@@ -6,6 +6,8 @@ deflate stream put together from pieces); the bytes do not depend on chunking.""
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import zipfile
 import zlib
@@ -25,7 +27,7 @@ from xlsxwriter.xmlwriter import XMLwriter
 
 from csvbridge.errors import OutputError
 from csvbridge.model import KINDS, get_kind
-from csvbridge.writers import TARGETS, WriteContext, xlsx_stream
+from csvbridge.writers import TARGETS, WriteContext, xlsx_stream, xlsx_zip
 from csvbridge.writers.xlsx_cells import _PRESERVE, escape_control, escaped_text
 from csvbridge.writers.xlsx_zip import crc32_combine
 
@@ -241,3 +243,27 @@ def test_dates_before_excel_and_long_amounts_stay_text(tmp_path: Path) -> None:
     col = list(kind.field_names).index("date")
     assert "1899-12-31" in [r[col] for r in values]
     assert date(1900, 3, 1) in [r[col].date() for r in values if hasattr(r[col], "date")]
+
+
+@pytest.mark.parametrize("when", ["rows", "zip"])
+def test_a_full_disk_is_a_clear_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    def full(*args: Any) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    target = xlsx_zip.DeflatedStream if when == "rows" else xlsx_zip.ZipWriter
+    monkeypatch.setattr(target, "_work" if when == "rows" else "add", full)
+    kind = get_kind("transaction")
+    ctx = WriteContext(
+        tmp_path, kind, TARGETS["xlsx"].resolve_options({}), ["in.csv"], "xlsx", Rejects()
+    )
+    w = TARGETS["xlsx"].factory(ctx)
+    with pytest.raises(OutputError) as e:
+        for start in range(3):  # the failure shows at the next block or at the end
+            w.write(records(kind, 5, start=start * 5))
+        w.close()
+    w.abort()
+    assert e.value.code == "output-write-failed"
+    assert "No space left" in str(e.value)
+    assert list(tmp_path.iterdir()) == []

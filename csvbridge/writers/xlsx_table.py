@@ -162,6 +162,8 @@ class XlsxTableWriter(TypedWriter):
             sheet.add(columns)
         except TooLarge:
             raise self._too_large() from None
+        except OSError as e:
+            raise self._write_failed(e) from None
 
     def _fit(self, columns: list[Column], row: int, date_style: int) -> None:
         """Widen the columns to the cells of the first WIDTH_ROWS rows of the part."""
@@ -197,15 +199,18 @@ class XlsxTableWriter(TypedWriter):
         except TooLarge:
             raise self._too_large() from None
         except OSError as e:
-            raise OutputError(
-                f"writing {self.kind.name}.xlsx failed: {e}",
-                where=str(self.ctx.outdir),
-                hint="check free disk space and permissions; no partial file is kept.",
-                code="output-write-failed",
-            ) from None
+            raise self._write_failed(e) from None
         self._parts.append((self._tmp, self._sheet.rows - 1))
         self._sheet = None
         self._tmp = None
+
+    def _write_failed(self, e: OSError) -> OutputError:
+        return OutputError(
+            f"writing {self.kind.name}.xlsx failed: {e}",
+            where=str(self.ctx.outdir),
+            hint="check free disk space and permissions; no partial file is kept.",
+            code="output-write-failed",
+        )
 
     def _too_large(self) -> OutputError:
         return OutputError(

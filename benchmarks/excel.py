@@ -12,7 +12,8 @@ dates and amounts as numbers, as a bank's Excel export has them. Reads:
 - ``convert-csvbridge``: the whole ``csvbridge convert`` of the .xlsx to qbo-bank, the same
   command as run.py's csvbridge contender.
 
-Writes: ``write-xlsxwriter`` and ``write-openpyxl`` write the statement as .xlsx.
+Writes: ``write-xlsxwriter`` and ``write-openpyxl`` write the statement as .xlsx;
+``write-csvbridge-xlsx`` writes it as transaction records through the ``xlsx`` target's writer.
 ``convert-csvbridge-xlsx`` is ``csvbridge convert`` of the CSV to the generic ``xlsx`` target
 (typed cells), the whole conversion. ``write-csvbridge-report`` renders report.xlsx for a run
 of the same CSV whose rows were all rejected (the mapping reads its dates as YYYY/MM/DD), so
@@ -40,7 +41,13 @@ import run
 HERE = Path(__file__).resolve().parent
 JOBS = HERE / "excel_jobs.py"
 READS = ["read-calamine", "read-openpyxl", "read-pandas", "read-csvbridge", "convert-csvbridge"]
-WRITES = ["write-xlsxwriter", "write-openpyxl", "convert-csvbridge-xlsx", "write-csvbridge-report"]
+WRITES = [
+    "write-xlsxwriter",
+    "write-openpyxl",
+    "write-csvbridge-xlsx",
+    "convert-csvbridge-xlsx",
+    "write-csvbridge-report",
+]
 BASE = {"read": "read-calamine", "write": "write-xlsxwriter"}
 
 

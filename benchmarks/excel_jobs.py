@@ -15,8 +15,12 @@ Read jobs take the statement as .xlsx and visit every cell of every row:
 Write jobs write the statement as .xlsx (100k rows x 7 columns). They read the CSV with the
 csv module first, as they all do:
 
-- ``write-xlsxwriter``: XlsxWriter in constant_memory mode (what csvbridge uses);
+- ``write-xlsxwriter``: XlsxWriter in constant_memory mode (report.xlsx still uses it; the
+  ``xlsx`` target has its own writer, csvbridge/writers/xlsx_stream.py, since issue 8);
 - ``write-openpyxl``: openpyxl in write-only mode;
+- ``write-csvbridge-xlsx``: the ``xlsx`` target's writer alone: the statement as transaction
+  records (money in minor units, dates as date32, as the pipeline hands them over) written in
+  chunks of 25,000 — like ``write-xlsxwriter``, the rows are typed before writing;
 - ``write-csvbridge-report``: csvbridge's report.xlsx for a run whose rows were all rejected.
   It is the one workbook csvbridge writes, and it lists every rejected row (INPUT is that
   run's output folder, with report.json and rejects.csv).
@@ -140,6 +144,53 @@ def write_openpyxl(inp: str, out: str) -> None:
     book.save(out)
 
 
+def _minor(text: str) -> int | None:
+    if not text:
+        return None
+    whole, _, frac = text.replace(",", "").partition(".")
+    sign = -1 if whole.startswith("-") else 1
+    return sign * (abs(int(whole or "0")) * 100 + int((frac + "00")[:2]))
+
+
+def write_csvbridge_xlsx(inp: str, out: str) -> None:
+    import pyarrow as pa
+
+    from csvbridge.model import get_kind
+    from csvbridge.writers import TARGETS, WriteContext
+
+    kind = get_kind("transaction")
+    cols: dict[str, list[Any]] = {f.name: [] for f in kind.fields}
+    cols.update(_source=[], _line=[], _row=[])
+    with open(inp, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        next(reader)
+        for i, (d, desc, ref, debit, credit, balance, cat) in enumerate(reader):
+            out_, in_ = _minor(debit), _minor(credit)
+            row = {f.name: None for f in kind.fields}
+            row.update(
+                date=dt.datetime.strptime(d, "%d/%m/%Y").date(),
+                amount=(in_ or 0) - (out_ or 0),
+                currency="GBP",
+                description=desc,
+                reference=ref or None,
+                category=cat,
+                balance=_minor(balance),
+                _source=0,
+                _line=i + 2,
+                _row=i,
+            )
+            for k, v in row.items():
+                cols[k].append(v)
+    table = pa.Table.from_pydict(cols, schema=kind.arrow_schema())
+    target = TARGETS["xlsx"]
+    outdir = Path(out).parent
+    ctx = WriteContext(outdir, kind, target.resolve_options({}), [Path(inp).name], "xlsx", None)
+    writer = target.factory(ctx)
+    for start in range(0, table.num_rows, 25_000):  # the pipeline's chunks
+        writer.write(table.slice(start, 25_000))
+    writer.close()
+
+
 def write_csvbridge_report(inp: str, out: str) -> None:
     from csvbridge.reports.render_xlsx import render_xlsx
 
@@ -155,6 +206,7 @@ JOBS: dict[str, Callable[[str, str], None]] = {
     "read-csvbridge": read_csvbridge,
     "write-xlsxwriter": write_xlsxwriter,
     "write-openpyxl": write_openpyxl,
+    "write-csvbridge-xlsx": write_csvbridge_xlsx,
     "write-csvbridge-report": write_csvbridge_report,
 }
 

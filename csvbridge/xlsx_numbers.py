@@ -1,4 +1,5 @@
-"""Exact numbers in .xlsx files, shared by the xlsx target and report.xlsx.
+"""Exact numbers in report.xlsx (the xlsx target writes the same decimal text itself, a column
+at a time: writers/xlsx_table.py).
 
 XlsxWriter writes a number cell as ``f"{value:.16G}"``, which shows a double's binary error
 in the 16th digit (9102069057682.53 becomes 9102069057682.529). An ``ExactNumber`` formats

@@ -10,8 +10,6 @@ import sys
 from collections import Counter
 from typing import BinaryIO
 
-import chardet
-
 from ..errors import InputFileError
 from .base import Detection
 
@@ -142,6 +140,8 @@ def detect_encoding(sample: bytes, override: str | None, name: str) -> Detection
             0.6,
             f"mostly UTF-8: {good} of {good + bad} lines with non-ASCII text decode as UTF-8",
         )
+    import chardet  # only here: its import costs ~20 ms that most files never need
+
     guess = chardet.detect(sample)
     enc_name = guess.get("encoding") or ""
     conf: float = guess.get("confidence") or 0.0

@@ -24,6 +24,7 @@ from ..errors import InputFileError
 from ..limits import Limits, exceeded
 from ..readers.table import _norm
 from .base import Detection, ReadOptions, SourceInfo
+from .excel_columns import RawRows, plan_fast
 from .table import TableFinder
 from .workbook_guard import check_workbook
 
@@ -136,11 +137,10 @@ def _open(f: BinaryIO, info: SourceInfo) -> Any:
         raise
 
 
-def _rows(sheet: Any, name: str) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells) streamed from the sheet, merged ranges filled with the value of
-    their top-left cell (which always streams past first)."""
+def _guard_iter(name: str, items: Iterator[T]) -> Iterator[T]:
+    """``items``, with calamine's errors (and panics) raised while reading as InputFileErrors."""
     try:
-        yield from _sheet_rows(sheet)
+        yield from items
     except python_calamine.CalamineError as e:
         raise unreadable(name, e, "read") from None
     except BaseException as e:
@@ -149,16 +149,18 @@ def _rows(sheet: Any, name: str) -> Iterator[tuple[int, list[str]]]:
         raise
 
 
-def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[str]]]:
-    col0 = sheet.start[1] if sheet.start else 0
-    merged = [
-        ((r1, c1 - col0), (r2, c2 - col0))
-        for (r1, c1), (r2, c2) in (getattr(sheet, "merged_cell_ranges", None) or [])
-    ]
+def _sheet_rows(
+    raw: RawRows, merged_ranges: list[Any], col0: int
+) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) streamed from the sheet, merged ranges filled with the value of
+    their top-left cell (which always streams past first)."""
+    merged = [((r1, c1 - col0), (r2, c2 - col0)) for (r1, c1), (r2, c2) in merged_ranges]
     values: dict[tuple[int, int], str] = {}
     last = max((r2 for _, (r2, _) in merged), default=-1)
     r = -1
-    for r, row in enumerate(sheet.iter_rows()):
+    for row in raw.rows:
+        r = raw.count
+        raw.count += 1
         cells = [cell_text(v) for v in row]
         for (r1, c1), (r2, c2) in merged:
             if r1 <= r <= r2 and c1 >= 0:
@@ -261,4 +263,12 @@ def open_spreadsheet(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> Tab
     if merged:
         info.warnings.append(f"{len(merged)} merged cell range(s) filled with their value")
     info.name = f"{info.name}[{name}]"
-    return TableFinder(info, options, _rows(sheet, info.name), native_dates=True)
+    raw = RawRows(iter(sheet.iter_rows()))
+    col0 = sheet.start[1] if sheet.start else 0
+    rows = _guard_iter(info.name, _sheet_rows(raw, merged, col0))
+    finder = TableFinder(info, options, rows, native_dates=True)
+    if not merged:  # the rows after the header are read column by column
+        finder.fast = plan_fast(
+            raw, sheet.width, cell_text, lambda chunks: _guard_iter(info.name, chunks)
+        )
+    return finder

@@ -40,9 +40,11 @@ class _Chunks:
         self.row_lines: list[int] = []
         self.row_problems: dict[int, RowProblem] = {}
 
-    def add_arrays(self, arrays: list[pa.Array], lines: IntArray) -> None:
+    def add_arrays(
+        self, arrays: list[pa.Array], lines: IntArray, problems: dict[int, RowProblem] | None = None
+    ) -> None:
         self._rows_to_piece()
-        self.pieces.append((arrays, lines, {}))
+        self.pieces.append((arrays, lines, problems or {}))
         self.count += len(lines)
 
     def add_row(self, cells: list[str], line: int, problem: RowProblem | None) -> None:

@@ -3,7 +3,7 @@
 
 Each writes ``<kind>.<ext>`` with the kind's canonical fields in order, then the provenance
 ``source_file`` and ``source_line``; each is written atomically and byte-for-byte the same for
-the same records, whatever the chunk size.
+the same records, whatever the chunk size. The xlsx writer is in ``xlsx_table``.
 
 xlsx
     One sheet named after the kind, its header frozen and filterable. Dates are real Excel
@@ -20,8 +20,9 @@ xlsx
     characters a cell is refused (rule ``text-too-long``) rather than truncated. A sheet
     holds at most 1,048,576 rows, so past 1,048,575 records the workbook is split into
     ``<kind>-001.xlsx``, ``<kind>-002.xlsx``, ... each with the header. The workbook is
-    streamed (XlsxWriter's constant_memory) and deterministic: a fixed creation date, and
-    XlsxWriter stamps every zip member with the same fixed time.
+    streamed (our own writer, ``xlsx_stream``, building the sheet XML column-wise as
+    XlsxWriter's constant_memory mode would write it) and deterministic: a fixed creation
+    date, and every zip member stamped with the same fixed time.
 
 jsonl
     One JSON object per line (UTF-8, LF): every field of the kind, null where empty; money as
@@ -42,13 +43,9 @@ parquet
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import os
-import re
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -56,349 +53,49 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import xlsxwriter
-import xlsxwriter.exceptions
 
 from .. import __version__
 from ..dates import format_dates
 from ..errors import OutputError
 from ..model import LINE_COL, SOURCE_COL, FieldType, Kind
 from ..money import CURRENCY_EXPONENTS, format_minor
-from ..outfiles import temp_file
-from ..reports.ledger import Tally
-from ..xlsx_numbers import ExactNumber as _Exact
 from . import format as fmt
-from .base import CsvSink, Option, OutputFile, Target, WriteContext, add_written, default_mode
+from .base import CsvSink, Option, OutputFile, Target, WriteContext, add_written
+from .typed import (
+    ALL_KINDS,
+    PROVENANCE,
+    PROVENANCE_DOCS,
+    TypedWriter,
+    header,
+    publish,
+    source_files,
+    source_lines,
+    temp_path,
+)
+from .xlsx_table import XlsxTableWriter
 
-ALL_KINDS = ("transaction", "invoice", "bill", "journal", "contact", "account", "item")
-PROVENANCE = ("source_file", "source_line")
-PROVENANCE_DOCS = {
-    "source_file": "the input file the record came from",
-    "source_line": "the line (or spreadsheet row) in that file where the record starts",
-}
-
-# -- Excel --
-CREATED = datetime(2000, 1, 1, tzinfo=UTC)  # fixed: the same records give the same bytes
-MAX_ROWS = 1_048_576  # Excel's rows per sheet, header included
-MAX_TEXT = 32_767  # Excel's characters (UTF-16 code units) per cell
-MAX_DIGITS = 15  # significant digits Excel keeps; up to this a decimal round-trips a double
-EXCEL_EPOCH = 25_569  # days from Excel's day 0 (1899-12-30) to 1970-01-01
-FIRST_EXCEL_DAY = -25_508  # 1900-03-01 in days since 1970: earlier serials are wrong in Excel
-LAST_EXCEL_DAY = 2_932_896  # 9999-12-31
-WIDTH_ROWS = 1_000  # column widths are fitted to the header and the first rows of a part
-MAX_WIDTH = 60
-_PLAIN_DECIMAL = re.compile(r"-?(\d+)(?:\.(\d+))?")
+__all__ = [
+    "ALL_KINDS",
+    "COMPRESSION",
+    "PROVENANCE",
+    "PROVENANCE_DOCS",
+    "TARGETS",
+    "JsonlWriter",
+    "ParquetSpool",
+    "ParquetTableWriter",
+    "TypedWriter",
+    "XlsxTableWriter",
+    "header",
+    "publish",
+    "source_files",
+    "source_lines",
+    "temp_path",
+]
 
 # -- Parquet --
 ROW_GROUP = 100_000  # records per row group: fixed, so chunking never changes the bytes
 DECIMAL_PRECISION = 18  # decimal128(18, scale): every parsed amount fits (int64 minor units)
 _DECIMAL_LIMIT = 10**DECIMAL_PRECISION
-
-
-def header(kind: Kind) -> tuple[str, ...]:
-    """The columns of a generic target: the kind's fields, then the provenance."""
-    return (*kind.field_names, *PROVENANCE)
-
-
-def source_files(records: pa.Table, sources: list[str]) -> pa.Array:
-    """Each record's input file name."""
-    return pc.take(pa.array(sources, pa.string()), fmt.column(records, SOURCE_COL))
-
-
-def source_lines(records: pa.Table) -> pa.Array:
-    """Each record's line in its input file, as int64."""
-    return pc.cast(fmt.column(records, LINE_COL), pa.int64())
-
-
-class TypedWriter:
-    """What the generic typed writers share: the context, the tallies for the tie-out, and
-    refusing records with a reason."""
-
-    def __init__(self, ctx: WriteContext) -> None:
-        self.ctx = ctx
-        self.kind = ctx.kind
-        self.sources = ctx.sources
-        self.tally = Tally()
-        self.rejected = Tally()
-
-    def reject(self, records: pa.Table, field: str, rule: str, message: str) -> None:
-        """Refuse ``records`` for this target; they count as rejected in its tie-out and are
-        listed in rejects.csv."""
-        if not records.num_rows:
-            return
-        add_written(self.rejected, records, self.kind)
-        if self.ctx.reject is not None:
-            self.ctx.reject(self.ctx.target, records, field, rule, message)
-
-
-def publish(tmp: Path, path: Path, rows: int) -> OutputFile:
-    """Flush ``tmp`` to disk, give it a plain file's mode, rename it to ``path``; describe it."""
-    digest = hashlib.sha256()
-    size = 0
-    try:
-        with open(tmp, "rb+") as f:
-            while block := f.read(1 << 20):
-                digest.update(block)
-                size += len(block)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, default_mode())
-        os.replace(tmp, path)
-    except OSError as e:
-        raise OutputError(
-            f"cannot write {path.name}: {e.strerror}",
-            where=str(path.parent),
-            hint="check free disk space and permissions; no partial file is kept.",
-            code="output-write-failed",
-        ) from None
-    return OutputFile(path.name, rows, size, digest.hexdigest())
-
-
-def temp_path(outdir: Path, stem: str) -> Path:
-    """A new, empty temporary file beside the output (renamed into place by ``publish``)."""
-    try:
-        fd, path = temp_file(outdir, stem)
-    except OSError as e:
-        raise OutputError(
-            f"cannot create files in the output folder: {e.strerror}",
-            where=str(outdir),
-            hint="check the folder exists, is writable, and the disk has space.",
-            code="output-unwritable",
-        ) from None
-    os.close(fd)
-    return path
-
-
-# == xlsx ===================================================================================
-Cell = tuple[Any, str | None] | str | None  # (number, format key) | text | empty
-
-
-def _digits(text: str) -> int | None:
-    """Significant digits of a plain decimal (``-0012.50`` has 3 … counting to the last
-    decimal written), or None if ``text`` is not a plain decimal."""
-    m = _PLAIN_DECIMAL.fullmatch(text)
-    if m is None:
-        return None
-    return len((m.group(1) + (m.group(2) or "")).lstrip("0")) or 1
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-class XlsxTableWriter(TypedWriter):
-    """Writes ``<kind>.xlsx`` (split into numbered files past Excel's rows a sheet)."""
-
-    max_rows = MAX_ROWS
-
-    def __init__(self, ctx: WriteContext) -> None:
-        super().__init__(ctx)
-        self.columns = header(ctx.kind)
-        self._parts: list[tuple[Path, int]] = []  # finished temp files and their data rows
-        self._tmp: Path | None = None
-        self._book: Any = None
-        self._sheet: Any = None
-        self._formats: dict[str, Any] = {}
-        self._row = 0  # next sheet row (0 is the header)
-        self._widths: list[int] = []
-
-    # -- refusing what Excel cannot hold --
-    def check(self, records: pa.Table) -> pa.Table:
-        """Refuse records with a text longer than a cell holds (Excel would cut it)."""
-        for f in self.kind.fields:
-            if f.type is not FieldType.TEXT or not records.num_rows:
-                continue
-            col = fmt.column(records, f.name)
-            long = pc.fill_null(pc.greater(pc.binary_length(col), MAX_TEXT), False)
-            if not pc.any(long).as_py():  # UTF-8 bytes >= UTF-16 units: nothing is too long
-                continue
-            over = pa.array([s is not None and _utf16_len(s) > MAX_TEXT for s in col.to_pylist()])
-            if pc.any(over).as_py():
-                self.reject(
-                    records.filter(over),
-                    f.name,
-                    "text-too-long",
-                    f"longer than the {MAX_TEXT:,} characters an Excel cell holds; shorten it "
-                    "in the source, or use the csv, jsonl or parquet target",
-                )
-                records = records.filter(pc.invert(over))
-        return records
-
-    def write(self, records: pa.Table) -> None:
-        """Append records (refusing what Excel cannot hold); count them for the tie-out."""
-        records = self.check(records)
-        if records.num_rows:
-            self._write_rows(self._cells(records))
-        add_written(self.tally, records, self.kind)
-
-    # -- cells --
-    def _format(self, key: str) -> Any:
-        """The cell format called ``key``: head, date, or places<N> (a number with N
-        decimals), added to the workbook on first use."""
-        style = self._formats.get(key)
-        if style is None:
-            if key == "head":
-                spec: dict[str, Any] = {"bold": True, "bg_color": "#E8ECF0", "bottom": 1}
-            elif key == "date":
-                spec = {"num_format": "yyyy-mm-dd"}
-            else:
-                places = int(key.removeprefix("places"))
-                spec = {"num_format": "#,##0" + ("." + "0" * places if places else "")}
-            style = self._formats[key] = self._book.add_format(spec)
-        return style
-
-    def _cells(self, records: pa.Table) -> list[list[Cell]]:
-        """One list of cells per column: (number, format key), text, or None."""
-        out: list[list[Cell]] = []
-        exps: np.ndarray | None = None
-        for f in self.kind.fields:
-            col = fmt.column(records, f.name)
-            if f.type is FieldType.DATE:
-                out.append(self._date_cells(col))
-            elif f.type is FieldType.MONEY:
-                exps = fmt.exponents(records) if exps is None else exps
-                out.append(self._money_cells(col, exps))
-            elif f.type is FieldType.DECIMAL:
-                out.append([self._decimal_cell(s) for s in col.to_pylist()])
-            else:
-                out.append([s if s else None for s in col.to_pylist()])
-        out.append(list(source_files(records, self.sources).to_pylist()))
-        out.append([(int(n), None) for n in source_lines(records).to_pylist()])
-        return out
-
-    def _date_cells(self, col: pa.Array) -> list[Cell]:
-        days = np.asarray(pc.fill_null(col.cast(pa.int32()), 0), dtype=np.int64)
-        valid = np.asarray(col.is_valid(), dtype=bool)
-        iso = format_dates(col, "YYYY-MM-DD").to_pylist()
-        excel = (days >= FIRST_EXCEL_DAY) & (days <= LAST_EXCEL_DAY)
-        serial = (days + EXCEL_EPOCH).tolist()
-        return [
-            None if not ok else (s, "date") if in_range else text
-            for ok, in_range, s, text in zip(valid, excel, serial, iso, strict=True)
-        ]
-
-    def _money_cells(self, col: pa.Array, exps: np.ndarray) -> list[Cell]:
-        minor = np.asarray(pc.fill_null(col, 0), dtype=np.int64)
-        valid = np.asarray(col.is_valid(), dtype=bool)
-        fits = (minor > -(10**MAX_DIGITS)) & (minor < 10**MAX_DIGITS)
-        text = format_minor(col, exps).to_pylist()
-        return [
-            None if not ok else (_Exact(t), f"places{e}") if exact else t
-            for ok, exact, t, e in zip(valid, fits, text, exps.tolist(), strict=True)
-        ]
-
-    def _decimal_cell(self, text: str | None) -> Cell:
-        if not text:
-            return None
-        digits = _digits(text)
-        if digits is None or digits > MAX_DIGITS:
-            return text
-        _, _, frac = text.partition(".")
-        return (_Exact(text), f"places{len(frac)}")
-
-    # -- the workbook --
-    def _open_part(self) -> None:
-        self._tmp = temp_path(self.ctx.outdir, self.kind.name)
-        book = xlsxwriter.Workbook(
-            str(self._tmp),
-            {
-                "constant_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-            },
-        )
-        book.set_properties(
-            {
-                "title": f"{self.kind.name} records",
-                "author": "csvbridge",
-                "comments": f"Written by csvbridge {__version__} (target xlsx)",
-                "created": CREATED,
-            }
-        )
-        self._book = book
-        self._formats = {}
-        self._sheet = book.add_worksheet(self.kind.name)
-        head = self._format("head")
-        for c, name in enumerate(self.columns):
-            self._sheet.write_string(0, c, name, head)
-        self._widths = [len(n) for n in self.columns]
-        self._row = 1
-
-    def _finish_part(self) -> None:
-        if self._book is None or self._tmp is None:
-            return
-        ws = self._sheet
-        for c, w in enumerate(self._widths):
-            ws.set_column(c, c, min(max(w, 8), MAX_WIDTH) + 2)
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(self._row - 1, 0), len(self.columns) - 1)
-        try:
-            self._book.close()
-        except xlsxwriter.exceptions.FileSizeError:
-            raise OutputError(
-                f"{self.kind.name}.xlsx would pass 4 GB, the most a workbook without ZIP64 holds",
-                where=str(self.ctx.outdir),
-                hint="use the csv, jsonl or parquet target for this much data.",
-                code="output-too-large",
-            ) from None
-        except xlsxwriter.exceptions.FileCreateError as e:
-            raise OutputError(
-                f"writing {self.kind.name}.xlsx failed: {e}",
-                where=str(self.ctx.outdir),
-                hint="check free disk space and permissions; no partial file is kept.",
-                code="output-write-failed",
-            ) from None
-        self._parts.append((self._tmp, self._row - 1))
-        self._book = self._sheet = self._tmp = None
-
-    def _write_rows(self, columns: list[list[Cell]]) -> None:
-        n = len(columns[0])
-        for r in range(n):
-            if self._book is None or self._row >= self.max_rows:
-                self._finish_part()
-                self._open_part()
-            row = self._row
-            ws = self._sheet
-            fit = row <= WIDTH_ROWS
-            for c, col in enumerate(columns):
-                v = col[r]
-                if v is None:
-                    continue
-                if isinstance(v, str):
-                    ws.write_string(row, c, v)
-                    if fit:
-                        self._widths[c] = max(self._widths[c], len(v))
-                    continue
-                number, key = v
-                ws.write_number(row, c, number, None if key is None else self._format(key))
-                if fit:
-                    shown = 10 if key == "date" else len(getattr(number, "text", str(number)))
-                    self._widths[c] = max(self._widths[c], shown + shown // 3)
-            self._row += 1
-
-    def close(self) -> list[OutputFile]:
-        """Finish the last workbook and rename every part into place."""
-        if self._book is None and not self._parts:
-            self._open_part()  # no records: the header alone, so the user sees the target ran
-        self._finish_part()
-        many = len(self._parts) > 1
-        out = []
-        for i, (tmp, rows) in enumerate(self._parts, start=1):
-            name = f"{self.kind.name}-{i:03d}.xlsx" if many else f"{self.kind.name}.xlsx"
-            out.append(publish(tmp, self.ctx.outdir / name, rows))
-        self._parts = []
-        return out
-
-    def abort(self) -> None:
-        """Remove temporary files; nothing of this run stays in the output folder."""
-        self._book = self._sheet = None  # never closed, so never written
-        tmps = [p for p, _ in self._parts] + ([self._tmp] if self._tmp else [])
-        for p in tmps:
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
-        self._parts = []
-        self._tmp = None
 
 
 # == jsonl ==================================================================================

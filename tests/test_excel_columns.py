@@ -1,0 +1,140 @@
+"""The column-wise reading of spreadsheet cells gives exactly the text the cell-by-cell path
+(``excel.cell_text``) gives, value for value, and the same chunks, lines and counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import xlsxwriter
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from csvbridge.readers import ReadOptions, open_source
+from csvbridge.readers.excel import cell_text
+from csvbridge.readers.excel_columns import column_text, float_text
+
+FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**17), 10**17).map(lambda n: n / 100),
+    st.integers(-(10**9), 10**9).map(lambda n: n / 10**6),
+    st.integers(0, 2**64 - 1).map(lambda b: struct.unpack("<d", b.to_bytes(8, "little"))[0]),
+)
+CELLS = st.one_of(
+    FLOATS,
+    st.text(max_size=8),
+    st.dates(min_value=dt.date(1, 1, 1)),
+    st.datetimes(),
+    st.times(),
+    st.timedeltas(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.none(),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(FLOATS, min_size=1, max_size=20))
+@example([0.1 + 0.2, -0.0, 1e16, 1e15, 123456789012345.6, 274.65999999999997, 1e-5, 100.0])
+@example([5e-324, 1.7976931348623157e308, 999999999999999.9, 0.000123, 1e21])
+def test_float_column_is_cell_text(values: list[float]) -> None:
+    arr = np.asarray(values, dtype=np.float64)
+    assert float_text(arr, cell_text).to_pylist() == [cell_text(v) for v in values]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(CELLS, min_size=1, max_size=30))
+@example(["", 1.5, dt.date(2024, 1, 2), dt.datetime(2024, 1, 2), True, 3])
+@example([dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(999, 3, 4)])
+def test_mixed_column_is_cell_text(values: list[Any]) -> None:
+    col = np.empty(len(values), dtype=object)
+    col[:] = values
+    out = column_text(col, cell_text)
+    assert out.type == pa.string()
+    assert out.to_pylist() == [cell_text(v) for v in values]
+
+
+def _workbook(path: Path, rows: list[list[Any]]) -> Path:
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    date = book.add_format({"num_format": "yyyy-mm-dd"})
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if isinstance(v, dt.date | dt.datetime):
+                sheet.write_datetime(r, c, v, date)
+            elif v is not None:
+                sheet.write(r, c, v)
+    book.close()
+    return path
+
+
+def _read(path: Path, fast: bool, size: int) -> tuple[Any, ...]:
+    with ExitStack() as stack:
+        finder = open_source(path, 0, ReadOptions(), stack)
+        if not fast:
+            finder.fast = None
+        chunks = list(finder.chunks(size))
+        info = finder.info
+        return (
+            [c.table.to_pylist() for c in chunks],
+            [c.lines.tolist() for c in chunks],
+            [{i: (p.rule, p.message) for i, p in c.problems.items()} for c in chunks],
+            [c.native_dates for c in chunks],
+            info.rows,
+            info.blank_lines,
+            info.columns,
+            info.preamble,
+            info.footer,
+        )
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 1000])
+def test_fast_path_reads_what_the_row_path_reads(tmp_path: Path, size: int) -> None:
+    rows: list[list[Any]] = [["Statement for account 1234"], [], ["Date", "Text", "Amount", "N"]]
+    for i in range(40):
+        rows.append(
+            [
+                dt.datetime(2024, 1, 1) + dt.timedelta(days=i, hours=i % 3),
+                f"row {i}" if i % 5 else "  ",
+                i * 1.1 if i % 4 else None,
+                "\x00bad" if i == 17 else i,
+            ]
+        )
+        if i % 9 == 0:
+            rows.append([None, "\u3000", None, " \t"])  # whitespace only: a blank row
+    rows.append([])
+    rows.append(["Total", None, 1234.5])
+    path = _workbook(tmp_path / "s.xlsx", rows)
+    fast = _read(path, True, size)
+    slow = _read(path, False, size)
+    assert fast == slow
+    assert fast[5] >= 5  # the blank rows were seen and counted
+    assert any(fast[2])  # the NUL row is flagged
+
+
+def test_fast_path_is_taken(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "s.xlsx", [["a", "b"], [1.5, "x"], [2.25, "y"]])
+    with ExitStack() as stack:
+        finder = open_source(path, 0, ReadOptions(), stack)
+        assert finder.fast is not None
+        assert finder.fast(finder, 10) is not None
+
+
+def test_fast_path_on_a_table_away_from_a1(tmp_path: Path) -> None:
+    """A used range starting at C3: calamine gives rows from row 1, as wide as the range."""
+    path = tmp_path / "offset.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Data")
+    sheet.write_row(2, 2, ["Date", "Amount"])
+    for i in range(12):
+        sheet.write_row(3 + i, 2, [f"2024-01-{i + 1:02d}", i / 8])
+    sheet.write(20, 4, "far")
+    book.close()
+    for size in (1, 5, 100):
+        assert _read(path, True, size) == _read(path, False, size)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,11 +177,11 @@ class Blocks:
             line[at] = np.asarray(self.column(b, "line"))[pos]
         return batch, source, line
 
-    def keys_of(self, batches: list[int], name: str) -> tuple[npt.NDArray[np.int64], ...]:
-        """(keys, refs) of every record of these batches (``name``: identity or near_key;
-        records without a near key left out), for (re)building an index."""
-        keys: list[npt.NDArray[np.int64]] = []
-        refs: list[npt.NDArray[np.int64]] = []
+    def keys_of(
+        self, batches: list[int], name: str
+    ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+        """(keys, refs) of the records of these batches, a block at a time (``name``:
+        identity or near_key; records without a near key left out), to (re)build an index."""
         marks = ",".join("?" * len(batches))
         for bid, blob in self.db.execute(
             f"SELECT id, {name} FROM record_block WHERE batch_id IN ({marks}) ORDER BY id",
@@ -188,13 +189,10 @@ class Blocks:
         ):
             k = i64(blob)
             r = (np.int64(bid) << POS_BITS) | np.arange(len(k), dtype=np.int64)
-            ok = k >= 0 if name == "near_key" else slice(None)
-            keys.append(k[ok])
-            refs.append(r[ok])
-        if not keys:
-            e = np.zeros(0, dtype=np.int64)
-            return e, e
-        return np.concatenate(keys), np.concatenate(refs)
+            if name == "near_key":
+                yield k[k >= 0], r[k >= 0]
+            else:
+                yield k, r
 
 
 LEGACY_ROWS = 100_000

@@ -13,6 +13,7 @@ per history record); the refs of a run only once a look-up hits it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ CREATE TABLE IF NOT EXISTS key_run (
     refs BLOB NOT NULL
 );
 """
-RUN_CAP = 1 << 20
+RUN_CAP = 1 << 20  # entries of a merged run: a merge needs about 40 bytes per entry
+FLUSH = 1 << 18  # entries of the batch being recorded waiting to be written as a run
 MAX_CANDIDATES = 64  # per record and run, as near_duplicates' in-batch index
 _COLUMN = {"identity": "identity", "near": "near_key"}
 
@@ -40,15 +42,33 @@ _COLUMN = {"identity": "identity", "near": "near_key"}
 class _Run:
     id: int
     batches: list[int]
-    keys: npt.NDArray[np.int64]  # sorted; among equal keys, refs ascending
+    n: int
+    keys: npt.NDArray[np.int64] | None  # sorted; among equal keys, refs ascending
     refs: npt.NDArray[np.int64] | None  # read when a look-up first hits the run
 
 
-def _sorted(
-    keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+Pair = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+
+def _sorted(keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]) -> Pair:
     order = np.lexsort((refs, keys))
     return keys[order], refs[order]
+
+
+def _merge(a: Pair, b: Pair) -> Pair:
+    """Two runs as one, in linear time when every ref of ``a`` precedes those of ``b`` (runs
+    of later batches, or later blocks of one batch); by sorting otherwise."""
+    if len(a[1]) and len(b[1]) and a[1].max() > b[1].min():
+        return _sorted(np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]]))
+    n = len(a[0]) + len(b[0])
+    at_b = np.searchsorted(a[0], b[0], side="right") + np.arange(len(b[0]))
+    in_b = np.zeros(n, dtype=bool)
+    in_b[at_b] = True
+    keys = np.empty(n, dtype=np.int64)
+    refs = np.empty(n, dtype=np.int64)
+    keys[in_b], refs[in_b] = b
+    keys[~in_b], refs[~in_b] = a
+    return keys, refs
 
 
 class KeyRuns:
@@ -67,23 +87,43 @@ class KeyRuns:
     def runs(self) -> list[_Run]:
         """The runs of the batches recorded before this run (loaded once)."""
         if self._runs is None:
-            self._runs = []
             covered: set[int] = set()
-            for rid, batches, keys in self.db.execute(
-                "SELECT id, batches, keys FROM key_run WHERE kind = ? ORDER BY id", (self.kind,)
+            for (batches,) in self.db.execute(
+                "SELECT batches FROM key_run WHERE kind = ?", (self.kind,)
             ):
-                run = _Run(rid, json.loads(batches), i64(keys), None)
-                self._runs.append(run)
-                covered |= set(run.batches)
+                covered.update(json.loads(batches))
             have = {r[0] for r in self.db.execute("SELECT DISTINCT batch_id FROM record_block")}
             missing = sorted(have - covered - ({self._batch} if self._batch else set()))
             if missing:  # migrated from an older history, or the index was lost: rebuild
-                keys, refs = self.blocks.keys_of(missing, _COLUMN[self.kind])
-                for start in range(0, max(len(keys), 1), RUN_CAP):
-                    part = _sorted(keys[start : start + RUN_CAP], refs[start : start + RUN_CAP])
-                    self._runs.append(self._write(missing, *part))
-                self._compact(self._runs)
+                self._rebuild(missing)
+            self._runs = []
+            for rid, batches, keys in self.db.execute(
+                "SELECT id, batches, keys FROM key_run WHERE kind = ? ORDER BY id", (self.kind,)
+            ):
+                k = i64(keys)
+                self._runs.append(_Run(rid, json.loads(batches), len(k), k, None))
         return self._runs
+
+    def _rebuild(self, batches: list[int]) -> None:
+        """Index these batches from their blocks, FLUSH entries at a time."""
+        made: list[_Run] = []
+        waiting: list[Pair] = []
+        count = 0
+        blocks = self.blocks.keys_of(batches, _COLUMN[self.kind])
+        for part in itertools.chain(blocks, [None]):
+            if part is not None:
+                waiting.append(part)
+                count += len(part[0])
+            if waiting and (count >= FLUSH or part is None):
+                keys, refs = _sorted(
+                    np.concatenate([w[0] for w in waiting]), np.concatenate([w[1] for w in waiting])
+                )
+                made.append(self._write(batches, keys, refs, keep=False))
+                self._compact(made, keep=False)
+                waiting, count = [], 0
+        if not made:  # none of them has keys: an empty run marks them indexed
+            e = np.zeros(0, dtype=np.int64)
+            self._write(batches, e, e, keep=False)
 
     def _refs(self, run: _Run) -> npt.NDArray[np.int64]:
         if run.refs is None:
@@ -91,33 +131,43 @@ class KeyRuns:
             run.refs = i64(blob)
         return run.refs
 
+    def _keys(self, run: _Run) -> npt.NDArray[np.int64]:
+        if run.keys is None:
+            (blob,) = self.db.execute("SELECT keys FROM key_run WHERE id = ?", (run.id,)).fetchone()
+            run.keys = i64(blob)
+        return run.keys
+
     def _write(
-        self, batches: list[int], keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]
+        self,
+        batches: list[int],
+        keys: npt.NDArray[np.int64],
+        refs: npt.NDArray[np.int64],
+        *,
+        keep: bool,
     ) -> _Run:
+        """Store a run; ``keep``: keep its arrays in memory (a run looked up), or read them
+        again when needed (a run of the batch being recorded)."""
         cur = self.db.execute(
             "INSERT INTO key_run (kind, batches, keys, refs) VALUES (?, ?, ?, ?)",
             (self.kind, json.dumps(sorted(batches)), keys.tobytes(), refs.tobytes()),
         )
-        return _Run(int(cur.lastrowid or 0), sorted(batches), keys, refs)
+        rid = int(cur.lastrowid or 0)
+        if keep:
+            return _Run(rid, sorted(batches), len(keys), keys, refs)
+        return _Run(rid, sorted(batches), len(keys), None, None)
 
     def _delete(self, run: _Run) -> None:
         self.db.execute("DELETE FROM key_run WHERE id = ?", (run.id,))
 
-    def _compact(self, runs: list[_Run]) -> None:
+    def _compact(self, runs: list[_Run], *, keep: bool) -> None:
         """Merge the last runs while the newest is at least as large as the one before and
         the merged run stays within RUN_CAP."""
-        while (
-            len(runs) >= 2
-            and len(runs[-2].keys) <= len(runs[-1].keys)
-            and len(runs[-2].keys) + len(runs[-1].keys) <= RUN_CAP
-        ):
+        while len(runs) >= 2 and runs[-2].n <= runs[-1].n and runs[-2].n + runs[-1].n <= RUN_CAP:
             b, a = runs.pop(), runs.pop()
-            keys, refs = _sorted(
-                np.concatenate([a.keys, b.keys]), np.concatenate([self._refs(a), self._refs(b)])
-            )
+            merged = _merge((self._keys(a), self._refs(a)), (self._keys(b), self._refs(b)))
             self._delete(a)
             self._delete(b)
-            runs.append(self._write(a.batches + b.batches, keys, refs))
+            runs.append(self._write(sorted(set(a.batches + b.batches)), *merged, keep=keep))
 
     # -- recording a batch ---------------------------------------------------------------
     def open_batch(self, batch_id: int) -> None:
@@ -135,7 +185,7 @@ class KeyRuns:
             return
         self._pending.append((keys, refs))
         self._pending_n += len(keys)
-        if self._pending_n >= RUN_CAP:
+        if self._pending_n >= FLUSH:
             self._flush()
 
     def _flush(self) -> None:
@@ -144,17 +194,15 @@ class KeyRuns:
         keys = np.concatenate([p[0] for p in self._pending])
         refs = np.concatenate([p[1] for p in self._pending])
         self._pending, self._pending_n = [], 0
-        for start in range(0, len(keys), RUN_CAP):
-            part = _sorted(keys[start : start + RUN_CAP], refs[start : start + RUN_CAP])
-            self._new.append(self._write([self._batch], *part))
-            self._compact(self._new)
+        self._new.append(self._write([self._batch], *_sorted(keys, refs), keep=False))
+        self._compact(self._new, keep=False)
 
     def finish_batch(self) -> None:
         """The batch is complete: write what waits and merge its runs into the index."""
         self._flush()
         runs = self.runs() + self._new
         self._new = []
-        self._compact(runs)
+        self._compact(runs, keep=False)
         self._batch = None
         self._runs = None  # the next look-up (a later batch) reads the runs again
 
@@ -166,12 +214,12 @@ class KeyRuns:
             self._delete(run)
             rest = [b for b in run.batches if b != batch_id]
             if rest and keep.any():
-                self._write(rest, run.keys[keep], refs[keep])
+                self._write(rest, self._keys(run)[keep], refs[keep], keep=False)
         self._runs = None
 
     # -- look-ups --------------------------------------------------------------------------
     def has_keys(self) -> bool:
-        return any(len(r.keys) for r in self.runs())
+        return any(r.n for r in self.runs())
 
     def first(self, probe: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """The smallest ref recorded with each key (-1: none); ``probe`` need not be sorted."""
@@ -182,10 +230,11 @@ class KeyRuns:
         sp = probe[order]
         best = np.full(len(probe), np.iinfo(np.int64).max, dtype=np.int64)
         for run in self.runs():
-            if not len(run.keys):
+            keys = self._keys(run)
+            if not len(keys):
                 continue
-            pos = np.minimum(np.searchsorted(run.keys, sp), len(run.keys) - 1)
-            hit = run.keys[pos] == sp
+            pos = np.minimum(np.searchsorted(keys, sp), len(keys) - 1)
+            hit = keys[pos] == sp
             if not hit.any():
                 continue
             ref = self._refs(run)[pos[hit]]
@@ -202,8 +251,9 @@ class KeyRuns:
         rows: list[npt.NDArray[np.int64]] = []
         refs: list[npt.NDArray[np.int64]] = []
         for run in self.runs():
-            a = np.searchsorted(run.keys, lo, side="left")
-            b = np.minimum(np.searchsorted(run.keys, hi, side="right"), a + MAX_CANDIDATES)
+            keys = self._keys(run)
+            a = np.searchsorted(keys, lo, side="left")
+            b = np.minimum(np.searchsorted(keys, hi, side="right"), a + MAX_CANDIDATES)
             hit = np.flatnonzero(b > a)
             if not len(hit):
                 continue

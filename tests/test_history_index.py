@@ -82,7 +82,10 @@ def test_index_agrees_with_a_scan_of_the_records(
 ) -> None:
     path = Path(str(tmp_path_factory.mktemp("h"))) / "h.sqlite"  # type: ignore[attr-defined]
     kept: dict[int, list[Rec]] = {}
-    with mock.patch.object(history_runs, "RUN_CAP", 8):  # many runs, merges at the cap
+    with (  # many runs: written while the batch is recorded, merged up to the cap
+        mock.patch.object(history_runs, "RUN_CAP", 8),
+        mock.patch.object(history_runs, "FLUSH", 4),
+    ):
         with History(path) as h:
             for i, blocks in enumerate(batches, start=1):
                 batch, recs = _record(h, blocks, f"f{i}.csv")

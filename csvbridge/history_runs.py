@@ -55,6 +55,11 @@ def _sorted(keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]) -> Pair:
     return keys[order], refs[order]
 
 
+def _blob(a: npt.NDArray[np.int64]) -> memoryview:
+    """The array's bytes for SQLite (which copies them) without a copy of our own."""
+    return memoryview(np.ascontiguousarray(a, dtype="<i8")).cast("B")
+
+
 def _merge(a: Pair, b: Pair) -> Pair:
     """Two runs as one, in linear time when every ref of ``a`` precedes those of ``b`` (runs
     of later batches, or later blocks of one batch); by sorting otherwise."""
@@ -147,11 +152,17 @@ class KeyRuns:
     ) -> _Run:
         """Store a run; ``keep``: keep its arrays in memory (a run looked up), or read them
         again when needed (a run of the batch being recorded)."""
+        n = len(keys)
         cur = self.db.execute(
-            "INSERT INTO key_run (kind, batches, keys, refs) VALUES (?, ?, ?, ?)",
-            (self.kind, json.dumps(sorted(batches)), keys.tobytes(), refs.tobytes()),
+            "INSERT INTO key_run (kind, batches, keys, refs) "
+            "VALUES (?, ?, zeroblob(?), zeroblob(?))",
+            (self.kind, json.dumps(sorted(batches)), 8 * n, 8 * n),
         )
         rid = int(cur.lastrowid or 0)
+        for column, values in (("keys", keys), ("refs", refs)) if n else ():
+            # written into the pages directly: no copy of the array in SQLite's memory
+            with self.db.blobopen("key_run", column, rid) as blob:
+                blob.write(_blob(values))
         if keep:
             return _Run(rid, sorted(batches), len(keys), keys, refs)
         return _Run(rid, sorted(batches), len(keys), None, None)

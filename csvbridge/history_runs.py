@@ -57,7 +57,7 @@ def _sorted(keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]) -> Pair:
 
 def _blob(a: npt.NDArray[np.int64]) -> memoryview:
     """The array's bytes for SQLite (which copies them) without a copy of our own."""
-    return memoryview(np.ascontiguousarray(a, dtype="<i8")).cast("B")
+    return np.ascontiguousarray(a, dtype="<i8").data.cast("B")
 
 
 def _merge(a: Pair, b: Pair) -> Pair:

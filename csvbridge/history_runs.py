@@ -261,17 +261,23 @@ class KeyRuns:
         per i and run), ordered by i then ref."""
         rows: list[npt.NDArray[np.int64]] = []
         refs: list[npt.NDArray[np.int64]] = []
+        order = np.argsort(lo)  # sorted probes walk the runs in order: fewer cache misses
+        slo, shi = lo[order], hi[order]
         for run in self.runs():
             keys = self._keys(run)
-            a = np.searchsorted(keys, lo, side="left")
-            b = np.minimum(np.searchsorted(keys, hi, side="right"), a + MAX_CANDIDATES)
-            hit = np.flatnonzero(b > a)
+            if not len(keys):
+                continue
+            a = np.searchsorted(keys, slo, side="left")
+            hit = np.flatnonzero(keys[np.minimum(a, len(keys) - 1)] <= shi)
+            hit = hit[a[hit] < len(keys)]  # most ranges hold nothing: no second search
             if not len(hit):
                 continue
-            counts = b[hit] - a[hit]
-            starts = np.repeat(a[hit] - np.cumsum(np.r_[0, counts[:-1]]), counts)
+            a = a[hit]
+            b = np.minimum(np.searchsorted(keys, shi[hit], side="right"), a + MAX_CANDIDATES)
+            counts = b - a
+            starts = np.repeat(a - np.cumsum(np.r_[0, counts[:-1]]), counts)
             pos = starts + np.arange(int(counts.sum()))
-            rows.append(np.repeat(hit, counts).astype(np.int64))
+            rows.append(np.repeat(order[hit], counts).astype(np.int64))
             refs.append(self._refs(run)[pos])
         if not rows:
             e = np.zeros(0, dtype=np.int64)

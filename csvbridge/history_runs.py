@@ -45,6 +45,36 @@ class _Run:
     n: int
     keys: npt.NDArray[np.int64] | None  # sorted; among equal keys, refs ascending
     refs: npt.NDArray[np.int64] | None  # read when a look-up first hits the run
+    bits: npt.NDArray[np.uint8] | None = None  # which key prefixes the run holds
+
+
+# A run's keys are uniform in their top bits (identities are hashes; a near key puts the
+# amount's hash above the day), so a bitmap of the prefixes it holds turns most probes away
+# before the binary search: 2 MB a run, about 6% of absent keys let through at RUN_CAP.
+PREFIX_SHIFT = 39  # bits 39-62: a near key's bucket hash, never its day
+PREFIX_MASK = (1 << 24) - 1
+
+
+def _prefix(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    return (keys >> PREFIX_SHIFT) & PREFIX_MASK
+
+
+def _bits(run: _Run, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+    if run.bits is None:
+        seen = np.zeros(PREFIX_MASK + 1, dtype=bool)
+        seen[_prefix(keys)] = True
+        run.bits = np.packbits(seen)
+    return run.bits
+
+
+def _maybe(
+    bits: npt.NDArray[np.uint8], lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
+) -> npt.NDArray[np.bool_]:
+    """Where the run may hold a key in [lo, hi] (certainly not elsewhere)."""
+    p = _prefix(lo)
+    held = (bits[p >> 3] >> (7 - (p & 7)).astype(np.uint8)) & 1
+    out: npt.NDArray[np.bool_] = (held != 0) | (p != _prefix(hi))
+    return out
 
 
 Pair = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
@@ -244,12 +274,13 @@ class KeyRuns:
             keys = self._keys(run)
             if not len(keys):
                 continue
-            pos = np.minimum(np.searchsorted(keys, sp), len(keys) - 1)
-            hit = keys[pos] == sp
-            if not hit.any():
+            at = np.flatnonzero(_maybe(_bits(run, keys), sp, sp))
+            pos = np.minimum(np.searchsorted(keys, sp[at]), len(keys) - 1)
+            eq = keys[pos] == sp[at]
+            if not eq.any():
                 continue
-            ref = self._refs(run)[pos[hit]]
-            best[hit] = np.minimum(best[hit], ref)
+            hit = at[eq]
+            best[hit] = np.minimum(best[hit], self._refs(run)[pos[eq]])
         found = best != np.iinfo(np.int64).max
         out[order[found]] = best[found]
         return out
@@ -267,12 +298,13 @@ class KeyRuns:
             keys = self._keys(run)
             if not len(keys):
                 continue
-            a = np.searchsorted(keys, slo, side="left")
-            hit = np.flatnonzero(keys[np.minimum(a, len(keys) - 1)] <= shi)
-            hit = hit[a[hit] < len(keys)]  # most ranges hold nothing: no second search
+            maybe = np.flatnonzero(_maybe(_bits(run, keys), slo, shi))
+            a = np.searchsorted(keys, slo[maybe], side="left")
+            inside = (a < len(keys)) & (keys[np.minimum(a, len(keys) - 1)] <= shi[maybe])
+            hit = maybe[inside]  # most ranges hold nothing: no second search
             if not len(hit):
                 continue
-            a = a[hit]
+            a = a[inside]
             b = np.minimum(np.searchsorted(keys, shi[hit], side="right"), a + MAX_CANDIDATES)
             counts = b - a
             starts = np.repeat(a - np.cumsum(np.r_[0, counts[:-1]]), counts)

@@ -129,3 +129,52 @@ def test_forgetting_an_unknown_batch_is_refused(tmp_path: Path) -> None:
     with History(tmp_path / "h.sqlite") as store, pytest.raises(CsvbridgeError) as e:
         store.forget(9)
     assert e.value.code == "batch-unknown"
+
+
+def _chunk(start: int, n: int) -> pa.Table:
+    """n transactions of one file, lines from ``start``; the first one twice (a repeat)."""
+    import datetime as dt
+
+    from csvbridge.model import LINE_COL, ROW_COL, SOURCE_COL
+
+    amounts = [1000 + i for i in range(start, start + n)]
+    amounts[1] = amounts[0]
+    return pa.table(
+        {
+            "date": pa.array([dt.date(2025, 1, 2)] * n, pa.date32()),
+            "amount": pa.array(amounts, pa.int64()),
+            "currency": pa.array(["EUR"] * n),
+            "description": pa.array(["shop" if i < 2 else f"shop {i}" for i in range(n)]),
+            SOURCE_COL: pa.array([0] * n, pa.int32()),
+            LINE_COL: pa.array(range(start, start + n), pa.int64()),
+            ROW_COL: pa.array(range(start, start + n), pa.int64()),
+        }
+    )
+
+
+def test_the_stage_records_each_chunk_as_it_goes(tmp_path: Path) -> None:
+    from csvbridge import history_runs
+    from csvbridge.dedup import DuplicateStage
+
+    with History(tmp_path / "h.sqlite") as h, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(history_runs, "FLUSH", 5)
+        h.begin()
+        h.open_batch("k", ("m", "1", ""))
+        stage = DuplicateStage(
+            fields=("date", "amount", "description"),
+            hold_back=True,
+            count_occurrences=False,  # the repeated first row is held back, not written
+            sources=["a.csv"],
+            history=h,
+        )
+        stage.start_file()
+        held = [int(stage.apply(_chunk(s, 4))[1].sum()) for s in (2, 6)]
+        assert held == [1, 1]
+        # before the batch is completed: its records are already in blocks, its runs begun
+        blocks = h.db.execute("SELECT n FROM record_block ORDER BY id").fetchall()
+        assert blocks == [(3,), (3,)]
+        assert h.db.execute("SELECT COUNT(*) FROM key_run").fetchone()[0] >= 1
+        batch = h.record(batch_key="k", mapping=("m", "1", ""), inputs=[], outputs=[])
+        h.finish()
+    with History(tmp_path / "h.sqlite") as h:
+        assert [(b.id, b.records) for b in h.batches()] == [(batch, 6)]

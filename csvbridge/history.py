@@ -4,6 +4,12 @@ written (identity, file, line, possible-duplicate key and text), so later batche
 what was imported before. Records are stored in blocks as the run goes (history_blocks.py)
 and found through sorted runs of keys (history_runs.py, history_index.py).
 
+Memory: recording keeps nothing per written record beyond the current chunk, up to 262,144
+keys waiting to become a run, and a merge of at most ``RUN_CAP`` entries (about 40 MB).
+Looking up reads the keys of the earlier batches' runs (8 bytes a history record) with a
+2 MB prefix bitmap per run, the refs of runs a look-up hits (8 bytes a record) and a bounded
+cache of the blocks hit.
+
 Default location: ``$CSVBRIDGE_HISTORY``, else ``$XDG_DATA_HOME/csvbridge/history.sqlite``
 (``~/.local/share/csvbridge/history.sqlite``). A run holds an IMMEDIATE transaction from its
 duplicate check to its commit, so two processes sharing a history never both import the same

@@ -1,6 +1,7 @@
 """The duplicate stage of a run: record identities (fingerprint + occurrence in the file),
 checked against the batch so far and against the history, with a person's decisions applied.
-It remembers what was written so the history can record it when the run commits."""
+What is passed on to the writers is recorded in the history chunk by chunk (kept only if the
+run commits)."""
 
 from __future__ import annotations
 
@@ -73,8 +74,8 @@ def load_decisions(path: Path) -> dict[int, bool]:
 
 @dataclass
 class DuplicateStage:
-    """Flags repeats, exact and possible; holds back what the policy says; remembers what was
-    written."""
+    """Flags repeats, exact and possible; holds back what the policy says; records what is
+    written in the history."""
 
     fields: tuple[str, ...]
     hold_back: bool
@@ -89,16 +90,7 @@ class DuplicateStage:
     index: DuplicateIndex = field(default_factory=DuplicateIndex)
     near_index: NearIndex = field(default_factory=NearIndex)
     _counter: OccurrenceCounter = field(default_factory=OccurrenceCounter)
-    _written: list[
-        tuple[
-            npt.NDArray[np.uint64],
-            npt.NDArray[np.int64],
-            npt.NDArray[np.int64],
-            npt.NDArray[np.int64],
-            pa.Array,
-        ]
-    ] = field(default_factory=list)
-    _history_taken: set[int] = field(default_factory=set)  # rowids paired with a record
+    _history_taken: set[int] = field(default_factory=set)  # refs paired with a record
     _history_exact: set[int] = field(default_factory=set)  # identities repeated exactly
     against_history: int = 0
     overridden: int = 0
@@ -183,16 +175,15 @@ class DuplicateStage:
         flagged[decided > 0] = True
         held[decided > 0] = True  # a person's "duplicate" is never imported
         flags = self._flags(records, flagged, held, repeats, ident, past, possible, keys)
-        if self.history is not None:  # only the history records them
+        if self.history is not None:  # recorded as the run goes: kept only if it commits
             written = ~held
-            self._written.append(
-                (
-                    ident[written],
-                    src[written],
-                    line[written],
-                    keys[written],
-                    texts.filter(pa.array(written)),
-                )
+            self.history.add_records(
+                ident[written],
+                self.sources,
+                src[written],
+                line[written],
+                keys[written],
+                texts.filter(pa.array(written)),
             )
         return flagged, held, flags
 
@@ -213,10 +204,10 @@ class DuplicateStage:
         in_history: dict[int, list[Candidate]] = {}
         if self.history is not None:
             lo, hi = key_range(keys[todo], window)
-            for j, rowid, hid, batch, hsource, hline, key, text in self.history.near(lo, hi):
-                if hid in self._history_exact or rowid in self._history_taken:
+            for j, ref, hid, batch, hsource, hline, key, text in self.history.near(lo, hi):
+                if hid in self._history_exact or ref in self._history_taken:
                     continue
-                c = Candidate(day_of(key), text or "", hsource, hline, rowid=rowid, batch=batch)
+                c = Candidate(day_of(key), text or "", hsource, hline, rowid=ref, batch=batch)
                 in_history.setdefault(j, []).append(c)
         found: dict[int, tuple[Candidate, float]] = {}
         taken = self.near_index.taken
@@ -290,28 +281,6 @@ class DuplicateStage:
             match,
             score,
             reason,
-        )
-
-    def written(
-        self,
-    ) -> tuple[
-        npt.NDArray[np.uint64],
-        npt.NDArray[np.int64],
-        npt.NDArray[np.int64],
-        npt.NDArray[np.int64],
-        pa.ChunkedArray,
-    ]:
-        """(identity, source, line, near key, text) of every record passed on to the
-        writers (kept only when the stage has a history to record them in)."""
-        if not self._written:
-            e = np.zeros(0, dtype=np.int64)
-            return np.zeros(0, dtype=np.uint64), e, e, e, pa.chunked_array([], pa.string())
-        return (
-            np.concatenate([w[0] for w in self._written]),
-            np.concatenate([w[1] for w in self._written]),
-            np.concatenate([w[2] for w in self._written]),
-            np.concatenate([w[3] for w in self._written]),
-            pa.chunked_array([w[4] for w in self._written], pa.string()),
         )
 
 

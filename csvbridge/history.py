@@ -1,6 +1,14 @@
 """The history store: an embedded SQLite database of every batch converted — inputs with their
-SHA-256, the mapping's name/version/hash, the outputs with their hashes — and the identity of
-every record written, so later batches recognise what was imported before.
+SHA-256, the mapping's name/version/hash, the outputs with their hashes — and every record
+written (identity, file, line, possible-duplicate key and text), so later batches recognise
+what was imported before. Records are stored in blocks as the run goes (history_blocks.py)
+and found through sorted runs of keys (history_runs.py, history_index.py).
+
+Memory: recording keeps nothing per written record beyond the current chunk, up to 262,144
+keys waiting to become a run, and a merge of at most ``RUN_CAP`` entries (about 40 MB).
+Looking up reads the keys of the earlier batches' runs (8 bytes a history record) with a
+2 MB prefix bitmap per run, the refs of runs a look-up hits (8 bytes a record) and a bounded
+cache of the blocks hit.
 
 Default location: ``$CSVBRIDGE_HISTORY``, else ``$XDG_DATA_HOME/csvbridge/history.sqlite``
 (``~/.local/share/csvbridge/history.sqlite``). A run holds an IMMEDIATE transaction from its
@@ -16,7 +24,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -26,8 +34,10 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from .errors import CsvbridgeError
-from .history_index import SCHEMA as INDEX_SCHEMA
-from .history_index import Found, IdentityIndex
+from .history_blocks import SCHEMA as BLOCK_SCHEMA
+from .history_blocks import Blocks, migrate_legacy, write_block
+from .history_index import Found, HistoryIndex, NearRow
+from .history_runs import SCHEMA as RUN_SCHEMA
 
 BUSY_SECONDS = 600
 
@@ -50,23 +60,7 @@ CREATE TABLE IF NOT EXISTS input (
     sha256 TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS input_sha_idx ON input(sha256);
-CREATE TABLE IF NOT EXISTS record (
-    identity INTEGER NOT NULL,
-    batch_id INTEGER NOT NULL REFERENCES batch(id) ON DELETE CASCADE,
-    source TEXT NOT NULL,
-    line INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS record_batch_idx ON record(batch_id);
 """
-
-
-# Possible duplicates need each record's amount bucket and day (near_duplicates.near_keys)
-# and normalised text. Records of batches from before this have NULLs: never matched.
-_MIGRATE_NEAR = (
-    "ALTER TABLE record ADD COLUMN near_key INTEGER",
-    "ALTER TABLE record ADD COLUMN text TEXT",
-    "CREATE INDEX IF NOT EXISTS record_near_idx ON record(near_key) WHERE near_key IS NOT NULL",
-)
 
 
 def _retry(step: Callable[[], None], seconds: float = BUSY_SECONDS) -> None:
@@ -173,48 +167,6 @@ class Batch:
     records: int
 
 
-RECORD_ROWS = 100_000  # record rows made into Python tuples at a time
-
-
-def _record_rows(
-    batch_id: int,
-    identities: npt.NDArray[np.uint64],
-    sources: list[str],
-    source_idx: npt.NDArray[np.int64],
-    lines: npt.NDArray[np.int64],
-    near_keys: npt.NDArray[np.int64] | None,
-    texts: pa.ChunkedArray | None,
-) -> Iterator[tuple[int, int, str, int, int | None, str | None]]:
-    """The record table's new rows, a slice of ``RECORD_ROWS`` at a time (only a slice is
-    ever held as Python objects), each slice in near-key order so the near-key index is filled
-    in runs rather than at random pages. Identities are looked up in the history's own index
-    (history_index.py), not through this table. A record without a near key (-1) has no text."""
-    signed = _signed(identities)
-    n = len(signed)
-    for start in range(0, n, RECORD_ROWS):
-        stop = min(start + RECORD_ROWS, n)
-        if near_keys is not None:
-            take = start + np.argsort(near_keys[start:stop], kind="stable")
-            keys = near_keys[take].tolist()
-        else:
-            take = np.arange(start, stop)
-            keys = [-1] * len(take)
-        if texts is not None:
-            part = texts.slice(start, stop - start).to_pylist()  # contiguous: no copy
-            text = [part[i] for i in (take - start).tolist()]
-        else:
-            text = [None] * len(take)
-        for ident, s, ln, k, t in zip(
-            signed[take].tolist(),
-            source_idx[take].tolist(),
-            lines[take].tolist(),
-            keys,
-            text,
-            strict=True,
-        ):
-            yield ident, batch_id, sources[s], ln, (None if k < 0 else k), (t if k >= 0 else None)
-
-
 def _signed(u: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     return u.view(np.int64)  # SQLite integers are signed 64-bit
 
@@ -243,7 +195,9 @@ class History:
                 code="history-unavailable",
             ) from None
         self._in_tx = False
-        self.index = IdentityIndex(self.db)
+        self.index = HistoryIndex(Blocks(self.db))
+        self._batch: int | None = None  # the batch this run is recording
+        self._records = 0
 
     def _prepare(self) -> None:
         # Switching to WAL needs the file to itself, and SQLite may refuse at once rather than
@@ -251,20 +205,20 @@ class History:
         mode = self.db.execute("PRAGMA journal_mode").fetchone()[0]
         if str(mode).lower() != "wal":
             self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(_SCHEMA + INDEX_SCHEMA)
-        if "near_key" not in self._record_columns():
-            self.db.execute("BEGIN IMMEDIATE")  # a history from before possible duplicates
+        self.db.executescript(_SCHEMA + BLOCK_SCHEMA + RUN_SCHEMA)
+        if self._has_legacy():
+            self.db.execute("BEGIN IMMEDIATE")  # a history from before record blocks
             try:
-                if "near_key" not in self._record_columns():  # another process may have
-                    for statement in _MIGRATE_NEAR:
-                        self.db.execute(statement)
+                if self._has_legacy():  # another process may have migrated it meanwhile
+                    migrate_legacy(self.db)
                 self.db.execute("COMMIT")
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
 
-    def _record_columns(self) -> set[str]:
-        return {r[1] for r in self.db.execute("PRAGMA table_info(record)")}
+    def _has_legacy(self) -> bool:
+        q = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'record'"
+        return self.db.execute(q).fetchone() is not None
 
     # -- one run ---------------------------------------------------------------------------
     @_translated
@@ -278,6 +232,8 @@ class History:
         if self._in_tx:
             self.db.execute("ROLLBACK")
             self._in_tx = False
+            self._batch = None
+            self.index = HistoryIndex(Blocks(self.db))  # forget what the run had read
 
     @_translated
     def same_batch(self, batch_key: str) -> list[int]:
@@ -298,28 +254,48 @@ class History:
         return self.index.lookup(_signed(identities))
 
     @_translated
-    def near(
-        self, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
-    ) -> list[tuple[int, int, int, int, str, int, int, str]]:
-        """Records whose near key lies in [lo[i], hi[i]]: (i, rowid, identity, batch,
-        source, line, near_key, text), ordered by i then rowid."""
-        if not len(lo):
-            return []
-        self.db.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS near_q (i INTEGER, lo INTEGER, hi INTEGER)"
+    def near(self, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]) -> list[NearRow]:
+        """Records of earlier batches whose near key lies in [lo[i], hi[i]]: (i, ref,
+        identity, batch, source, line, near_key, text), ordered by i then ref (a record's
+        stable id, growing in the order recorded)."""
+        return self.index.near(lo, hi)
+
+    @_translated
+    def open_batch(self, batch_key: str, mapping: tuple[str, str, str]) -> int:
+        """Start recording this run's batch (inside the run's transaction: nothing of it is
+        kept unless finish is reached); returns its id."""
+        if self._batch is None:
+            cur = self.db.execute(
+                "INSERT INTO batch (batch_key, created, mapping, mapping_version, "
+                "mapping_sha256, inputs, outputs, records) VALUES (?, ?, ?, ?, ?, '[]', '[]', 0)",
+                (batch_key, time.strftime("%Y-%m-%dT%H:%M:%S%z"), *mapping),
+            )
+            self._batch = int(cur.lastrowid or 0)
+            self._records = 0
+            self.index.open_batch(self._batch)
+        return self._batch
+
+    @_translated
+    def add_records(
+        self,
+        identities: npt.NDArray[np.uint64],
+        sources: list[str],
+        source_idx: npt.NDArray[np.int64],
+        lines: npt.NDArray[np.int64],
+        near_keys: npt.NDArray[np.int64] | None = None,
+        texts: pa.Array | None = None,
+    ) -> None:
+        """Record a chunk of written records as one block of the open batch."""
+        if self._batch is None:
+            raise RuntimeError("History.add_records before open_batch")
+        if not len(identities):
+            return
+        signed = _signed(identities)
+        block = write_block(
+            self.db, self._batch, sources, signed, source_idx, lines, near_keys, texts
         )
-        self.db.execute("DELETE FROM near_q")
-        self.db.executemany(
-            "INSERT INTO near_q VALUES (?, ?, ?)",
-            zip(range(len(lo)), lo.tolist(), hi.tolist(), strict=True),
-        )
-        rows = self.db.execute(
-            "SELECT q.i, r.rowid, r.identity, r.batch_id, r.source, r.line, r.near_key, r.text "
-            "FROM near_q q JOIN record r INDEXED BY record_near_idx "
-            "ON r.near_key >= q.lo AND r.near_key <= q.hi AND r.near_key IS NOT NULL "
-            "ORDER BY q.i, r.rowid"
-        ).fetchall()
-        return rows
+        self.index.add_block(self._batch, block, signed, near_keys)
+        self._records += len(identities)
 
     @_translated
     def record(
@@ -329,38 +305,28 @@ class History:
         mapping: tuple[str, str, str],
         inputs: list[dict[str, str]],
         outputs: list[dict[str, Any]],
-        identities: npt.NDArray[np.uint64],
-        sources: list[str],
-        source_idx: npt.NDArray[np.int64],
-        lines: npt.NDArray[np.int64],
-        near_keys: npt.NDArray[np.int64] | None = None,
-        texts: pa.ChunkedArray | None = None,
+        identities: npt.NDArray[np.uint64] | None = None,
+        sources: list[str] | None = None,
+        source_idx: npt.NDArray[np.int64] | None = None,
+        lines: npt.NDArray[np.int64] | None = None,
     ) -> int:
-        """Record the batch and its written records (not yet permanent: see finish); returns
-        the new batch id."""
-        cur = self.db.execute(
-            "INSERT INTO batch (batch_key, created, mapping, mapping_version, mapping_sha256, "
-            "inputs, outputs, records) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                batch_key,
-                time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                *mapping,
-                json.dumps(inputs),
-                json.dumps(outputs),
-                len(identities),
-            ),
+        """Complete the batch: its inputs, outputs and record count, and its records' place in
+        the index (not yet permanent: see finish); returns the batch id. Records are given
+        chunk by chunk to add_records; ``identities`` etc. add a last chunk."""
+        batch_id = self.open_batch(batch_key, mapping)
+        if identities is not None:
+            assert sources is not None and source_idx is not None and lines is not None
+            self.add_records(identities, sources, source_idx, lines)
+        self.db.execute(
+            "UPDATE batch SET inputs = ?, outputs = ?, records = ? WHERE id = ?",
+            (json.dumps(inputs), json.dumps(outputs), self._records, batch_id),
         )
-        batch_id = int(cur.lastrowid or 0)
         self.db.executemany(
             "INSERT INTO input (batch_id, name, sha256) VALUES (?, ?, ?)",
             [(batch_id, i["name"], i["sha256"]) for i in inputs],
         )
-        self.db.executemany(
-            "INSERT INTO record (identity, batch_id, source, line, near_key, text) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            _record_rows(batch_id, identities, sources, source_idx, lines, near_keys, texts),
-        )
-        self.index.add_batch(batch_id, _signed(identities), sources, source_idx, lines)
+        self.index.finish_batch()
+        self._batch = None
         return batch_id
 
     @_translated
@@ -396,9 +362,13 @@ class History:
                 code="batch-unknown",
             )
         self.db.execute("BEGIN IMMEDIATE")
-        self.db.execute("DELETE FROM batch WHERE id = ?", (batch_id,))
-        self.index.forget(batch_id)
-        self.db.execute("COMMIT")
+        try:
+            self.index.forget(batch_id)
+            self.db.execute("DELETE FROM batch WHERE id = ?", (batch_id,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
         return found[0]
 
     def close(self) -> None:

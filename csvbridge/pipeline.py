@@ -144,6 +144,7 @@ def convert(
             store.rollback()
             store.close()
             return _finished_result(done, out, same_as[-1])
+        store.open_batch(batch_key, (lm.mapping.name, lm.mapping.version, lm.sha256))
 
     sources: list[str] = []
     infos: list[SourceInfo] = []
@@ -286,18 +287,11 @@ def convert(
         dup_files = dups.close()
         batch_id = None
         if store is not None:
-            ident, src_idx, lines, near_keys, texts = stage.written()
             batch_id = store.record(
                 batch_key=batch_key,
                 mapping=(lm.mapping.name, lm.mapping.version, lm.sha256),
                 inputs=[{"name": i.name, "sha256": i.sha256} for i in infos],
                 outputs=[{"target": t, **f.as_dict()} for t, fs in produced.items() for f in fs],
-                identities=ident,
-                sources=sources,
-                source_idx=src_idx,
-                lines=lines,
-                near_keys=near_keys,
-                texts=texts,
             )
         committed = True  # failed before this, the import files written are removed again
     finally:

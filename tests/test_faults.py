@@ -209,7 +209,8 @@ def batches(history: Path) -> list[tuple[int, int]]:
         if "batch" not in names:
             return []
         rows = db.execute(
-            "SELECT b.id, b.records, (SELECT COUNT(*) FROM record r WHERE r.batch_id = b.id) "
+            "SELECT b.id, b.records, "
+            "(SELECT COALESCE(SUM(r.n), 0) FROM record_block r WHERE r.batch_id = b.id) "
             "FROM batch b ORDER BY b.id"
         ).fetchall()
     finally:

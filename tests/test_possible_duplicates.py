@@ -241,8 +241,8 @@ def test_an_old_history_is_migrated(tmp_path: Path) -> None:
     )
     db.close()
     with History(h) as store:
-        cols = {r[1] for r in store.db.execute("PRAGMA table_info(record)")}
-        assert {"near_key", "text"} <= cols
+        tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master")}
+        assert "record" not in tables and "record_block" in tables  # its batch is gone: dropped
         assert store.near(np.array([0], np.int64), np.array([2**62], np.int64)) == []
     r = _run(tmp_path, [_file(tmp_path, "a.csv", A)], "o", history=h)
     assert r.report["ledger"]["written"]["csv"]["rows"] == 1
@@ -334,3 +334,35 @@ def test_pairs_match_brute_force(
                 got[fl.line] = fl.repeats_line  # lines are the rows' positions here
             start += len(part)
     assert got == _reference(rows, window, threshold)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(alphabet="aB é\t\n\r\x0b\x0c\xa0", max_size=12),
+            st.none() | st.text(alphabet="x \t", max_size=4),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_texts_collapse_whitespace_like_a_replace_over_every_row(
+    rows: list[tuple[str, str | None]],
+) -> None:
+    import pyarrow.compute as pc
+
+    from csvbridge.near_duplicates import MAX_TEXT, _texts
+
+    t = pa.table(
+        {
+            "description": pa.array([r[0] for r in rows], pa.string()),
+            "reference": pa.array([r[1] for r in rows], pa.string()),
+        }
+    )
+    joined = pc.binary_join_element_wise(
+        pc.fill_null(t.column("description"), ""), pc.fill_null(t.column("reference"), ""), " "
+    )
+    slow = pc.replace_substring_regex(joined, r"\s+", " ")
+    want = pc.utf8_slice_codeunits(pc.utf8_lower(pc.utf8_trim_whitespace(slow)), 0, MAX_TEXT)
+    assert _texts(t, set(t.column_names)).to_pylist() == want.combine_chunks().to_pylist()

@@ -104,7 +104,7 @@ def batches(root: Path) -> list[dict[str, Any]]:
     con = sqlite3.connect(db)
     try:
         rows = con.execute("SELECT id, inputs, records FROM batch ORDER BY id").fetchall()
-        per_batch = dict(con.execute("SELECT batch_id, COUNT(*) FROM record GROUP BY batch_id"))
+        per_batch = dict(con.execute("SELECT batch_id, SUM(n) FROM record_block GROUP BY batch_id"))
     finally:
         con.close()
     out = []

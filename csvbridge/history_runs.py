@@ -1,0 +1,319 @@
+"""Sorted runs of int64 keys over the history's records, kept inside the history database:
+one kind of run for record identities (exact duplicates), one for near keys (possible
+duplicates). Each run is two BLOBs — the keys sorted, and beside each the record's ref
+(history_blocks: block id << 32 | position), ascending among equal keys — so a look-up is a
+vectorised binary search with no SQL per record.
+
+Runs merge like an LSM tree, but never past ``RUN_CAP`` entries, so a merge needs a few tens
+of MB whatever the history's size. A run being recorded builds its runs as it goes (a run is
+written whenever ``RUN_CAP`` new entries are waiting) and look-ups never see them until the
+next run loads the index. Memory: the keys of every run are read at the first look-up (8 bytes
+per history record); the refs of a run only once a look-up hits it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .history_blocks import POS_BITS, Blocks, i64
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS key_run (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    batches TEXT NOT NULL,
+    keys BLOB NOT NULL,
+    refs BLOB NOT NULL
+);
+"""
+RUN_CAP = 1 << 20  # entries of a merged run: a merge needs about 40 bytes per entry
+FLUSH = 1 << 18  # entries of the batch being recorded waiting to be written as a run
+MAX_CANDIDATES = 64  # per record and run, as near_duplicates' in-batch index
+_COLUMN = {"identity": "identity", "near": "near_key"}
+
+
+@dataclass
+class _Run:
+    id: int
+    batches: list[int]
+    n: int
+    keys: npt.NDArray[np.int64] | None  # sorted; among equal keys, refs ascending
+    refs: npt.NDArray[np.int64] | None  # read when a look-up first hits the run
+    bits: npt.NDArray[np.uint8] | None = None  # which key prefixes the run holds
+
+
+# A run's keys are uniform in their top bits (identities are hashes; a near key puts the
+# amount's hash above the day), so a bitmap of the prefixes it holds turns most probes away
+# before the binary search: 2 MB a run, about 6% of absent keys let through at RUN_CAP.
+PREFIX_SHIFT = 39  # bits 39-62: a near key's bucket hash, never its day
+PREFIX_MASK = (1 << 24) - 1
+
+
+def _prefix(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    return (keys >> PREFIX_SHIFT) & PREFIX_MASK
+
+
+def _bits(run: _Run, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+    if run.bits is None:
+        seen = np.zeros(PREFIX_MASK + 1, dtype=bool)
+        seen[_prefix(keys)] = True
+        run.bits = np.packbits(seen)
+    return run.bits
+
+
+def _maybe(
+    bits: npt.NDArray[np.uint8], lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
+) -> npt.NDArray[np.bool_]:
+    """Where the run may hold a key in [lo, hi] (certainly not elsewhere)."""
+    p = _prefix(lo)
+    held = (bits[p >> 3] >> (7 - (p & 7)).astype(np.uint8)) & 1
+    out: npt.NDArray[np.bool_] = (held != 0) | (p != _prefix(hi))
+    return out
+
+
+Pair = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+
+def _sorted(keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]) -> Pair:
+    order = np.lexsort((refs, keys))
+    return keys[order], refs[order]
+
+
+def _blob(a: npt.NDArray[np.int64]) -> memoryview:
+    """The array's bytes for SQLite (which copies them) without a copy of our own."""
+    return np.ascontiguousarray(a, dtype="<i8").data.cast("B")
+
+
+def _merge(a: Pair, b: Pair) -> Pair:
+    """Two runs as one, in linear time when every ref of ``a`` precedes those of ``b`` (runs
+    of later batches, or later blocks of one batch); by sorting otherwise."""
+    if len(a[1]) and len(b[1]) and a[1].max() > b[1].min():
+        return _sorted(np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]]))
+    n = len(a[0]) + len(b[0])
+    at_b = np.searchsorted(a[0], b[0], side="right") + np.arange(len(b[0]))
+    in_b = np.zeros(n, dtype=bool)
+    in_b[at_b] = True
+    keys = np.empty(n, dtype=np.int64)
+    refs = np.empty(n, dtype=np.int64)
+    keys[in_b], refs[in_b] = b
+    keys[~in_b], refs[~in_b] = a
+    return keys, refs
+
+
+class KeyRuns:
+    """The runs of one kind in one history database."""
+
+    def __init__(self, db: sqlite3.Connection, blocks: Blocks, kind: str) -> None:
+        self.db = db
+        self.blocks = blocks
+        self.kind = kind
+        self._runs: list[_Run] | None = None
+        self._pending: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
+        self._pending_n = 0
+        self._batch: int | None = None  # the batch being recorded
+        self._new: list[_Run] = []  # its runs written so far (not looked up)
+
+    def runs(self) -> list[_Run]:
+        """The runs of the batches recorded before this run (loaded once)."""
+        if self._runs is None:
+            covered: set[int] = set()
+            for (batches,) in self.db.execute(
+                "SELECT batches FROM key_run WHERE kind = ?", (self.kind,)
+            ):
+                covered.update(json.loads(batches))
+            have = {r[0] for r in self.db.execute("SELECT DISTINCT batch_id FROM record_block")}
+            missing = sorted(have - covered - ({self._batch} if self._batch else set()))
+            if missing:  # migrated from an older history, or the index was lost: rebuild
+                self._rebuild(missing)
+            self._runs = []
+            for rid, batches, keys in self.db.execute(
+                "SELECT id, batches, keys FROM key_run WHERE kind = ? ORDER BY id", (self.kind,)
+            ):
+                k = i64(keys)
+                self._runs.append(_Run(rid, json.loads(batches), len(k), k, None))
+        return self._runs
+
+    def _rebuild(self, batches: list[int]) -> None:
+        """Index these batches from their blocks, FLUSH entries at a time."""
+        made: list[_Run] = []
+        waiting: list[Pair] = []
+        count = 0
+        blocks = self.blocks.keys_of(batches, _COLUMN[self.kind])
+        for part in itertools.chain(blocks, [None]):
+            if part is not None:
+                waiting.append(part)
+                count += len(part[0])
+            if waiting and (count >= FLUSH or part is None):
+                keys, refs = _sorted(
+                    np.concatenate([w[0] for w in waiting]), np.concatenate([w[1] for w in waiting])
+                )
+                made.append(self._write(batches, keys, refs, keep=False))
+                self._compact(made, keep=False)
+                waiting, count = [], 0
+        if not made:  # none of them has keys: an empty run marks them indexed
+            e = np.zeros(0, dtype=np.int64)
+            self._write(batches, e, e, keep=False)
+
+    def _refs(self, run: _Run) -> npt.NDArray[np.int64]:
+        if run.refs is None:
+            (blob,) = self.db.execute("SELECT refs FROM key_run WHERE id = ?", (run.id,)).fetchone()
+            run.refs = i64(blob)
+        return run.refs
+
+    def _keys(self, run: _Run) -> npt.NDArray[np.int64]:
+        if run.keys is None:
+            (blob,) = self.db.execute("SELECT keys FROM key_run WHERE id = ?", (run.id,)).fetchone()
+            run.keys = i64(blob)
+        return run.keys
+
+    def _write(
+        self,
+        batches: list[int],
+        keys: npt.NDArray[np.int64],
+        refs: npt.NDArray[np.int64],
+        *,
+        keep: bool,
+    ) -> _Run:
+        """Store a run; ``keep``: keep its arrays in memory (a run looked up), or read them
+        again when needed (a run of the batch being recorded)."""
+        n = len(keys)
+        cur = self.db.execute(
+            "INSERT INTO key_run (kind, batches, keys, refs) "
+            "VALUES (?, ?, zeroblob(?), zeroblob(?))",
+            (self.kind, json.dumps(sorted(batches)), 8 * n, 8 * n),
+        )
+        rid = int(cur.lastrowid or 0)
+        for column, values in (("keys", keys), ("refs", refs)) if n else ():
+            # written into the pages directly: no copy of the array in SQLite's memory
+            with self.db.blobopen("key_run", column, rid) as blob:
+                blob.write(_blob(values))
+        if keep:
+            return _Run(rid, sorted(batches), len(keys), keys, refs)
+        return _Run(rid, sorted(batches), len(keys), None, None)
+
+    def _delete(self, run: _Run) -> None:
+        self.db.execute("DELETE FROM key_run WHERE id = ?", (run.id,))
+
+    def _compact(self, runs: list[_Run], *, keep: bool) -> None:
+        """Merge the last runs while the newest is at least as large as the one before and
+        the merged run stays within RUN_CAP."""
+        while len(runs) >= 2 and runs[-2].n <= runs[-1].n and runs[-2].n + runs[-1].n <= RUN_CAP:
+            b, a = runs.pop(), runs.pop()
+            merged = _merge((self._keys(a), self._refs(a)), (self._keys(b), self._refs(b)))
+            self._delete(a)
+            self._delete(b)
+            runs.append(self._write(sorted(set(a.batches + b.batches)), *merged, keep=keep))
+
+    # -- recording a batch ---------------------------------------------------------------
+    def open_batch(self, batch_id: int) -> None:
+        """This run records ``batch_id``: it is never indexed from its blocks on load."""
+        self._batch = batch_id
+
+    def add(self, batch_id: int, keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]) -> None:
+        """Index a block of the batch being recorded (keys -1 of near keys are left out)."""
+        self._batch = batch_id
+        self.runs()  # the earlier batches' runs are loaded before this batch adds any
+        if self.kind == "near":
+            ok = keys >= 0
+            keys, refs = keys[ok], refs[ok]
+        if not len(keys):
+            return
+        self._pending.append((keys, refs))
+        self._pending_n += len(keys)
+        if self._pending_n >= FLUSH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending or self._batch is None:
+            return
+        keys = np.concatenate([p[0] for p in self._pending])
+        refs = np.concatenate([p[1] for p in self._pending])
+        self._pending, self._pending_n = [], 0
+        self._new.append(self._write([self._batch], *_sorted(keys, refs), keep=False))
+        self._compact(self._new, keep=False)
+
+    def finish_batch(self) -> None:
+        """The batch is complete: write what waits and merge its runs into the index."""
+        self._flush()
+        runs = self.runs() + self._new
+        self._new = []
+        self._compact(runs, keep=False)
+        self._batch = None
+        self._runs = None  # the next look-up (a later batch) reads the runs again
+
+    def forget(self, batch_id: int, blocks: set[int]) -> None:
+        """Remove a batch's entries (``blocks``: its blocks) from the runs holding it."""
+        for run in [r for r in self.runs() if batch_id in r.batches]:
+            refs = self._refs(run)
+            keep = ~np.isin(refs >> POS_BITS, np.fromiter(blocks, dtype=np.int64))
+            self._delete(run)
+            rest = [b for b in run.batches if b != batch_id]
+            if rest and keep.any():
+                self._write(rest, self._keys(run)[keep], refs[keep], keep=False)
+        self._runs = None
+
+    # -- look-ups --------------------------------------------------------------------------
+    def has_keys(self) -> bool:
+        return any(r.n for r in self.runs())
+
+    def first(self, probe: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """The smallest ref recorded with each key (-1: none); ``probe`` need not be sorted."""
+        out = np.full(len(probe), -1, dtype=np.int64)
+        if not len(probe):
+            return out
+        order = np.argsort(probe)  # sorted probes walk the runs in order: fewer cache misses
+        sp = probe[order]
+        best = np.full(len(probe), np.iinfo(np.int64).max, dtype=np.int64)
+        for run in self.runs():
+            keys = self._keys(run)
+            if not len(keys):
+                continue
+            at = np.flatnonzero(_maybe(_bits(run, keys), sp, sp))
+            pos = np.minimum(np.searchsorted(keys, sp[at]), len(keys) - 1)
+            eq = keys[pos] == sp[at]
+            if not eq.any():
+                continue
+            hit = at[eq]
+            best[hit] = np.minimum(best[hit], self._refs(run)[pos[eq]])
+        found = best != np.iinfo(np.int64).max
+        out[order[found]] = best[found]
+        return out
+
+    def within(
+        self, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(i, ref) of the entries whose key lies in [lo[i], hi[i]] (at most MAX_CANDIDATES
+        per i and run), ordered by i then ref."""
+        rows: list[npt.NDArray[np.int64]] = []
+        refs: list[npt.NDArray[np.int64]] = []
+        order = np.argsort(lo)  # sorted probes walk the runs in order: fewer cache misses
+        slo, shi = lo[order], hi[order]
+        for run in self.runs():
+            keys = self._keys(run)
+            if not len(keys):
+                continue
+            maybe = np.flatnonzero(_maybe(_bits(run, keys), slo, shi))
+            a = np.searchsorted(keys, slo[maybe], side="left")
+            inside = (a < len(keys)) & (keys[np.minimum(a, len(keys) - 1)] <= shi[maybe])
+            hit = maybe[inside]  # most ranges hold nothing: no second search
+            if not len(hit):
+                continue
+            a = a[inside]
+            b = np.minimum(np.searchsorted(keys, shi[hit], side="right"), a + MAX_CANDIDATES)
+            counts = b - a
+            starts = np.repeat(a - np.cumsum(np.r_[0, counts[:-1]]), counts)
+            pos = starts + np.arange(int(counts.sum()))
+            rows.append(np.repeat(order[hit], counts).astype(np.int64))
+            refs.append(self._refs(run)[pos])
+        if not rows:
+            e = np.zeros(0, dtype=np.int64)
+            return e, e
+        i, r = np.concatenate(rows), np.concatenate(refs)
+        order = np.lexsort((r, i))
+        return i[order], r[order]

@@ -1,0 +1,323 @@
+"""Sorted runs of (64-bit key, int64 value) in bounded memory: past a budget of entries the
+runs held in memory are merged into a temporary file, and only a Bloom filter and fence keys
+(every BLOCK-th key) of each file stay in memory. A lookup the filters reject is certainly
+absent; the rare positives read just the block they need. Files are merged (streaming, a chunk
+at a time) so lookups visit few of them.
+
+The temporary files are anonymous (``tempfile.TemporaryFile``: no name in any folder, the
+system removes them when closed or when the process ends, even killed) and live in the system
+temporary folder, never in the output folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from .bloom import Bloom
+from .outfiles import write_error
+
+BLOCK = 512  # entries per block on disk: 4 KiB of keys, then 4 KiB of values
+_CHUNK = 1 << 16  # entries per step of a streaming merge
+DEFAULT_ENTRIES = 1 << 20  # entries held in memory per structure (16 MiB)
+BUDGET_ENV = "CSVBRIDGE_DUP_MEMORY_ENTRIES"
+
+Keys = npt.NDArray[np.uint64]
+Values = npt.NDArray[np.int64]
+Run = tuple[Keys, Values]
+_K = TypeVar("_K", np.uint64, np.int64)
+
+
+def budget_entries() -> int:
+    """Entries a structure keeps in memory before spilling (``CSVBRIDGE_DUP_MEMORY_ENTRIES``
+    overrides the default, mainly so tests can force spilling)."""
+    raw = os.environ.get(BUDGET_ENV, "").strip()
+    return max(1, int(raw)) if raw else DEFAULT_ENTRIES
+
+
+def merge_runs(
+    a: tuple[npt.NDArray[_K], Values], b: tuple[npt.NDArray[_K], Values]
+) -> tuple[npt.NDArray[_K], Values]:
+    """Merge two sorted runs (keys, payload) in linear time and one output allocation (no
+    re-sort); among equal keys, ``a``'s entries come first."""
+    n = len(a[0]) + len(b[0])
+    pos_b = np.searchsorted(a[0], b[0], side="right") + np.arange(len(b[0]))
+    in_b = np.zeros(n, dtype=bool)
+    in_b[pos_b] = True
+    keys = np.empty(n, dtype=a[0].dtype)
+    locs = np.empty(n, dtype=np.int64)
+    keys[in_b], locs[in_b] = b
+    keys[~in_b], locs[~in_b] = a
+    return keys, locs
+
+
+def combine(keys: Keys, values: Values, add: bool) -> Run:
+    """Sorted keys with one entry each: equal keys' values summed (``add``) or the first kept.
+    ``keys`` must be sorted; among equal keys the order of ``values`` is the age order."""
+    if not len(keys):
+        return keys, values
+    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    if len(first) == len(keys):
+        return keys, values
+    return keys[first], np.add.reduceat(values, first) if add else values[first]
+
+
+def _disk_error(e: OSError) -> Exception:
+    return write_error(e, Path(tempfile.gettempdir()), "a temporary file of the duplicate check")
+
+
+class SpilledRun:
+    """One sorted run in an anonymous temporary file, block by block (each block's keys, then
+    its values); in memory only its Bloom filter and each block's first key."""
+
+    def __init__(self, file: IO[bytes], n: int, fences: Keys, bloom: Bloom) -> None:
+        self._file = file
+        self.n = n
+        self.fences = fences
+        self.bloom = bloom
+
+    def close(self) -> None:
+        """Release the file (the system deletes it)."""
+        self._file.close()
+
+    def _read(self, first: int, last: int) -> Run:
+        """Entries of blocks [first, last)."""
+        start = first * BLOCK
+        stop = min(last * BLOCK, self.n)
+        try:
+            data = os.pread(self._file.fileno(), (stop - start) * 16, start * 16)
+        except OSError as e:
+            raise _disk_error(e) from e
+        raw = np.frombuffer(data, dtype=np.int64)
+        full = (stop - start) // BLOCK
+        blocks = raw[: full * BLOCK * 2].reshape(full, 2, BLOCK)
+        keys = blocks[:, 0].ravel().view(np.uint64)
+        values = blocks[:, 1].ravel()
+        rest = stop - start - full * BLOCK
+        if rest:
+            tail = raw[full * BLOCK * 2 :]
+            keys = np.concatenate([keys, tail[:rest].view(np.uint64)])
+            values = np.concatenate([values, tail[rest:]])
+        return keys, values
+
+    def chunks(self) -> Iterator[Run]:
+        """The whole run in order, a chunk at a time."""
+        step = _CHUNK // BLOCK
+        for first in range(0, len(self.fences), step):
+            yield self._read(first, first + step)
+
+    def lookup(self, keys: Keys) -> tuple[npt.NDArray[np.intp], Values]:
+        """(positions in ``keys`` found in this run, their values)."""
+        cand = np.flatnonzero(self.bloom.test(keys))
+        if not len(cand):
+            return cand, np.zeros(0, dtype=np.int64)
+        block = np.searchsorted(self.fences, keys[cand], side="right") - 1
+        keep = block >= 0
+        cand, block = cand[keep], block[keep]
+        order = np.argsort(block, kind="stable")
+        cand, block = cand[order], block[order]
+        bounds = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True])
+        found: list[npt.NDArray[np.intp]] = []
+        values: list[Values] = []
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            b = int(block[lo])
+            run_keys, run_values = self._read(b, b + 1)
+            want = keys[cand[lo:hi]]
+            pos = np.minimum(np.searchsorted(run_keys, want), len(run_keys) - 1)
+            hit = run_keys[pos] == want
+            found.append(cand[lo:hi][hit])
+            values.append(run_values[pos[hit]])
+        if not found:
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
+        return np.concatenate(found), np.concatenate(values)
+
+
+class _Writer:
+    """Writes a sorted run given in order, chunk by chunk, into a new SpilledRun."""
+
+    def __init__(self, capacity: int) -> None:
+        # Anonymous: no name to clean up, gone when closed or when the process dies.
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="csvbridge-dup-")  # noqa: SIM115
+        self._bloom = Bloom(capacity)
+        self._fences: list[Keys] = []
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._values = np.zeros(0, dtype=np.int64)
+        self._n = 0
+
+    def _write(self, keys: Keys, values: Values) -> None:
+        m = len(keys)
+        full = m // BLOCK * BLOCK
+        parts = []
+        if full:
+            k = keys[:full].view(np.int64).reshape(-1, 1, BLOCK)
+            v = values[:full].reshape(-1, 1, BLOCK)
+            parts.append(np.concatenate([k, v], axis=1).tobytes())
+        if m > full:
+            parts += [keys[full:].tobytes(), values[full:].tobytes()]
+        self._fences.append(keys[::BLOCK])
+        self._bloom.add(keys)
+        try:
+            for part in parts:
+                self._file.write(part)
+        except OSError as e:
+            self.abort()
+            raise _disk_error(e) from e
+        self._n += m
+
+    def add(self, keys: Keys, values: Values) -> None:
+        """Append entries, all greater than those appended before."""
+        if len(self._keys):
+            keys = np.concatenate([self._keys, keys])
+            values = np.concatenate([self._values, values])
+        full = len(keys) // BLOCK * BLOCK
+        if full:
+            self._write(keys[:full], values[:full])
+        self._keys, self._values = keys[full:], values[full:]
+
+    def finish(self) -> SpilledRun:
+        """The written run (the last, partial block written now)."""
+        if len(self._keys):
+            self._write(self._keys, self._values)
+        try:
+            self._file.flush()
+        except OSError as e:
+            self.abort()
+            raise _disk_error(e) from e
+        fences = np.concatenate(self._fences) if self._fences else np.zeros(0, np.uint64)
+        return SpilledRun(self._file, self._n, fences, self._bloom)
+
+    def abort(self) -> None:
+        """Drop the file."""
+        self._file.close()
+
+
+def _slices(run: Run) -> Iterator[Run]:
+    for start in range(0, len(run[0]), _CHUNK):
+        yield run[0][start : start + _CHUNK], run[1][start : start + _CHUNK]
+
+
+def merge_stream(sources: list[Iterator[Run]], add: bool) -> Iterator[Run]:
+    """Merge sorted runs given chunk by chunk (oldest first, keys unique within each) into
+    one, in order, a bounded step at a time; equal keys combined as in ``combine``."""
+    live: list[tuple[Iterator[Run], Run]] = []
+    for src in sources:
+        first = next(src, None)
+        if first is not None:
+            live.append((src, first))
+    while live:
+        # Every entry up to the smallest buffered last key is buffered already (keys beyond a
+        # buffer's end are greater), so that much can be merged and emitted.
+        bound = min(buf[0][-1] for _, buf in live)
+        take_k, take_v = [], []
+        nxt: list[tuple[Iterator[Run], Run]] = []
+        for src, (k, v) in live:
+            cut = int(np.searchsorted(k, bound, side="right"))
+            take_k.append(k[:cut])
+            take_v.append(v[:cut])
+            rest: Run | None = (k[cut:], v[cut:])
+            while rest is not None and not len(rest[0]):
+                rest = next(src, None)
+            if rest is not None:
+                nxt.append((src, rest))
+        keys = np.concatenate(take_k)
+        values = np.concatenate(take_v)
+        if len(take_k) > 1:
+            order = np.argsort(keys, kind="stable")
+            keys, values = combine(keys[order], values[order], add)
+        yield keys, values
+        live = nxt
+
+
+class RunStore:
+    """Sorted runs of unique keys with an int64 value each, newest last: lookups return the
+    first run's value (``add=False``) or the sum over runs (``add=True``). Past ``budget``
+    entries in memory, they are merged into a spilled run."""
+
+    def __init__(self, add: bool, budget: int | None = None) -> None:
+        self.add_values = add
+        self.budget = budget_entries() if budget is None else budget
+        self.runs: list[Run] = []
+        self.spilled: list[SpilledRun] = []
+
+    def __len__(self) -> int:
+        return sum(len(k) for k, _ in self.runs) + sum(r.n for r in self.spilled)
+
+    def close(self) -> None:
+        """Release the temporary files."""
+        for run in self.spilled:
+            run.close()
+        self.spilled = []
+
+    def lookup(self, keys: Keys) -> Values:
+        """Each key's value (first run holding it, or the sum over runs); -1 (first) or 0
+        (sum) where absent."""
+        if self.add_values:
+            total = np.zeros(len(keys), dtype=np.int64)
+            for spilled in self.spilled:
+                pos, values = spilled.lookup(keys)
+                total[pos] += values
+            for run_keys, counts in self.runs:
+                pos = np.minimum(np.searchsorted(run_keys, keys), len(run_keys) - 1)
+                total += np.where(run_keys[pos] == keys, counts[pos], 0)
+            return total
+        found = np.full(len(keys), -1, dtype=np.int64)
+        for spilled in self.spilled:
+            todo = np.flatnonzero(found < 0)
+            pos, values = spilled.lookup(keys[todo])
+            found[todo[pos]] = values
+        for run_keys, run_locs in self.runs:
+            pos = np.searchsorted(run_keys, keys)
+            pos_c = np.minimum(pos, len(run_keys) - 1)
+            hit = (run_keys[pos_c] == keys) & (found < 0)
+            found = np.where(hit, run_locs[pos_c], found)
+        return found
+
+    def _merge(self, a: Run, b: Run) -> Run:
+        if not self.add_values:
+            return merge_runs(a, b)
+        k = np.concatenate([a[0], b[0]])
+        c = np.concatenate([a[1], b[1]])
+        o = np.argsort(k, kind="stable")
+        return combine(k[o], c[o], True)
+
+    def insert(self, keys: Keys, values: Values, max_run: int | None = None) -> None:
+        """Add a sorted run of unique keys, merging runs of similar size (up to ``max_run``
+        entries), and spill when memory holds more than the budget."""
+        run = (keys, values)
+        while (
+            self.runs
+            and len(self.runs[-1][0]) <= len(run[0])
+            and (max_run is None or len(self.runs[-1][0]) + len(run[0]) <= max_run)
+        ):
+            run = self._merge(self.runs.pop(), run)
+        self.runs.append(run)
+        if sum(len(k) for k, _ in self.runs) > self.budget:
+            self._spill()
+
+    def _spill(self) -> None:
+        runs, self.runs = self.runs, []
+        self.spilled.append(self._write([_slices(r) for r in runs], sum(len(k) for k, _ in runs)))
+        del runs
+        while len(self.spilled) >= 2 and self.spilled[-2].n <= self.spilled[-1].n:
+            b = self.spilled.pop()
+            a = self.spilled.pop()
+            merged = self._write([a.chunks(), b.chunks()], a.n + b.n)
+            a.close()
+            b.close()
+            self.spilled.append(merged)
+
+    def _write(self, sources: list[Iterator[Run]], capacity: int) -> SpilledRun:
+        writer = _Writer(capacity)
+        try:
+            for keys, values in merge_stream(sources, self.add_values):
+                writer.add(keys, values)
+        except BaseException:
+            writer.abort()
+            raise
+        return writer.finish()

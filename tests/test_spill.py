@@ -1,0 +1,195 @@
+"""The duplicate check in bounded memory: spilled runs give the same answers as runs kept in
+memory, the temporary files never show up anywhere, and a full disk says so."""
+
+from __future__ import annotations
+
+import errno
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from csvbridge import spill
+from csvbridge.bloom import Bloom, scramble
+from csvbridge.duplicates import DuplicateIndex, OccurrenceCounter
+from csvbridge.errors import OutputError
+from csvbridge.model import LINE_COL, ROW_COL, SOURCE_COL
+
+# A few raw values, unmixed and mixed, so streams repeat keys within and across chunks.
+_MIXED = scramble(np.arange(1, 41, dtype=np.uint64)).tolist()
+POOL = list(dict.fromkeys([0, 1, 2, 3, 2**63, 2**64 - 1, *_MIXED]))
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 4 entries and merge steps of 8, so tiny runs span many blocks and steps."""
+    monkeypatch.setattr(spill, "BLOCK", 4)
+    monkeypatch.setattr(spill, "_CHUNK", 8)
+
+
+def _records(keys: list[int], source: int, start: int) -> tuple[pa.Table, np.ndarray[Any, Any]]:
+    n = len(keys)
+    table = pa.table(
+        {
+            SOURCE_COL: pa.array(np.full(n, source, dtype=np.int32)),
+            LINE_COL: pa.array(np.arange(start, start + n, dtype=np.int64)),
+            ROW_COL: pa.array(np.arange(n, dtype=np.int64)),
+        }
+    )
+    return table, np.array(keys, dtype=np.uint64)
+
+
+streams = st.lists(
+    st.lists(st.lists(st.sampled_from(POOL), max_size=30), max_size=12),  # files of chunks
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(files=streams, budget=st.integers(1, 20))
+@pytest.mark.usefixtures("small_blocks")
+def test_spilled_index_and_counter_match_in_memory(
+    files: list[list[list[int]]], budget: int
+) -> None:
+    spilled, memory = DuplicateIndex(budget=budget), DuplicateIndex(budget=10**9)
+    for source, chunks in enumerate(files):
+        count_s, count_m = OccurrenceCounter(budget=budget), OccurrenceCounter(budget=10**9)
+        line = 2
+        for chunk in chunks:
+            table, keys = _records(chunk, source, line)
+            line += len(chunk)
+            occ = count_s.occurrences(keys)
+            assert occ.tolist() == count_m.occurrences(keys).tolist()
+            got = spilled.check_keys(table, keys)
+            assert got.tolist() == memory.check_keys(table, keys).tolist()
+        assert not count_m._store.spilled
+        count_s.close()
+    assert len(spilled) == len(memory)
+    assert not memory._store.spilled
+    spilled.close()
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_spilling_happens_and_repeats_across_spills_are_found() -> None:
+    index = DuplicateIndex(budget=3)
+    counter = OccurrenceCounter(budget=3)
+    seen_first: dict[int, int] = {}
+    for rnd in range(6):  # the same keys again in every round, plus new ones
+        keys = [*POOL[:10], *POOL[10 + rnd * 4 : 14 + rnd * 4]]
+        table, arr = _records(keys, 0, 2 + rnd * 100)
+        occ = counter.occurrences(arr)
+        assert occ[:10].tolist() == [rnd + 1] * 10
+        got = index.check_keys(table, arr)
+        for i, k in enumerate(keys):
+            line = 2 + rnd * 100 + i
+            assert got[i] == seen_first.get(k, -1)
+            seen_first.setdefault(k, line)
+        assert counter._store.spilled and index._store.spilled
+        assert len(index._store.spilled) <= 3  # similar-sized spilled runs are merged
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    runs=st.lists(
+        st.lists(st.tuples(st.sampled_from(POOL), st.integers(1, 5)), max_size=40), max_size=5
+    ),
+    add=st.booleans(),
+)
+@pytest.mark.usefixtures("small_blocks")
+def test_merge_stream_matches_a_sort(runs: list[list[tuple[int, int]]], add: bool) -> None:
+    sources: list[Iterator[tuple[Any, Any]]] = []
+    expect: dict[int, int] = {}
+    for run in runs:
+        uniq = dict(run)  # unique keys within a run
+        keys = np.array(sorted(uniq), dtype=np.uint64)
+        values = np.array([uniq[int(k)] for k in keys], dtype=np.int64)
+        sources.append(spill._slices((keys, values)))
+        for k, v in uniq.items():
+            expect[k] = expect.get(k, 0) + v if add else expect.get(k, v)
+    out = list(spill.merge_stream(sources, add))
+    keys = np.concatenate([k for k, _ in out]) if out else np.zeros(0, np.uint64)
+    values = np.concatenate([v for _, v in out]) if out else np.zeros(0, np.int64)
+    assert keys.tolist() == sorted(expect)
+    assert values.tolist() == [expect[k] for k in sorted(expect)]
+
+
+def test_bloom_has_no_false_negatives_and_few_false_positives() -> None:
+    rng = np.random.default_rng(7)
+    keys = np.sort(scramble(rng.integers(0, 2**62, 50_000, dtype=np.uint64)))
+    bloom = Bloom(len(keys))
+    bloom.add(keys)
+    assert bloom.test(keys).all()
+    others = scramble(rng.integers(2**62, 2**63, 100_000, dtype=np.uint64))
+    assert bloom.test(others).mean() < 0.02
+
+
+def test_temporary_files_have_no_name_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_blocks: None
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    index = DuplicateIndex(budget=2)
+    for start in range(0, 40, 10):
+        index.check_keys(*_records(POOL[start : start + 10], 0, start))
+    assert index._store.spilled
+    assert list(tmp_path.iterdir()) == []  # nothing to clean up, even if the process is killed
+    index.close()
+    assert not index._store.spilled
+
+
+_TEMPORARY_FILE = tempfile.TemporaryFile
+
+
+class _FullDisk:
+    """A temporary file on a disk that fills up after ``room`` bytes."""
+
+    def __init__(self, room: int) -> None:
+        self._file = _TEMPORARY_FILE()
+        self._room = room
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self._room:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._room -= len(data)
+        return self._file.write(data)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def close(self) -> None:
+        self.closed = True
+        self._file.close()
+
+
+def test_disk_full_while_spilling_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[_FullDisk] = []
+
+    def temporary_file(**_: Any) -> _FullDisk:
+        opened.append(_FullDisk(room=100))
+        return opened[-1]
+
+    monkeypatch.setattr(spill.tempfile, "TemporaryFile", temporary_file)
+    index = DuplicateIndex(budget=10)
+    with pytest.raises(OutputError) as err:
+        index.check_keys(*_records(POOL[:30], 0, 2))
+    assert "the disk is full" in err.value.message
+    assert "a temporary file of the duplicate check could not be written" in err.value.message
+    assert err.value.code == "output-write-failed"
+    assert opened and all(f.closed for f in opened)  # the half-written file is dropped
+
+
+def test_budget_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(spill.BUDGET_ENV, "7")
+    assert DuplicateIndex()._store.budget == 7
+    monkeypatch.delenv(spill.BUDGET_ENV)
+    assert OccurrenceCounter()._store.budget == spill.DEFAULT_ENTRIES

@@ -193,3 +193,48 @@ def test_budget_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     assert DuplicateIndex()._store.budget == 7
     monkeypatch.delenv(spill.BUDGET_ENV)
     assert OccurrenceCounter()._store.budget == spill.DEFAULT_ENTRIES
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _statements(tmp_path: Path) -> list[Path]:
+    """Two bank statements with rows repeated within each file and across them."""
+    lines = ["Date,Description,Reference,Debit,Credit,Balance,Category"]
+    for i in range(600):
+        day = 1 + i % 28
+        lines.append(f"{day:02d}/0{1 + i % 9}/2024,SHOP {i % 97},REF{i % 13:08d},{i % 50}.25,,0,FEES")
+    first = lines + lines[1:200] + lines[150:160]  # repeats in the file, some three times
+    second = lines[:1] + lines[100:400] + lines[390:420]
+    paths = []
+    for name, rows in (("a.csv", first), ("b.csv", second)):
+        path = tmp_path / name
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize("within", ["duplicate", "real"])  # real: occurrences counted
+def test_convert_with_a_tiny_budget_writes_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, within: str
+) -> None:
+    from tests.conftest import run_cli
+
+    inputs = _statements(tmp_path)
+    mapping = tmp_path / "m.yaml"
+    text = (ROOT / "benchmarks" / "bench_mapping.yaml").read_text(encoding="utf-8")
+    mapping.write_text(text + f"  within_file: {within}\n", encoding="utf-8")
+    outputs = {}
+    for budget in ("", "16"):
+        monkeypatch.setenv(spill.BUDGET_ENV, budget)
+        out = tmp_path / f"out{budget}"
+        args = ["convert", *inputs, "-m", mapping]
+        args += ["--to", "qbo-bank", "-o", out, "--chunk-rows", "37"]
+        result = run_cli(*args, "--history", tmp_path / f"h{budget}.sqlite")
+        assert result.exit_code in (0, 1), result.output
+        outputs[budget] = {p.relative_to(out): p.read_bytes() for p in out.rglob("*")}
+    assert outputs[""] == outputs["16"]
+    duplicates = [v for k, v in outputs[""].items() if k.name.startswith("duplicates")]
+    assert duplicates and duplicates[0].count(b"\n") > 300  # the check had work to do
+    report = outputs[""][Path("report.json")].decode()
+    assert f'"within_file": "{within}"' in report

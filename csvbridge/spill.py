@@ -69,7 +69,16 @@ def combine(keys: Keys, values: Values, add: bool) -> Run:
 
 
 def _disk_error(e: OSError) -> Exception:
-    return write_error(e, Path(tempfile.gettempdir()), "a temporary file of the duplicate check")
+    """The project's disk-full (or cannot-write) error, with a hint about the temporary
+    folder: the output folder is not where the room is missing."""
+    folder = tempfile.gettempdir()
+    err = write_error(e, Path(folder), "a temporary file of the duplicate check")
+    err.hint = (
+        "a large batch keeps part of its duplicate check in temporary files (about 16 bytes "
+        f"per row) in {folder}; free space there, or set TMPDIR to a folder on a disk with "
+        "room, then run again. No partial output is kept."
+    )
+    return err
 
 
 class SpilledRun:
@@ -225,12 +234,12 @@ def merge_stream(sources: list[Iterator[Run]], add: bool) -> Iterator[Run]:
                 rest = next(src, None)
             if rest is not None:
                 nxt.append((src, rest))
-        keys = np.concatenate(take_k)
-        values = np.concatenate(take_v)
-        if len(take_k) > 1:
-            order = np.argsort(keys, kind="stable")
-            keys, values = combine(keys[order], values[order], add)
-        yield keys, values
+        merged: Run | None = None
+        for part in zip(take_k, take_v, strict=True):  # oldest first: it stays first
+            if len(part[0]):
+                merged = part if merged is None else merge_runs(merged, part)
+        if merged is not None:
+            yield combine(merged[0], merged[1], add)
         live = nxt
 
 
@@ -288,17 +297,22 @@ class RunStore:
 
     def insert(self, keys: Keys, values: Values, max_run: int | None = None) -> None:
         """Add a sorted run of unique keys, merging runs of similar size (up to ``max_run``
-        entries), and spill when memory holds more than the budget."""
+        entries, and a quarter of the budget so a merge's scratch memory stays small); when
+        memory would hold more than the budget, everything goes to a spilled run instead."""
         run = (keys, values)
+        if sum(len(k) for k, _ in self.runs) + len(keys) > self.budget:
+            self.runs.append(run)
+            self._spill()
+            return
+        cap = max(1, self.budget // 4)
+        cap = cap if max_run is None else min(cap, max_run)
         while (
             self.runs
             and len(self.runs[-1][0]) <= len(run[0])
-            and (max_run is None or len(self.runs[-1][0]) + len(run[0]) <= max_run)
+            and len(self.runs[-1][0]) + len(run[0]) <= cap
         ):
             run = self._merge(self.runs.pop(), run)
         self.runs.append(run)
-        if sum(len(k) for k, _ in self.runs) > self.budget:
-            self._spill()
 
     def _spill(self) -> None:
         runs, self.runs = self.runs, []

@@ -202,8 +202,8 @@ def _statements(tmp_path: Path) -> list[Path]:
     """Two bank statements with rows repeated within each file and across them."""
     lines = ["Date,Description,Reference,Debit,Credit,Balance,Category"]
     for i in range(600):
-        day = 1 + i % 28
-        lines.append(f"{day:02d}/0{1 + i % 9}/2024,SHOP {i % 97},REF{i % 13:08d},{i % 50}.25,,0,FEES")
+        date = f"{1 + i % 28:02d}/0{1 + i % 9}/2024"
+        lines.append(f"{date},SHOP {i % 97},REF{i % 13:08d},{i % 50}.25,,0,FEES")
     first = lines + lines[1:200] + lines[150:160]  # repeats in the file, some three times
     second = lines[:1] + lines[100:400] + lines[390:420]
     paths = []
@@ -238,3 +238,19 @@ def test_convert_with_a_tiny_budget_writes_the_same_files(
     assert duplicates and duplicates[0].count(b"\n") > 300  # the check had work to do
     report = outputs[""][Path("report.json")].decode()
     assert f'"within_file": "{within}"' in report
+
+
+def test_convert_on_a_full_temporary_disk_stops_with_the_disk_full_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import run_cli
+
+    monkeypatch.setattr(spill.tempfile, "TemporaryFile", lambda **_: _FullDisk(room=0))
+    monkeypatch.setenv(spill.BUDGET_ENV, "16")
+    out = tmp_path / "out"
+    args = ["convert", *_statements(tmp_path), "-m", ROOT / "benchmarks" / "bench_mapping.yaml"]
+    result = run_cli(*args, "--to", "qbo-bank", "-o", out, "--chunk-rows", "37")
+    assert result.exit_code != 0
+    assert "the disk is full" in result.output
+    assert "set TMPDIR to a folder on a disk with room" in result.output
+    assert not out.exists() or not any(out.iterdir())

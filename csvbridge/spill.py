@@ -321,9 +321,13 @@ class RunStore:
         while len(self.spilled) >= 2 and self.spilled[-2].n <= self.spilled[-1].n:
             b = self.spilled.pop()
             a = self.spilled.pop()
-            merged = self._write([a.chunks(), b.chunks()], a.n + b.n)
-            a.close()
-            b.close()
+            # Reading needs no filter: free both before the merged run builds its own.
+            a.bloom = b.bloom = Bloom(0)
+            try:
+                merged = self._write([a.chunks(), b.chunks()], a.n + b.n)
+            finally:  # after an error (a full disk) the store is not used again
+                a.close()
+                b.close()
             self.spilled.append(merged)
 
     def _write(self, sources: list[Iterator[Run]], capacity: int) -> SpilledRun:

@@ -121,30 +121,44 @@ class SpilledRun:
         for first in range(0, len(self.fences), step):
             yield self._read(first, first + step)
 
+    def _read_blocks(self, blocks: npt.NDArray[np.intp]) -> Run:
+        """Entries of the given blocks (ascending, distinct), one read each, concatenated:
+        blocks hold disjoint ascending key ranges, so the result is sorted."""
+        last = len(self.fences) - 1
+        partial = bool(self.n - last * BLOCK < BLOCK and len(blocks) and blocks[-1] == last)
+        full = blocks[:-1] if partial else blocks
+        size = BLOCK * 16
+        buf = np.empty(len(full) * BLOCK * 2, dtype=np.int64)
+        view = buf.data.cast("B")
+        fd = self._file.fileno()
+        try:
+            for i, b in enumerate(full.tolist()):
+                if os.preadv(fd, [view[i * size : (i + 1) * size]], b * size) != size:
+                    raise OSError(f"a temporary file of the duplicate check ended early ({b})")
+        except OSError as e:
+            raise _disk_error(e) from e
+        rows = buf.reshape(-1, 2, BLOCK)
+        keys, values = rows[:, 0].ravel().view(np.uint64), rows[:, 1].ravel()
+        if partial:
+            tail_keys, tail_values = self._read(last, last + 1)
+            keys = np.concatenate([keys, tail_keys])
+            values = np.concatenate([values, tail_values])
+        return keys, values
+
     def lookup(self, keys: Keys) -> tuple[npt.NDArray[np.intp], Values]:
         """(positions in ``keys`` found in this run, their values)."""
         cand = np.flatnonzero(self.bloom.test(keys))
+        want = keys[cand]
+        block = np.searchsorted(self.fences, want, side="right") - 1
+        keep = block >= 0
+        if not keep.all():
+            cand, want, block = cand[keep], want[keep], block[keep]
         if not len(cand):
             return cand, np.zeros(0, dtype=np.int64)
-        block = np.searchsorted(self.fences, keys[cand], side="right") - 1
-        keep = block >= 0
-        cand, block = cand[keep], block[keep]
-        order = np.argsort(block, kind="stable")
-        cand, block = cand[order], block[order]
-        bounds = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True])
-        found: list[npt.NDArray[np.intp]] = []
-        values: list[Values] = []
-        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-            b = int(block[lo])
-            run_keys, run_values = self._read(b, b + 1)
-            want = keys[cand[lo:hi]]
-            pos = np.minimum(np.searchsorted(run_keys, want), len(run_keys) - 1)
-            hit = run_keys[pos] == want
-            found.append(cand[lo:hi][hit])
-            values.append(run_values[pos[hit]])
-        if not found:
-            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.int64)
-        return np.concatenate(found), np.concatenate(values)
+        run_keys, run_values = self._read_blocks(np.unique(block))
+        pos = np.minimum(np.searchsorted(run_keys, want), len(run_keys) - 1)
+        hit = run_keys[pos] == want
+        return cand[hit], run_values[pos[hit]]
 
 
 class _Writer:

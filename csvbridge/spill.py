@@ -183,7 +183,7 @@ class _Writer:
             parts.append(np.concatenate([k, v], axis=1).tobytes())
         if m > full:
             parts += [keys[full:].tobytes(), values[full:].tobytes()]
-        self._fences.append(keys[::BLOCK])
+        self._fences.append(keys[::BLOCK].copy())  # a view would keep all of keys alive
         self._bloom.add(keys)
         try:
             for part in parts:

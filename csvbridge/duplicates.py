@@ -8,7 +8,10 @@ identical rows in one file are two real transactions (occurrences 1 and 2); a la
 that holds them again repeats both identities and adds nothing; one that holds three adds one.
 
 Indexes keep 16 bytes per distinct key in sorted runs merged like an LSM tree, so lookups stay
-vectorised and merges need bounded scratch memory.
+vectorised and merges need bounded scratch memory. Past a budget of entries in memory
+(``CSVBRIDGE_DUP_MEMORY_ENTRIES``), runs spill to anonymous temporary files and only a Bloom
+filter (12 bits per key) and fence keys stay in memory (``spill``), so a batch of any size
+needs bounded memory; the answers are the same.
 """
 
 from __future__ import annotations

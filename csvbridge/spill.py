@@ -25,7 +25,7 @@ from .outfiles import write_error
 
 BLOCK = 512  # entries per block on disk: 4 KiB of keys, then 4 KiB of values
 _CHUNK = 1 << 16  # entries per step of a streaming merge
-DEFAULT_ENTRIES = 1 << 20  # entries held in memory per structure (16 MiB)
+DEFAULT_ENTRIES = 1 << 18  # entries held in memory per structure (4 MiB)
 BUDGET_ENV = "CSVBRIDGE_DUP_MEMORY_ENTRIES"
 
 Keys = npt.NDArray[np.uint64]

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .bloom import Bloom
+from .errors import CsvbridgeError
 from .outfiles import write_error
 
 BLOCK = 512  # entries per block on disk: 4 KiB of keys, then 4 KiB of values
@@ -38,7 +39,17 @@ def budget_entries() -> int:
     """Entries a structure keeps in memory before spilling (``CSVBRIDGE_DUP_MEMORY_ENTRIES``
     overrides the default, mainly so tests can force spilling)."""
     raw = os.environ.get(BUDGET_ENV, "").strip()
-    return max(1, int(raw)) if raw else DEFAULT_ENTRIES
+    if not raw:
+        return DEFAULT_ENTRIES
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise CsvbridgeError(
+            f"{BUDGET_ENV} is '{raw}', not a whole number of entries above 0",
+            where=f"environment variable {BUDGET_ENV}",
+            hint=f"unset it (the default keeps {DEFAULT_ENTRIES:,} entries, 16 bytes each, in "
+            "memory per index), or give a number such as 1000000",
+            code="setting-invalid",
+        )
+    return int(raw)
 
 
 def merge_runs(
@@ -165,8 +176,10 @@ class _Writer:
     """Writes a sorted run given in order, chunk by chunk, into a new SpilledRun."""
 
     def __init__(self, capacity: int) -> None:
-        # Anonymous: no name to clean up, gone when closed or when the process dies.
-        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="csvbridge-dup-")  # noqa: SIM115
+        try:  # anonymous: no name to clean up, gone when closed or when the process dies
+            self._file: IO[bytes] = tempfile.TemporaryFile(prefix="csvbridge-dup-")  # noqa: SIM115
+        except OSError as e:
+            raise _disk_error(e) from e
         self._bloom = Bloom(capacity)
         self._fences: list[Keys] = []
         self._keys = np.zeros(0, dtype=np.uint64)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from csvbridge import spill
 from csvbridge.bloom import Bloom, scramble
 from csvbridge.duplicates import DuplicateIndex, OccurrenceCounter
-from csvbridge.errors import OutputError
+from csvbridge.errors import CsvbridgeError, OutputError
 from csvbridge.model import LINE_COL, ROW_COL, SOURCE_COL
 
 # A few raw values, unmixed and mixed, so streams repeat keys within and across chunks.
@@ -189,10 +189,35 @@ def test_disk_full_while_spilling_says_so(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_budget_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(spill.BUDGET_ENV, "7")
+    monkeypatch.setenv(spill.BUDGET_ENV, " 7 ")
     assert DuplicateIndex()._store.budget == 7
     monkeypatch.delenv(spill.BUDGET_ENV)
     assert OccurrenceCounter()._store.budget == spill.DEFAULT_ENTRIES
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-5", "1e6"])
+def test_a_bad_budget_in_the_environment_says_so(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv(spill.BUDGET_ENV, value)
+    with pytest.raises(CsvbridgeError) as err:
+        DuplicateIndex()
+    assert err.value.message == (
+        f"CSVBRIDGE_DUP_MEMORY_ENTRIES is '{value}', not a whole number of entries above 0"
+    )
+    assert err.value.where == "environment variable CSVBRIDGE_DUP_MEMORY_ENTRIES"
+    assert "unset it" in err.value.hint
+    assert err.value.code == "setting-invalid"
+
+
+def test_no_room_for_a_temporary_file_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_room(**_: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(spill.tempfile, "TemporaryFile", no_room)
+    with pytest.raises(OutputError) as err:
+        DuplicateIndex(budget=2).check_keys(*_records(POOL[:5], 0, 2))
+    assert "the disk is full" in err.value.message
 
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,14 +8,17 @@ identical rows in one file are two real transactions (occurrences 1 and 2); a la
 that holds them again repeats both identities and adds nothing; one that holds three adds one.
 
 Indexes keep 16 bytes per distinct key in sorted runs merged like an LSM tree, so lookups stay
-vectorised and merges need bounded scratch memory.
+vectorised and merges need bounded scratch memory. Past a budget of entries in memory
+(``CSVBRIDGE_DUP_MEMORY_ENTRIES``), runs spill to anonymous temporary files and only a Bloom
+filter (12 bits per key) and fence keys stay in memory (``spill``), so a batch of any size
+needs bounded memory; the answers are the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +26,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .bloom import scramble
 from .model import LINE_COL, SOURCE_COL
+from .spill import RunStore
+from .spill import merge_runs as merge_runs  # near_duplicates merges its runs with it
 
 _LINE_BITS = 40  # location = source << 40 | line: 1 trillion lines, 8 million files
 
@@ -106,41 +112,31 @@ def identities(
 
 class OccurrenceCounter:
     """How many times each fingerprint appeared so far in one file: the occurrence number of
-    each new record (sorted runs of (fingerprint, count), counts summed on merge)."""
+    each new record (sorted runs of (fingerprint, count), counts summed on merge; past the
+    memory budget the runs spill to temporary files, see ``spill``)."""
 
-    def __init__(self) -> None:
-        self._runs: list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]] = []
+    def __init__(self, budget: int | None = None) -> None:
+        self._store = RunStore(add=True, budget=budget)
 
-    def _prior(self, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
-        total = np.zeros(len(keys), dtype=np.int64)
-        for run_keys, counts in self._runs:
-            pos = np.minimum(np.searchsorted(run_keys, keys), len(run_keys) - 1)
-            total += np.where(run_keys[pos] == keys, counts[pos], 0)
-        return total
+    def close(self) -> None:
+        """Release the temporary files now rather than when garbage-collected."""
+        self._store.close()
 
     def occurrences(self, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
         """1-based occurrence number of each key, counting earlier chunks of the file."""
         if not len(keys):
             return np.zeros(0, dtype=np.int64)
+        keys = scramble(keys)  # equal stay equal; spilled runs' filters need mixed keys
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         uniq = sorted_keys[starts]
         counts = np.diff(np.r_[starts, len(keys)]).astype(np.int64)
         rank_sorted = np.arange(len(keys)) - np.repeat(starts, counts)
-        prior = self._prior(uniq)
+        prior = self._store.lookup(uniq)
         occ = np.empty(len(keys), dtype=np.int64)
         occ[order] = np.repeat(prior, counts) + rank_sorted + 1
-        run = (uniq, counts)
-        while self._runs and len(self._runs[-1][0]) <= len(run[0]):
-            prev = self._runs.pop()
-            k = np.concatenate([prev[0], run[0]])
-            c = np.concatenate([prev[1], run[1]])
-            o = np.argsort(k, kind="stable")
-            k, c = k[o], c[o]
-            first = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-            run = (k[first], np.add.reduceat(c, first))
-        self._runs.append(run)
+        self._store.insert(uniq, counts)
         return occ
 
 
@@ -193,33 +189,18 @@ def _combine(hashes: list[npt.NDArray[np.uint64]], n: int) -> npt.NDArray[np.uin
 
 
 class DuplicateIndex:
-    """Fingerprints seen so far in a batch, with where each was first seen."""
+    """Fingerprints seen so far in a batch, with where each was first seen (sorted runs; past
+    the memory budget they spill to temporary files, see ``spill``)."""
 
-    def __init__(self) -> None:
-        self._runs: list[tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]] = []
+    def __init__(self, budget: int | None = None) -> None:
+        self._store = RunStore(add=False, budget=budget)
 
     def __len__(self) -> int:
-        return sum(len(k) for k, _ in self._runs)
+        return len(self._store)
 
-    def _lookup(self, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
-        found = np.full(len(keys), -1, dtype=np.int64)
-        for run_keys, run_locs in self._runs:
-            pos = np.searchsorted(run_keys, keys)
-            pos_c = np.minimum(pos, len(run_keys) - 1)
-            hit = (run_keys[pos_c] == keys) & (found < 0)
-            found = np.where(hit, run_locs[pos_c], found)
-        return found
-
-    def _add(self, keys: npt.NDArray[np.uint64], locs: npt.NDArray[np.int64]) -> None:
-        order = np.argsort(keys, kind="stable")
-        run = (keys[order], locs[order])
-        while (
-            self._runs
-            and len(self._runs[-1][0]) <= len(run[0])
-            and len(self._runs[-1][0]) + len(run[0]) <= MAX_RUN
-        ):
-            run = merge_runs(self._runs.pop(), run)
-        self._runs.append(run)
+    def close(self) -> None:
+        """Release the temporary files now rather than when garbage-collected."""
+        self._store.close()
 
     def check(self, records: pa.Table, fields: tuple[str, ...]) -> npt.NDArray[np.int64]:
         """For each record, the packed location of the earlier record with the same
@@ -236,43 +217,24 @@ class DuplicateIndex:
         src = records.column(SOURCE_COL).to_numpy().astype(np.int64)
         line = records.column(LINE_COL).to_numpy().astype(np.int64)
         locs = (src << _LINE_BITS) | line
-        uniq_keys, first_idx, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        mixed = scramble(keys)  # equal stay equal; spilled runs' filters need mixed keys
+        uniq_keys, first_idx, inverse = np.unique(mixed, return_index=True, return_inverse=True)
         uniq: npt.NDArray[np.uint64] = uniq_keys.astype(np.uint64)
-        earlier = self._lookup(uniq)
+        earlier = self._store.lookup(uniq)
         first_loc = np.where(earlier >= 0, earlier, locs[first_idx])
         result = first_loc[inverse]
         is_first = np.zeros(n, dtype=bool)
         is_first[first_idx] = True
         result = np.where(is_first & (earlier[inverse] < 0), -1, result)
         new = earlier < 0
-        if new.any():
-            self._add(uniq[new], locs[first_idx[new]])
+        if new.any():  # uniq is sorted, so its new part is a sorted run
+            self._store.insert(uniq[new], locs[first_idx[new]], MAX_RUN)
         return result
 
 
 # Runs stop merging at this many entries, so a merge never needs more than a few times 16 MB
 # of scratch memory however large the batch; past it, lookups visit one run per MAX_RUN.
 MAX_RUN = 1 << 20
-
-
-_K = TypeVar("_K", np.uint64, np.int64)
-
-
-def merge_runs(
-    a: tuple[npt.NDArray[_K], npt.NDArray[np.int64]],
-    b: tuple[npt.NDArray[_K], npt.NDArray[np.int64]],
-) -> tuple[npt.NDArray[_K], npt.NDArray[np.int64]]:
-    """Merge two sorted runs (keys, payload) in linear time and one output allocation (no
-    re-sort); among equal keys, ``a``'s entries come first."""
-    n = len(a[0]) + len(b[0])
-    pos_b = np.searchsorted(a[0], b[0], side="right") + np.arange(len(b[0]))
-    in_b = np.zeros(n, dtype=bool)
-    in_b[pos_b] = True
-    keys = np.empty(n, dtype=a[0].dtype)
-    locs = np.empty(n, dtype=np.int64)
-    keys[in_b], locs[in_b] = b
-    keys[~in_b], locs[~in_b] = a
-    return keys, locs
 
 
 def unpack(loc: int) -> tuple[int, int]:

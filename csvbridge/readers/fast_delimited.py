@@ -121,7 +121,7 @@ def plan(finder: TableFinder, size: int) -> Iterator[RawChunk] | None:
                 return None
             if not _valid(f, ascii_only=encoding not in _UTF8):
                 return None
-            if not _plain_quoting(f, offset, quote):
+            if not _plain_quoting(f, offset, quote, delim):
                 return None
     except OSError:
         return None

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal, overload
 
 import numpy as np
+import numpy.typing as npt
 
 VALIDATE_BLOCK = 1 << 20
 _BREAK = re.compile(rb"\r\n|\r|\n")
@@ -61,27 +62,59 @@ def _valid(f: BinaryIO, *, ascii_only: bool) -> bool:
     return True
 
 
-def _plain_quoting(f: BinaryIO, offset: int, quote: str) -> bool:
-    """Whether, from ``offset``, no quoted field spans a line break, every quote is closed by
-    the end of the file and no cell holds a NUL byte. Only then does the fast path apply: the
-    Python path undoes runaway quotes line by line and rejects a row with a NUL, rules pyarrow
-    does not have. A line's quote count is even exactly when it ends outside quotes."""
+def _plain_quoting(f: BinaryIO, offset: int, quote: str, delimiter: str) -> bool:
+    """Whether, from ``offset``, every quote is where standard quoting puts it, no quoted
+    field spans a line break and no cell holds a NUL byte. Only then does the fast path apply:
+    the Python path undoes runaway quotes line by line and rejects a row with a NUL, rules
+    pyarrow does not have, and a quote inside an unquoted cell (``12" pipe``, ``a'``) is read
+    differently by the two when a later quote on the line opens a field.
+
+    Runs of consecutive quotes are judged together: an even run is escaped quotes or an empty
+    field; the odd runs of a line must alternate, an opening one at the start of a cell and a
+    closing one at its end, and pair up by the end of the line."""
     f.seek(offset)
-    q = ord(quote)
-    open_quote = 0  # quotes seen so far, mod 2
-    while block := f.read(VALIDATE_BLOCK):
+    q, d = ord(quote), ord(delimiter)
+    carry = b""  # an unfinished last line, judged with the next block
+    while True:
+        block = f.read(VALIDATE_BLOCK)
         if b"\x00" in block:
             return False
-        if quote.encode() not in block:
-            continue
-        arr = np.frombuffer(block, dtype=np.uint8)
-        quotes = np.flatnonzero(arr == q)
-        ends = np.flatnonzero((arr == 10) | (arr == 13))
-        # a line end is inside quotes when an odd number of quotes precede it
-        if ((np.searchsorted(quotes, ends) + open_quote) & 1).any():
+        data = carry + block
+        if not block:
+            return not data or _lines_quoted_plainly(np.frombuffer(data, np.uint8), q, d)
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+        carry = data[cut:]
+        head = np.frombuffer(data, np.uint8)[:cut]
+        if cut and quote.encode() in data[:cut] and not _lines_quoted_plainly(head, q, d):
             return False
-        open_quote = (open_quote + len(quotes)) & 1
-    return open_quote == 0
+
+
+def _lines_quoted_plainly(arr: npt.NDArray[np.uint8], q: int, d: int) -> bool:
+    """_plain_quoting's rule over whole lines (``arr`` starts at a line's start)."""
+    at = np.flatnonzero(arr == q)
+    if not len(at):
+        return True
+    first = np.r_[True, np.diff(at) != 1]
+    starts = at[first]
+    lengths = np.diff(np.r_[np.flatnonzero(first), len(at)])
+    odd = (lengths & 1) == 1
+    s, e = starts[odd], (starts + lengths - 1)[odd]
+    if not len(s):
+        return True
+    ends = np.flatnonzero((arr == 10) | (arr == 13))
+    line = np.searchsorted(ends, s)  # the line each odd run is on
+    new_line = np.r_[True, line[1:] != line[:-1]]
+    first_of_line = np.maximum.accumulate(np.where(new_line, np.arange(len(s)), 0))
+    opening = ((np.arange(len(s)) - first_of_line) & 1) == 0
+    n = len(arr)
+    before = np.where(s > 0, arr[np.maximum(s - 1, 0)], 10)
+    after = np.where(e + 1 < n, arr[np.minimum(e + 1, n - 1)], 10)
+    edge_before = (before == d) | (before == 10) | (before == 13)
+    edge_after = (after == d) | (after == 10) | (after == 13)
+    if not np.all(np.where(opening, edge_before, edge_after)):
+        return False
+    last_of_line = np.r_[line[1:] != line[:-1], True]
+    return not bool(opening[last_of_line].any())  # a line ending inside quotes
 
 
 class _HoldBackCR(io.RawIOBase):

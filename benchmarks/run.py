@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -178,11 +179,14 @@ def count_rows(outdir: Path) -> int | None:
     return total
 
 
-def ensure_input(workdir: Path, rows: int) -> Path:
+def ensure_input(workdir: Path, rows: int, kind: str = "bank") -> Path:
+    """The generated input of ``rows`` rows (``kind``: generate.py's --kind), cached in
+    ``<workdir>/inputs`` by row count, seed and a hash of generate.py."""
     tag = hashlib.sha1(GENERATE.read_bytes()).hexdigest()[:8]
-    path = workdir / "inputs" / f"statement_{rows}_s{SEED}_{tag}.csv"
+    stem = "statement" if kind == "bank" else kind
+    path = workdir / "inputs" / f"{stem}_{rows}_s{SEED}_{tag}.csv"
     if not path.exists():
-        for stale in path.parent.glob(f"statement_{rows}_s{SEED}_*.csv"):
+        for stale in path.parent.glob(f"{stem}_{rows}_s{SEED}_*.csv"):
             stale.unlink()  # made by an older generate.py
         print(f"generating {rows:,} rows -> {path}", flush=True)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,6 +201,8 @@ def ensure_input(workdir: Path, rows: int) -> Path:
                 str(tmp),
                 "--seed",
                 str(SEED),
+                "--kind",
+                kind,
             ],
             check=True,
         )
@@ -263,8 +269,10 @@ def load_average() -> float | None:
         return None
 
 
-def print_table(results: list[dict[str, Any]]) -> None:
-    present = [b for b in BASELINES if any(r["contender"] == b for r in results)]
+def print_table(results: list[dict[str, Any]], baselines: list[str] | None = None) -> None:
+    """The results as a table, with a ratio column per baseline that has results."""
+    wanted = BASELINES if baselines is None else baselines
+    present = [b for b in wanted if any(r["contender"] == b for r in results)]
     head = ("contender", "rows", "wall s", "cpu s", "peak RSS MiB", "rows/s", "rows out")
     ratios = "".join(f" {'x ' + b:>14}" for b in present)
     print("\n" + "{:<19} {:>10} {:>8} {:>7} {:>13} {:>11} {:>10}".format(*head) + ratios)
@@ -284,7 +292,16 @@ def print_table(results: list[dict[str, Any]]) -> None:
         print(f"\n1-minute load average before the runs: {min(loads)}-{max(loads)}")
 
 
-def warm_up(contenders: list[str], inp: Path, args: argparse.Namespace, method: str) -> None:
+Command = Callable[[str, Path, Path, int | None], list[str]]
+
+
+def warm_up(
+    contenders: list[str],
+    inp: Path,
+    args: argparse.Namespace,
+    method: str,
+    make_command: Command = command,
+) -> None:
     """Unmeasured runs: bytecode compiled and cached, the input in the page cache."""
     for _ in range(args.warmup):
         for name in contenders:
@@ -292,19 +309,93 @@ def warm_up(contenders: list[str], inp: Path, args: argparse.Namespace, method: 
             shutil.rmtree(outdir, ignore_errors=True)
             outdir.mkdir(parents=True)
             with contextlib.suppress(RuntimeError):  # the measured runs report it
-                measure(command(name, inp, outdir), method, environment(name, args.workdir))
+                measure(
+                    make_command(name, inp, outdir, None), method, environment(name, args.workdir)
+                )
             shutil.rmtree(outdir, ignore_errors=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def measure_size(
+    contenders: list[str],
+    rows: int,
+    inp: Path,
+    args: argparse.Namespace,
+    method: str,
+    make_command: Command = command,
+    baselines: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Run every contender ``args.repeat`` times on ``inp`` (``rows`` rows), round-robin; one
+    result per contender: median wall and CPU time, max peak RSS, ratios to each baseline (the
+    first one also as ``ratio_vs_baseline``), rows written. Uses ``args.workdir``,
+    ``args.chunk_rows`` and ``args.keep_outputs``."""
+    ratio_to = BASELINES if baselines is None else baselines
+    results: list[dict[str, Any]] = []
+    runs: dict[str, dict[str, Any]] = {
+        name: {"walls": [], "rss": [], "cpu": [], "loads": [], "error": None} for name in contenders
+    }
+    for _ in range(args.repeat):  # round-robin: a load change hits every contender
+        for name in contenders:
+            run = runs[name]
+            if run["error"]:
+                continue
+            outdir = args.workdir / "out" / f"{name}_{rows}"
+            shutil.rmtree(outdir, ignore_errors=True)
+            outdir.mkdir(parents=True)
+            run["loads"].append(load_average())
+            try:
+                wall, kib, cpu = measure_cpu(
+                    make_command(name, inp, outdir, args.chunk_rows),
+                    method,
+                    environment(name, args.workdir),
+                )
+            except RuntimeError as exc:
+                run["error"] = str(exc)
+                print(f"note: {name} failed at {rows:,} rows: {exc}", file=sys.stderr)
+                continue
+            run["walls"].append(wall)
+            run["rss"].append(kib)
+            run["cpu"].append(cpu)
+            run["rows_out"] = count_rows(outdir)
+            if not args.keep_outputs:
+                shutil.rmtree(outdir, ignore_errors=True)
+        print(f"  done one round of {rows:,} rows", flush=True)
+    medians = {n: statistics.median(r["walls"]) for n, r in runs.items() if r["walls"]}
+    for name in contenders:
+        run = runs[name]
+        entry: dict[str, Any] = {"contender": name, "rows": rows, "status": "ok"}
+        if run["error"]:
+            entry.update(status="failed", error=run["error"])
+        else:
+            wall = medians[name]
+            ratios = {b: round(wall / medians[b], 3) for b in ratio_to if b in medians}
+            entry.update(
+                wall_s=round(wall, 4),
+                wall_s_runs=[round(w, 4) for w in run["walls"]],
+                peak_rss_mib=round(max(run["rss"]) / 1024, 1),
+                cpu_s=round(statistics.median(run["cpu"]), 3),
+                cpu_s_runs=[round(c, 3) for c in run["cpu"]],
+                rows_per_s=round(rows / wall),
+                ratio_vs_baseline=ratios.get(ratio_to[0]) if ratio_to else None,
+                ratios=ratios,
+                rows_out=run["rows_out"],
+                load_1min=run["loads"],
+            )
+        results.append(entry)
+    return results
+
+
+def common_parser(
+    description: str, contenders: list[str], extra: str = ""
+) -> argparse.ArgumentParser:
+    """The options every CSV benchmark takes (--rows, --repeat, --workdir, --only, ...)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", type=int, nargs="+", required=True)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/csvbridge-bench"))
     parser.add_argument(
         "--only",
-        default=",".join(CONTENDERS),
-        help=f"comma-separated subset of: {', '.join(CONTENDERS)}, pandas",
+        default=",".join(contenders),
+        help=f"comma-separated subset of: {', '.join(contenders)}{extra}",
     )
     parser.add_argument("--rss-method", choices=["auto", "time", "launcher"], default="auto")
     parser.add_argument("--keep-outputs", action="store_true")
@@ -315,17 +406,25 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="unmeasured runs of each contender first, on the smallest input (default 1)",
     )
-    args = parser.parse_args(argv)
+    return parser
 
-    wanted = {n.strip() for n in args.only.split(",") if n.strip()}
-    if "pandas" in wanted:
-        wanted = (wanted - {"pandas"}) | {"pandas-plain", "pandas-full"}
-    if wanted - set(CONTENDERS):
-        parser.error(f"unknown contender(s): {', '.join(sorted(wanted - set(CONTENDERS)))}")
-    method = args.rss_method
-    if method == "auto":
-        method = "time" if TIME_BIN.exists() else "launcher"
 
+def rss_method(args: argparse.Namespace) -> str:
+    """``--rss-method`` with auto resolved: /usr/bin/time when it exists."""
+    if args.rss_method == "auto":
+        return "time" if TIME_BIN.exists() else "launcher"
+    return str(args.rss_method)
+
+
+def start(
+    args: argparse.Namespace,
+    method: str,
+    ordered: list[str],
+    wanted: set[str],
+    why_not: Callable[[str], str | None],
+) -> tuple[dict[str, Any], list[str], dict[str, str]]:
+    """Print the machine and settings; return the machine info, the contenders of ``ordered``
+    in ``wanted`` that can run here, and the skipped ones with the reason."""
     info = machine_info()
     print(
         f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
@@ -338,76 +437,37 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v)
     )
     print(f"repeat={args.repeat} (median wall, max RSS), rss via {method}, workdir={args.workdir}")
-
     contenders, skipped = [], {}
-    for name in (c for c in CONTENDERS if c in wanted):
-        reason = skip_reason(name)
+    for name in (c for c in ordered if c in wanted):
+        reason = why_not(name)
         if reason:
             skipped[name] = reason
             print(f"note: skipping {name}: {reason}")
         else:
             contenders.append(name)
-
     load = load_average()
     if load is not None and load > 0.5 * (info["usable_cores"] or 1):
         print(f"note: the 1-minute load average is {load}: other work competes for the cores")
+    return info, contenders, skipped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = common_parser(__doc__.splitlines()[0], CONTENDERS, ", pandas")
+    args = parser.parse_args(argv)
+
+    wanted = {n.strip() for n in args.only.split(",") if n.strip()}
+    if "pandas" in wanted:
+        wanted = (wanted - {"pandas"}) | {"pandas-plain", "pandas-full"}
+    if wanted - set(CONTENDERS):
+        parser.error(f"unknown contender(s): {', '.join(sorted(wanted - set(CONTENDERS)))}")
+    method = rss_method(args)
+    info, contenders, skipped = start(args, method, CONTENDERS, wanted, skip_reason)
     results: list[dict[str, Any]] = []
     for rows in args.rows:
         inp = ensure_input(args.workdir, rows)
         if rows == min(args.rows):
             warm_up(contenders, inp, args, method)
-        runs: dict[str, dict[str, Any]] = {
-            name: {"walls": [], "rss": [], "cpu": [], "loads": [], "error": None}
-            for name in contenders
-        }
-        for _ in range(args.repeat):  # round-robin: a load change hits every contender
-            for name in contenders:
-                run = runs[name]
-                if run["error"]:
-                    continue
-                outdir = args.workdir / "out" / f"{name}_{rows}"
-                shutil.rmtree(outdir, ignore_errors=True)
-                outdir.mkdir(parents=True)
-                run["loads"].append(load_average())
-                try:
-                    wall, kib, cpu = measure_cpu(
-                        command(name, inp, outdir, args.chunk_rows),
-                        method,
-                        environment(name, args.workdir),
-                    )
-                except RuntimeError as exc:
-                    run["error"] = str(exc)
-                    print(f"note: {name} failed at {rows:,} rows: {exc}", file=sys.stderr)
-                    continue
-                run["walls"].append(wall)
-                run["rss"].append(kib)
-                run["cpu"].append(cpu)
-                run["rows_out"] = count_rows(outdir)
-                if not args.keep_outputs:
-                    shutil.rmtree(outdir, ignore_errors=True)
-            print(f"  done one round of {rows:,} rows", flush=True)
-        medians = {n: statistics.median(r["walls"]) for n, r in runs.items() if r["walls"]}
-        for name in contenders:
-            run = runs[name]
-            entry: dict[str, Any] = {"contender": name, "rows": rows, "status": "ok"}
-            if run["error"]:
-                entry.update(status="failed", error=run["error"])
-            else:
-                wall = medians[name]
-                ratios = {b: round(wall / medians[b], 3) for b in BASELINES if b in medians}
-                entry.update(
-                    wall_s=round(wall, 4),
-                    wall_s_runs=[round(w, 4) for w in run["walls"]],
-                    peak_rss_mib=round(max(run["rss"]) / 1024, 1),
-                    cpu_s=round(statistics.median(run["cpu"]), 3),
-                    cpu_s_runs=[round(c, 3) for c in run["cpu"]],
-                    rows_per_s=round(rows / wall),
-                    ratio_vs_baseline=ratios.get(BASELINE),
-                    ratios=ratios,
-                    rows_out=run["rows_out"],
-                    load_1min=run["loads"],
-                )
-            results.append(entry)
+        results += measure_size(contenders, rows, inp, args, method)
 
     print_table(results)
     report = {

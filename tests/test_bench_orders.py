@@ -98,19 +98,12 @@ def test_polars_baseline_rejects_and_filters_like_csvbridge(orders: Path, tmp_pa
     assert polars_rows(edited, tmp_path) == written
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mapping/compile.py _chunk_frame caches the formula frame by (id(table), num_rows): "
-    "when a chunk's table is freed and the next chunk of the same size is allocated at the "
-    "same address, the next chunk's split when:/expr fields are computed from the previous "
-    "chunk's cells (seen in benchmarks/orders.py at 1M rows: 56,005 rows rejected, "
-    "line_amount and shipping lines from the wrong rows, in one run of several)",
-)
 def test_formulas_use_each_chunks_own_cells(
     orders: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every chunk's table at the same address, as CPython may reuse a freed chunk's memory:
-    the formulas must still read each chunk's own cells."""
+    the formulas must still read each chunk's own cells (the frame cache was once keyed by
+    id(table) and fed one chunk the previous chunk's formula values)."""
     from csvbridge.mapping import compile as compile_module
 
     monkeypatch.setattr(compile_module, "id", lambda _obj: 1, raising=False)

@@ -3,8 +3,10 @@ not be adjacent in the source, but every target wants each document whole. Recor
 in a temporary Arrow file while the batch is read, then given back grouped — documents in
 order of first appearance, lines in source order — in chunks that never split a document.
 
-Memory: the spool is on disk while reading; grouping reads it back whole, so it is bounded
-by the batch's document lines (a few hundred bytes each), not by the chunk size.
+Memory: the spool is on disk while reading. When every document's lines are adjacent in
+source order (an export written document by document, the usual case) the spool is read back
+a batch at a time, so memory is bounded by the chunk size; only a batch whose documents are
+interleaved is read back whole and sorted (a few hundred bytes a line).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,12 +34,42 @@ class DocumentSpool:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in groups()
         self._writer: pa.ipc.RecordBatchStreamWriter | None = pa.ipc.new_stream(self._file, schema)
         self.rows = 0
+        # Whether each document's lines came adjacent and in row order so far: then the
+        # spool is already grouped. Documents already finished are known by hash(key); a
+        # collision only sends the batch down the slower, always correct path.
+        self.adjacent = True
+        self._done: set[int] = set()
+        self._open: str | None = None  # the key of the document the last chunk ended in
+        self._last_row = -1
 
     def add(self, records: pa.Table) -> None:
         """Hold a chunk of records."""
         if records.num_rows and self._writer is not None:
             self._writer.write_table(records)
             self.rows += records.num_rows
+            if self.adjacent:
+                self._follow(records)
+
+    def _follow(self, records: pa.Table) -> None:
+        rows = np.asarray(records.column(ROW_COL), dtype=np.int64)
+        if rows[0] < self._last_row or (np.diff(rows) < 0).any():
+            self.adjacent = False
+            return
+        self._last_row = int(rows[-1])
+        keys = _keys(records, self.key)
+        starts = _starts(keys)
+        runs: list[str] = pc.take(keys, pa.array(starts)).to_pylist()
+        goes_on = runs[0] == self._open  # the document the last chunk ended in goes on
+        if self._open is not None and not goes_on:
+            self._done.add(hash(self._open))
+        for i, key in enumerate(runs):
+            h = hash(key)
+            if h in self._done and not (i == 0 and goes_on):
+                self.adjacent = False
+                return
+            if i < len(runs) - 1:
+                self._done.add(h)
+        self._open = runs[-1]
 
     def groups(self, chunk_rows: int) -> Iterator[pa.Table]:
         """The held records, grouped, in chunks of about ``chunk_rows`` whole documents."""
@@ -44,6 +77,12 @@ class DocumentSpool:
             self._writer.close()
             self._writer = None
         self._file.seek(0)
+        if self.adjacent:
+            try:
+                yield from self._in_order(chunk_rows)
+            finally:
+                self._file.close()
+            return
         try:
             table = pa.ipc.open_stream(self._file).read_all()
         finally:
@@ -70,6 +109,38 @@ class DocumentSpool:
                 end = int(starts[nxt]) if nxt < len(starts) else n
             yield table.slice(begin, end - begin)
             begin = end
+
+    def _in_order(self, chunk_rows: int) -> Iterator[pa.Table]:
+        """The spool as it is (already grouped), re-cut at document starts, a batch at a
+        time."""
+        pending: list[pa.RecordBatch] = []
+        held = 0
+        for batch in pa.ipc.open_stream(self._file):
+            if not batch.num_rows:
+                continue
+            pending.append(batch)
+            held += batch.num_rows
+            if held < max(chunk_rows, 1):
+                continue
+            table = pa.Table.from_batches(pending, self.schema)
+            last = int(_starts(_keys(table, self.key))[-1])  # may go on in the next batch
+            if last > 0:
+                yield table.slice(0, last)
+            rest = table.slice(last)
+            pending, held = rest.to_batches(), rest.num_rows
+        if held:
+            yield pa.Table.from_batches(pending, self.schema)
+
+
+def _keys(table: pa.Table, key: str) -> pa.Array:
+    return pc.fill_null(table.column(key).combine_chunks(), "")
+
+
+def _starts(keys: pa.Array) -> npt.NDArray[np.intp]:
+    """Where each run of equal keys starts (the first is 0)."""
+    n = len(keys)
+    change = np.asarray(pc.not_equal(keys.slice(1), keys.slice(0, n - 1)), dtype=bool)
+    return np.flatnonzero(np.r_[True, change])
 
 
 # Header fields that every line of one document must agree on.

@@ -1,13 +1,38 @@
 """csvbridge: turn legacy and SaaS CSV/Excel exports into files accounting systems import, with
 a reconciliation report proving every row was written, rejected, filtered or a duplicate."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
 from .errors import CsvbridgeError
-from .mapping import load_mapping
-from .model import KINDS
-from .pipeline import ConvertResult, convert
-from .writers import TARGETS
+
+if TYPE_CHECKING:
+    from .mapping import load_mapping
+    from .model import KINDS
+    from .pipeline import ConvertResult, convert
+    from .writers import TARGETS
+
+# The rest is imported when first used: a program that only reads files
+# (csvbridge.readers) need not load the pipeline, pandas and the writers.
+_LAZY = {
+    "load_mapping": ".mapping",
+    "KINDS": ".model",
+    "ConvertResult": ".pipeline",
+    "convert": ".pipeline",
+    "TARGETS": ".writers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "KINDS",

@@ -129,6 +129,16 @@ def _mb(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n:,} bytes"
 
 
+def create_error(e: OSError, folder: Path) -> OutputError:
+    """The error a person sees when no new file can be created in the output folder."""
+    return OutputError(
+        f"cannot create files in the output folder: {e.strerror}",
+        where=str(folder),
+        hint="check the folder exists, is writable, and the disk has space.",
+        code="output-unwritable",
+    )
+
+
 def write_error(e: OSError, folder: Path, name: str, written: int = 0) -> OutputError:
     """The error a person sees when writing ``name`` in ``folder`` failed: a full disk says so,
     with the free space and what more is needed."""

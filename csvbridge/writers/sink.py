@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import CsvbridgeError, OutputError
-from ..outfiles import default_mode, temp_file, write_error
+from ..outfiles import create_error, default_mode, temp_file, write_error
 
 BUFFER_BYTES = 1 << 20  # a part up to this size is written whole on a background thread
 MAX_PENDING = 16  # parts in flight at once (bounds the memory they hold)
@@ -119,12 +119,7 @@ class CsvSink:
 
     def _unwritable(self, e: OSError) -> CsvbridgeError:
         self.abort()
-        return OutputError(
-            f"cannot create files in the output folder: {e.strerror}",
-            where=str(self.outdir),
-            hint="check the folder exists, is writable, and the disk has space.",
-            code="output-unwritable",
-        )
+        return create_error(e, self.outdir)
 
     def _open_part(self) -> None:
         self._finish_part()

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from ..errors import OutputError
 from ..model import LINE_COL, SOURCE_COL, Kind
-from ..outfiles import temp_file
+from ..outfiles import create_error, temp_file
 from ..reports.ledger import Tally
 from . import format as fmt
 from .base import OutputFile, WriteContext, add_written, default_mode
@@ -89,11 +89,6 @@ def temp_path(outdir: Path, stem: str) -> Path:
     try:
         fd, path = temp_file(outdir, stem)
     except OSError as e:
-        raise OutputError(
-            f"cannot create files in the output folder: {e.strerror}",
-            where=str(outdir),
-            hint="check the folder exists, is writable, and the disk has space.",
-            code="output-unwritable",
-        ) from None
+        raise create_error(e, outdir) from None
     os.close(fd)
     return path

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .history_blocks import POS_BITS, Blocks, i64
+from .spill import merge_runs
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS key_run (
@@ -95,15 +96,7 @@ def _merge(a: Pair, b: Pair) -> Pair:
     of later batches, or later blocks of one batch); by sorting otherwise."""
     if len(a[1]) and len(b[1]) and a[1].max() > b[1].min():
         return _sorted(np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]]))
-    n = len(a[0]) + len(b[0])
-    at_b = np.searchsorted(a[0], b[0], side="right") + np.arange(len(b[0]))
-    in_b = np.zeros(n, dtype=bool)
-    in_b[at_b] = True
-    keys = np.empty(n, dtype=np.int64)
-    refs = np.empty(n, dtype=np.int64)
-    keys[in_b], refs[in_b] = b
-    keys[~in_b], refs[~in_b] = a
-    return keys, refs
+    return merge_runs(a, b)
 
 
 class KeyRuns:

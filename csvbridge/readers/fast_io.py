@@ -84,8 +84,8 @@ def _plain_quoting(f: BinaryIO, offset: int, quote: str, delimiter: str) -> bool
             return not data or _lines_quoted_plainly(np.frombuffer(data, np.uint8), q, d)
         cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
         carry = data[cut:]
-        head = np.frombuffer(data, np.uint8)[:cut]
-        if cut and quote.encode() in data[:cut] and not _lines_quoted_plainly(head, q, d):
+        lines = np.frombuffer(data, np.uint8, count=cut)  # a view: no copy
+        if data.find(quote.encode(), 0, cut) >= 0 and not _lines_quoted_plainly(lines, q, d):
             return False
 
 

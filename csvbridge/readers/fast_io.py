@@ -85,36 +85,51 @@ def _plain_quoting(f: BinaryIO, offset: int, quote: str, delimiter: str) -> bool
         cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
         carry = data[cut:]
         lines = np.frombuffer(data, np.uint8, count=cut)  # a view: no copy
-        if data.find(quote.encode(), 0, cut) >= 0 and not _lines_quoted_plainly(lines, q, d):
+        if data.find(quote.encode(), 0, cut) < 0:
+            continue
+        if not _lines_quoted_plainly(lines, q, d, cr=bare_cr(data, cut)):
             return False
 
 
-def _lines_quoted_plainly(arr: npt.NDArray[np.uint8], q: int, d: int) -> bool:
-    """_plain_quoting's rule over whole lines (``arr`` starts at a line's start)."""
+def bare_cr(data: bytes, end: int | None = None) -> bool:
+    """Whether ``data`` (up to ``end``) has a ``\\r`` that is not the first half of a ``\\r\\n``."""
+    end = len(data) if end is None else end
+    crs = data.count(b"\r", 0, end)
+    return crs > 0 and crs != data.count(b"\r\n", 0, end)
+
+
+def _lines_quoted_plainly(arr: npt.NDArray[np.uint8], q: int, d: int, *, cr: bool = True) -> bool:
+    """_plain_quoting's rule over whole lines (``arr`` starts at a line's start; ``cr``: it may
+    hold a ``\\r`` that ends a line alone, else each line ends with a ``\\n``).
+
+    Judged for the whole block at once: the odd runs alternate opening/closing across lines
+    exactly when no pair of them encloses a line break (every line then ends outside quotes),
+    so pairs are taken in order and each checked for its edges and for a break inside."""
     at = np.flatnonzero(arr == q)
     if not len(at):
         return True
-    first = np.r_[True, np.diff(at) != 1]
-    starts = at[first]
-    lengths = np.diff(np.r_[np.flatnonzero(first), len(at)])
-    odd = (lengths & 1) == 1
-    s, e = starts[odd], (starts + lengths - 1)[odd]
-    if not len(s):
+    first = np.empty(len(at), dtype=bool)
+    first[0] = True
+    np.not_equal(np.diff(at), 1, out=first[1:])
+    heads = np.flatnonzero(first)
+    lengths = np.diff(heads, append=len(at))
+    odd = (lengths & 1).astype(bool)
+    if not odd.any():
         return True
-    ends = np.flatnonzero((arr == 10) | (arr == 13))
-    line = np.searchsorted(ends, s)  # the line each odd run is on
-    new_line = np.r_[True, line[1:] != line[:-1]]
-    first_of_line = np.maximum.accumulate(np.where(new_line, np.arange(len(s)), 0))
-    opening = ((np.arange(len(s)) - first_of_line) & 1) == 0
+    s = at[heads[odd]]
+    if len(s) & 1:
+        return False  # some line ends inside quotes
+    opens = s[0::2]
+    closes = s[1::2] + lengths[odd][1::2] - 1  # each closing run's last quote
     n = len(arr)
-    before = np.where(s > 0, arr[np.maximum(s - 1, 0)], 10)
-    after = np.where(e + 1 < n, arr[np.minimum(e + 1, n - 1)], 10)
-    edge_before = (before == d) | (before == 10) | (before == 13)
-    edge_after = (after == d) | (after == 10) | (after == 13)
-    if not np.all(np.where(opening, edge_before, edge_after)):
+    before = arr[np.maximum(opens - 1, 0)]
+    after = arr[np.minimum(closes + 1, n - 1)]
+    edge_before = (before == d) | (before == 10) | (before == 13) | (opens == 0)
+    edge_after = (after == d) | (after == 10) | (after == 13) | (closes + 1 >= n)
+    if not (edge_before.all() and edge_after.all()):
         return False
-    last_of_line = np.r_[line[1:] != line[:-1], True]
-    return not bool(opening[last_of_line].any())  # a line ending inside quotes
+    ends = np.flatnonzero((arr == 10) | (arr == 13)) if cr else np.flatnonzero(arr == 10)
+    return bool(np.array_equal(np.searchsorted(ends, opens), np.searchsorted(ends, closes)))
 
 
 class _HoldBackCR(io.RawIOBase):

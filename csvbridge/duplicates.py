@@ -30,6 +30,7 @@ from .bloom import scramble
 from .model import LINE_COL, SOURCE_COL
 from .spill import RunStore
 from .spill import merge_runs as merge_runs  # near_duplicates merges its runs with it
+from .textcase import lower
 
 _LINE_BITS = 40  # location = source << 40 | line: 1 trillion lines, 8 million files
 
@@ -169,7 +170,7 @@ def _text_hashes(col: pa.Array) -> npt.NDArray[np.uint64]:
     norm = pc.utf8_trim_whitespace(encoded.dictionary)
     if pc.any(pc.match_substring_regex(norm, r"\s\s|[\t\r\n\x{a0}]")).as_py():
         norm = pc.replace_substring_regex(norm, r"\s+", " ")
-    distinct = pc.utf8_lower(norm).to_numpy(zero_copy_only=False)
+    distinct = lower(norm).to_numpy(zero_copy_only=False)
     table = _hash(np.append(distinct, np.array(["\x00"], dtype=object)))
     index = pc.fill_null(encoded.indices, len(distinct)).to_numpy().astype(np.intp, copy=False)
     return np.asarray(table[index], dtype=np.uint64)

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from .duplicates import MAX_RUN, merge_runs
 from .reconcile_core import similarity
+from .textcase import lower
 
 DAY_BITS = 17  # days 1900-01-01 .. 2258: later or earlier dates are not checked
 _DAY_BASE = -25567  # 1900-01-01 as days since 1970-01-01
@@ -70,7 +71,7 @@ def near_keys(records: pa.Table) -> tuple[npt.NDArray[np.int64], pa.Array]:
 def _text_hash(col: pa.Array) -> npt.NDArray[np.uint64]:
     """A stable 64-bit hash of each value (trimmed, case-insensitive), hashing each distinct
     value once."""
-    norm = pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(col.cast(pa.string()), "")))
+    norm = lower(pc.utf8_trim_whitespace(pc.fill_null(col.cast(pa.string()), "")))
     enc = pc.dictionary_encode(norm)
     values = enc.dictionary.to_numpy(zero_copy_only=False)
     hashed = np.asarray(pd.util.hash_array(np.asarray(values, dtype=object)), dtype=np.uint64)
@@ -103,7 +104,9 @@ def _texts(records: pa.Table, names: set[str]) -> pa.Array:
     if pc.any(need).as_py():
         fixed = pc.replace_substring_regex(joined.filter(need), r"\s+", " ")
         joined = pc.replace_with_mask(joined, need, fixed)
-    norm = pc.utf8_lower(pc.utf8_trim_whitespace(joined))
+    norm = lower(pc.utf8_trim_whitespace(joined))
+    if (pc.max(pc.binary_length(norm)).as_py() or 0) <= MAX_TEXT:
+        return norm  # bytes >= code points: nothing to cut
     return pc.utf8_slice_codeunits(norm, 0, MAX_TEXT)
 
 

@@ -119,3 +119,37 @@ def test_bom_when_needed_only_on_the_parts_with_non_ascii_text(out: Path) -> Non
     assert [d.startswith(b"\xef\xbb\xbf") for d in data] == [False, True, False]
     assert [f.sha256 for f in files] == [hashlib.sha256(d).hexdigest() for d in data]
     assert [f.size for f in files] == [len(d) for d in data]
+
+
+def test_finished_background_parts_are_forgotten_as_the_sink_goes(out: Path) -> None:
+    s = CsvSink(out, "t", ["n", "text"], max_rows=1)
+    most = 0
+    for start in range(0, 2000, 50):
+        s.write_lines(_lines(50, f"chunk {start}"))
+        most = max(most, len(s._syncs))
+    files = s.close()
+    assert most < 2 * sink.MAX_PENDING + 256 + 50  # not one job per part (2,000)
+    assert len(files) == 2000 and len(list(out.iterdir())) == 2000
+    assert (out / "t-2000.csv").read_bytes().endswith(b"\r\n49,chunk 1950 49\r\n")
+
+
+def test_a_background_part_failing_after_others_were_forgotten_is_still_raised(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = sink._write_part
+    calls = [0]
+
+    def write_part(outdir: Path, stem: str, data: bytes) -> Path:
+        calls[0] += 1
+        if calls[0] == 1500:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(outdir, stem, data)
+
+    monkeypatch.setattr(sink, "_write_part", write_part)
+    s = CsvSink(out, "t", ["n", "text"], max_rows=1)
+    with pytest.raises(CsvbridgeError) as e:
+        for start in range(0, 2000, 50):
+            s.write_lines(_lines(50))
+        s.close()
+    assert e.value.code == "output-write-failed" and "No space left" in str(e.value)
+    assert list(out.iterdir()) == []

@@ -201,6 +201,8 @@ class CsvSink:
         pending = self._pending
         while pending and pending[0].done():
             pending.popleft()
+        if len(self._syncs) >= 2 * MAX_PENDING + 256:
+            self._settle()
         while len(pending) >= MAX_PENDING:
             with contextlib.suppress(Exception):
                 pending.popleft().result()  # errors are raised by _wait_synced
@@ -299,6 +301,15 @@ class CsvSink:
         self._parts = []
         self._published = []
 
+    def _settle(self) -> None:
+        """Forget the background jobs that finished well (a 10M-row QBO import has 10,000
+        parts): a created part keeps its path, a failed job stays to be raised at close."""
+        self._parts = [
+            (p.result(), rows) if isinstance(p, Future) and _succeeded(p) else (p, rows)
+            for p, rows in self._parts
+        ]
+        self._syncs = [f for f in self._syncs if not _succeeded(f)]
+
     def _wait_synced(self) -> None:
         syncs, self._syncs = self._syncs, []
         failed: BaseException | None = None
@@ -311,6 +322,10 @@ class CsvSink:
             raise self._unwritable(failed.error)
         if isinstance(failed, OSError):
             raise self._failed(failed)
+
+
+def _succeeded(job: Future[Any]) -> bool:
+    return job.done() and not job.cancelled() and job.exception() is None
 
 
 def _done_path(part: Path | Future[Path]) -> Path | None:

@@ -15,16 +15,10 @@ import yaml
 
 from csvbridge.mapping.expressions import FUNCTION_HELP
 from csvbridge.mapping.preview import check_mapping, preview, run_examples
-from csvbridge.mapping.reference import (
-    FORMULA_EXAMPLE,
-    README_NAME,
-    SCHEMA_NAME,
-    keys,
-    mapping_json_schema,
-    reference_markdown,
-    schema_text,
-    sections,
-)
+from csvbridge.mapping.reference import reference_markdown
+from csvbridge.mapping.reference_models import README_NAME, SCHEMA_NAME, keys, sections
+from csvbridge.mapping.reference_schema import mapping_json_schema, schema_text
+from csvbridge.mapping.reference_topics import FORMULA_EXAMPLE
 from csvbridge.model import KINDS
 
 from .conftest import ROOT, SIMPLE_MAPPING, run_cli, write_case

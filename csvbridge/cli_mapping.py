@@ -8,7 +8,8 @@ import unicodedata
 import click
 
 from .cli import _run, main
-from .mapping.preview import Preview, check_mapping, preview, run_examples
+from .mapping.examples import run_examples
+from .mapping.preview import Preview, check_mapping, preview
 from .model import FieldType
 from .writers.format import canonical
 

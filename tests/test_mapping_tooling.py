@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from csvbridge.mapping.examples import run_examples
 from csvbridge.mapping.expressions import FUNCTION_HELP
-from csvbridge.mapping.preview import check_mapping, preview, run_examples
+from csvbridge.mapping.preview import check_mapping, preview
 from csvbridge.mapping.reference import reference_markdown
 from csvbridge.mapping.reference_models import README_NAME, SCHEMA_NAME, keys, sections
 from csvbridge.mapping.reference_schema import mapping_json_schema, schema_text

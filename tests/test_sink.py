@@ -148,7 +148,7 @@ def test_a_background_part_failing_after_others_were_forgotten_is_still_raised(
     monkeypatch.setattr(sink, "_write_part", write_part)
     s = CsvSink(out, "t", ["n", "text"], max_rows=1)
     with pytest.raises(CsvbridgeError) as e:
-        for start in range(0, 2000, 50):
+        for _ in range(0, 2000, 50):
             s.write_lines(_lines(50))
         s.close()
     assert e.value.code == "output-write-failed" and "No space left" in str(e.value)

@@ -1,6 +1,6 @@
 """QuickBooks Desktop IIF (formats.md §2): TAB-separated, CRLF, no quoting. Transactions are
-TRNS / SPL... / ENDTRNS blocks whose amounts sum to zero (positive = debit); lists are one
-row each under a ``!KEYWORD`` header row."""
+TRNS / SPL... / ENDTRNS blocks whose amounts sum to zero (positive = debit); the lists
+(accounts, customers, vendors) are in iif_lists.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from ..money import exponent_of, format_one
 from . import format as fmt
-from .base import Option, Target, WriteContext, csv_lines, guard_formula
+from .base import Option, Target, WriteContext, guard_formula
 from .checks import FORMULA_START
 from .plaintext import TextWriter, check_entries, entry_ids, option_value
 
@@ -71,7 +71,8 @@ def _neg_decimal(text: str) -> str:
 _COLS = "TRNSTYPE DATE ACCNT NAME AMOUNT DOCNUM MEMO"
 
 
-def _row(*values: str) -> str:
+def iif_row(*values: str) -> str:
+    """One IIF line: the values TAB-separated, ending with CRLF."""
     return "\t".join(values) + EOL
 
 
@@ -105,7 +106,7 @@ class IifWriter(TextWriter):
 
     def head(self) -> list[str]:
         trns, spl = self.HEADS[self.kind.name]
-        return [_row("!TRNS", *trns.split()), _row("!SPL", *spl.split()), _row("!ENDTRNS")]
+        return [iif_row("!TRNS", *trns.split()), iif_row("!SPL", *spl.split()), iif_row("!ENDTRNS")]
 
     def check(self, records: pa.Table) -> pa.Table:
         records = refuse_formula_names(self, super().check(records))
@@ -143,10 +144,10 @@ class IifWriter(TextWriter):
             neg = format_one(-v, exponent_of(cur[i]) or 0)
             common = (kind, dates[i])
             out.append(
-                _row("TRNS", *common, self.bank, payee[i], amounts[i], num[i], memo[i], "N", "N")
+                iif_row("TRNS", *common, self.bank, payee[i], amounts[i], num[i], memo[i], "N", "N")
             )
-            out.append(_row("SPL", *common, other, payee[i], neg, num[i], memo[i]))
-            out.append(_row("ENDTRNS"))
+            out.append(iif_row("SPL", *common, other, payee[i], neg, num[i], memo[i]))
+            out.append(iif_row("ENDTRNS"))
         return out
 
     def _journal(self, records: pa.Table, dates: list[str], amounts: list[str]) -> list[str]:
@@ -158,10 +159,10 @@ class IifWriter(TextWriter):
         for i, e in enumerate(ids):
             first = i == 0 or ids[i - 1] != e
             if first and i:
-                out.append(_row("ENDTRNS"))
+                out.append(iif_row("ENDTRNS"))
             line = ("GENERAL JOURNAL", dates[i], acct[i], "", amounts[i], num[i])
-            out.append(_row("TRNS" if first else "SPL", *line, desc[i] or narr[i]))
-        return [*out, _row("ENDTRNS")] if out else out
+            out.append(iif_row("TRNS" if first else "SPL", *line, desc[i] or narr[i]))
+        return [*out, iif_row("ENDTRNS")] if out else out
 
     def _invoices(self, records: pa.Table, dates: list[str], amounts: list[str]) -> list[str]:
         ids = entry_ids(records, "number")
@@ -181,191 +182,23 @@ class IifWriter(TextWriter):
             total = format_one(int(line[s:e].sum() + tax[s:e].sum()), exp)
             ar = self.options["ar_account"]
             out.append(
-                _row("TRNS", "INVOICE", dates[s], ar, contact[s], total, num[s], ref[s], due[s])
+                iif_row("TRNS", "INVOICE", dates[s], ar, contact[s], total, num[s], ref[s], due[s])
             )
             for i in range(s, e):
                 account = acct[i] or self.options["income_account"]
                 amount = format_one(-int(line[i]), exp)
                 head = ("SPL", "INVOICE", dates[s], account, "", amount, num[s], desc[i])
-                out.append(_row(*head, _neg_decimal(qty[i]), price[i], item[i]))
+                out.append(iif_row(*head, _neg_decimal(qty[i]), price[i], item[i]))
             if tax[s:e].any():
                 amount = format_one(-int(tax[s:e].sum()), exp)
                 tax_acct = self.options["tax_account"]
                 tax_line = ("SPL", "INVOICE", dates[s], tax_acct, "", amount, num[s], "Sales tax")
-                out.append(_row(*tax_line, "", "", ""))
-            out.append(_row("ENDTRNS"))
+                out.append(iif_row(*tax_line, "", "", ""))
+            out.append(iif_row("ENDTRNS"))
         return out
 
 
 _QP = ("quantity", "unit_price")
-
-
-# -- lists ----------------------------------------------------------------------------------
-ACCOUNT_TYPES = {  # ACCNTTYPE: the type words (lower case, letters only) that mean it
-    "BANK": "bank cash",
-    "AR": "ar accountsreceivable receivable receivables debtors",
-    "AP": "ap accountspayable payable payables creditors",
-    "CCARD": "ccard creditcard",
-    "COGS": "cogs costofgoodssold costofsales directcosts",
-    "EQUITY": "equity",
-    "EXEXP": "exexp otherexpense",
-    "EXINC": "exinc otherincome",
-    "EXP": "exp expense expenses overhead overheads",
-    "FIXASSET": "fixasset fixedasset fixed noncurrentasset",
-    "INC": "inc income revenue sales",
-    "LTLIAB": "ltliab longtermliability termliab noncurrentliability",
-    "NONPOSTING": "nonposting",
-    "OASSET": "oasset otherasset",
-    "OCASSET": "ocasset asset assets currentasset othercurrentasset current prepayment inventory",
-    "OCLIAB": "ocliab liability liabilities currentliability othercurrentliability currliab",
-}
-_TYPE_OF = {alias: kw for kw, words in ACCOUNT_TYPES.items() for alias in words.split()}
-CUSTOMER_WORDS = {"customer", "customers", "client", "debtor", "c"}
-SUPPLIER_WORDS = {"supplier", "suppliers", "vendor", "vendors", "creditor", "s", "v"}
-
-
-class IifListWriter(TextWriter):
-    """One list (``!ACCNT``, ``!CUST`` or ``!VEND``): one row per record."""
-
-    extension = ".iif"
-    encoding = "cp1252"
-    keyword = ""
-    columns: tuple[str, ...] = ()
-
-    def head(self) -> list[str]:
-        return [_row("!" + self.keyword, *self.columns)]
-
-    def values(self, records: pa.Table) -> list[pa.Array]:
-        raise NotImplementedError
-
-    def check(self, records: pa.Table) -> pa.Table:
-        return refuse_formula_names(self, super().check(records))
-
-    @staticmethod
-    def _guard(column: str, col: pa.Array) -> pa.Array:
-        if column == "PHONE1":  # '+44 113 496 0000' is a phone number, not a formula
-            number = pc.match_substring_regex(col, PHONE)
-            return pc.if_else(number, col, guard_formula(col))
-        return guard_formula(col)
-
-    def render(self, records: pa.Table) -> list[str]:
-        kw = pa.array([self.keyword] * records.num_rows, pa.string())
-        values = [clean(c) for c in self.values(records)]
-        if self.guard:  # the first column is the name (refused in check if formula-like)
-            values[1:] = [self._guard(self.columns[i], c) for i, c in enumerate(values) if i]
-        lines = csv_lines([kw, *values], "\t", EOL)
-        return list(lines.to_pylist())
-
-
-class IifAccountsWriter(IifListWriter):
-    """``!ACCNT`` rows: NAME, ACCNTTYPE (from the record's type: Revenue is INC, Overhead is
-    EXP...; unknown types are refused, rule account-type-unknown), DESC, ACCNUM (the code)."""
-
-    stem = "iif-accounts"
-    keyword = "ACCNT"
-    columns = ("NAME", "ACCNTTYPE", "DESC", "ACCNUM")
-
-    def _types(self, records: pa.Table) -> list[str | None]:
-        raw = pc.fill_null(fmt.column(records, "type"), "").to_pylist()
-        return [_TYPE_OF.get("".join(ch for ch in t.lower() if ch.isalnum())) for t in raw]
-
-    def check(self, records: pa.Table) -> pa.Table:
-        records = super().check(records)
-        bad = np.array([t is None for t in self._types(records)], dtype=bool)
-        if bad.any():
-            self.reject(
-                records.filter(pa.array(bad)),
-                "type",
-                "account-type-unknown",
-                "not an account type QuickBooks Desktop knows; use one of "
-                + ", ".join(k.lower() for k in ACCOUNT_TYPES)
-                + " (or bank, expense, income...)",
-            )
-            records = records.filter(pa.array(~bad))
-        return records
-
-    def values(self, records: pa.Table) -> list[pa.Array]:
-        col = fmt.column
-        types = pa.array(self._types(records), pa.string())
-        return [col(records, "name"), types, col(records, "description"), col(records, "code")]
-
-
-class _ContactsWriter(IifListWriter):
-    """Contacts whose type says they belong on the other list are refused (rule contact-type):
-    QuickBooks wants each name on one list only."""
-
-    other: set[str] = set()  # noqa: RUF012
-    extra: tuple[str, ...] = ()
-    noun = ""
-
-    def check(self, records: pa.Table) -> pa.Table:
-        records = super().check(records)
-        kinds = pc.utf8_lower(
-            pc.utf8_trim_whitespace(pc.fill_null(fmt.column(records, "type"), ""))
-        )
-        bad = pc.is_in(kinds, value_set=pa.array(sorted(self.other)))
-        if pc.any(bad).as_py():
-            self.reject(
-                records.filter(bad),
-                "type",
-                "contact-type",
-                f"its type says it is not a {self.noun}"
-                f"; it goes in the other list ({self.ctx.target} writes the "
-                f"{self.keyword} list only)",
-            )
-            records = records.filter(pc.invert(bad))
-        return records
-
-    def values(self, records: pa.Table) -> list[pa.Array]:
-        def col(n: str) -> pa.Array:
-            return fmt.column(records, n)
-
-        where = (pc.fill_null(col(n), "") for n in ("city", "region", "postal_code"))
-        place = pc.replace_substring_regex(pc.binary_join_element_wise(*where, " "), " +", " ")
-        head = pc.if_else(pc.is_valid(col("company")), col("company"), col("name"))
-        names = ("name", "company", "first_name", "last_name")
-        return [
-            *(col(n) for n in names),
-            head,
-            col("address_line1"),
-            col("address_line2"),
-            pc.utf8_trim_whitespace(place),
-            *(col(n) for n in ("country", "phone", "email", *self.extra)),
-            col("notes"),
-        ]
-
-
-def _contact_columns(addr: str, extra: str = "") -> tuple[str, ...]:
-    lines = " ".join(f"{addr}{i}" for i in range(1, 6))
-    return tuple(
-        f"NAME COMPANYNAME FIRSTNAME LASTNAME {lines} PHONE1 EMAIL {extra} NOTEPAD".split()
-    )
-
-
-class IifCustomersWriter(_ContactsWriter):
-    """``!CUST`` rows: name, company, first/last name, BADDR1-5 (company or name, street
-    lines, town-region-postcode, country), phone, email, notes. Contacts typed supplier or
-    vendor are refused (rule contact-type): QuickBooks wants each name on one list."""
-
-    stem = "iif-customers"
-    keyword = "CUST"
-    noun = "customer"
-    columns = _contact_columns("BADDR")
-    other = SUPPLIER_WORDS
-    extra = ()
-
-
-class IifVendorsWriter(_ContactsWriter):
-    """``!VEND`` rows: as customers, with ADDR1-5 and TAXID (the tax number). Contacts typed
-    customer or client are refused (rule contact-type): QuickBooks wants each name on one
-    list."""
-
-    stem = "iif-vendors"
-    keyword = "VEND"
-    noun = "vendor"
-    columns = _contact_columns("ADDR", "TAXID")
-    other = CUSTOMER_WORDS
-    extra = ("tax_number",)
 
 
 _KINDS = ("bank", "card")
@@ -376,7 +209,7 @@ def _opt(name: str, default: str, doc: str, choices: tuple[str, ...] = (), c: st
 
 
 _DATES = "mdy = MM/DD/YYYY (US), dmy = DD/MM/YYYY; QuickBooks reads IIF dates the Windows way"
-_GUARD = _opt(
+GUARD_OPTION = _opt(
     "formula_guard",
     "on",
     "prefix text starting with = + - @ with ' (names that start so are refused): users edit "
@@ -384,7 +217,7 @@ _GUARD = _opt(
     ("on", "off"),
 )
 _OPTIONS = (
-    _GUARD,
+    GUARD_OPTION,
     _opt("date_order", "auto", _DATES + "; auto = mdy for USD", ("auto", "mdy", "dmy"), "U"),
     _opt("bank_account", "", "transactions: the bank or card account as QuickBooks names it"),
     _opt("account_kind", "bank", "CHECK/DEPOSIT, or CREDIT CARD/CCARD REFUND", _KINDS, "R"),
@@ -393,20 +226,14 @@ _OPTIONS = (
     _opt("ar_account", "Accounts Receivable", "invoices: the A/R account"),
     _opt("tax_account", "Sales Tax Payable", "invoices: where line tax is posted"),
 )
-_TEXT = (
+TEXT_DOC = (
     "TAB-separated, CRLF, Windows-1252 (other characters become '?'); TAB, CR, LF and '\"' "
     "are removed from values and ';' becomes ','."
 )
-_NOTE = (
+NAMES_NOTE = (
     "QuickBooks creates any account, name or item it does not find, silently: names must "
     "match the company file exactly [R]."
 )
-_LISTS = {  # target: (kind, title, writer — whose docstring is the target's doc)
-    "iif-accounts": ("account", "chart of accounts", IifAccountsWriter),
-    "iif-customers": ("contact", "customer list", IifCustomersWriter),
-    "iif-vendors": ("contact", "vendor list", IifVendorsWriter),
-}
-
 TARGETS = [
     Target(
         name="iif",
@@ -417,7 +244,7 @@ TARGETS = [
         "DEPOSIT with one SPL to expense_account / income_account; journal entries: GENERAL "
         "JOURNAL, refused whole if they do not balance (rule journal-unbalanced); invoices: "
         "INVOICE on ar_account, SPL lines negative, tax to tax_account (line_amount excludes "
-        f"tax). {_TEXT}",
+        f"tax). {TEXT_DOC}",
         columns=("!TRNS", "!SPL", "!ENDTRNS"),
         required=("date", "amount"),
         limits="none; one file. Importing twice makes duplicates (IIF has no duplicate check).",
@@ -425,25 +252,9 @@ TARGETS = [
         family="iif",
         options=_OPTIONS,
         notes=(
-            _NOTE,
+            NAMES_NOTE,
             "A/R and A/P journal lines need a customer or vendor name, which journal "
             "records do not carry: post those as invoices or bills.",
         ),
-    ),
-    *(
-        Target(
-            n,
-            (k,),
-            f"QuickBooks Desktop IIF {t}",
-            " ".join((f.__doc__ or "").split()).replace("``", "") + " " + _TEXT,
-            f.columns,
-            ("name",),
-            "none; one file",
-            f,
-            family="iif",
-            options=(_GUARD,),
-            notes=(_NOTE,),
-        )
-        for n, (k, t, f) in _LISTS.items()
     ),
 ]

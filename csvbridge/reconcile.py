@@ -32,7 +32,8 @@ from .pipeline import DEFAULT_CHUNK_ROWS, check_columns, read_options
 from .readers import SourceInfo, open_source
 from .reconcile_core import LEFT, RIGHT, Outcome, Rec, Settings
 from .reconcile_match import match_records
-from .reconcile_report import build_report, render_csv, render_html, report_json
+from .reconcile_render import render_csv, render_html
+from .reconcile_report import build_report, report_json
 from .reports.ledger import Ledger
 
 __all__ = ["ReconcileResult", "RecordSet", "read_records", "reconcile"]

@@ -197,6 +197,16 @@ def test_stray_quote_taking_in_the_next_row(tmp_path: Path) -> None:
     assert rows[0][1][1] == "1 Main St,\r\nSpringfield, IL" and rows[0][2] is None
 
 
+def test_unclosed_quote_on_a_line_with_a_field_over_the_limit(tmp_path: Path) -> None:
+    # the line is read again as it stands, where its cell is over the limit: a clear error
+    # naming the line, not the csv module's own exception (found by the atheris pass)
+    # (quoted, its 30 doubled quotes are 30 characters; as it stands they are 60)
+    p = write(tmp_path, HEAD + ROWS + '01/02/2025,"' + '""' * 30 + "x\r\n")
+    with pytest.raises(InputFileError, match="field larger than field limit") as e:
+        read_all(p, limits=Limits(max_cell_chars=50))
+    assert e.value.code == "csv-malformed" and e.value.where.endswith("line 4")
+
+
 def test_quoting_broken_throughout_is_refused(tmp_path: Path) -> None:
     p = write(tmp_path, HEAD + '01/02/2025,"Tea,-1.00\r\n' * 150)
     with pytest.raises(InputFileError, match="the quoting is broken throughout") as e:

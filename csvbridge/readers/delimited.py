@@ -109,7 +109,10 @@ def _rows(
                     code="csv-malformed",
                 ) from None
             first, rest = lines.pending[0], lines.pending[1:]
-            cells = next(csv.reader([first], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
+            try:
+                cells = next(csv.reader([first], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
+            except csv.Error as err:  # the line read as it stands has a field over the limit
+                raise _malformed(err, name, line_no) from None
             swallow = f": it would swallow the {len(rest)} line(s) after it" if rest else ""
             flagged[line_no] = RowProblem(
                 "unclosed-quote",
@@ -130,13 +133,7 @@ def _rows(
                 f"{name}, line {line_no}",
             ) from None
         except csv.Error as e:
-            raise InputFileError(
-                f"the CSV cannot be parsed: {e}",
-                where=f"{name}, line {line_no + max(len(lines.pending) - 1, 0)}",
-                hint="a field may exceed the size limit or the quoting is broken from here on; "
-                "check the file near that line.",
-                code="csv-malformed",
-            ) from None
+            raise _malformed(e, name, line_no + max(len(lines.pending) - 1, 0)) from None
 
 
 def _too_wide(limits: Limits, name: str, line: int, count: int) -> CsvbridgeError:
@@ -256,3 +253,13 @@ def _ends_in_quote(text: str, delimiter: str, quote: str) -> bool:
         else:
             start = False
     return inside and not after
+
+
+def _malformed(error: csv.Error, name: str, line: int) -> InputFileError:
+    return InputFileError(
+        f"the CSV cannot be parsed: {error}",
+        where=f"{name}, line {line}",
+        hint="a field may exceed the size limit or the quoting is broken from here on; "
+        "check the file near that line.",
+        code="csv-malformed",
+    )

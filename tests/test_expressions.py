@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from csvbridge.errors import MappingError
@@ -149,6 +149,7 @@ def test_literals() -> None:
         ("abs(1, 2)", 1, "takes 1 argument,"),
         ("number(x, decimal=',', decimal='.')", 24, "given twice"),
         ("number(x, decimal=',', '.')", 24, "plain argument cannot follow"),
+        ("number( decimal= x )", 1, "needs the value it works on first, before decimal="),
         ("x % 2", 3, "no % operator"),
         ("x | y", 3, "write 'or'"),
         ("!x", 1, "write 'not'"),
@@ -1097,6 +1098,7 @@ TOKENS = [
         st.text(max_size=60),
     )
 )
+@example("number( decimal= x )")  # a named argument alone (was an IndexError)
 def test_token_soup_raises_only_expression_errors(text: str) -> None:
     run_one(text)
 

@@ -268,6 +268,15 @@ class _Parser:
                     continue
                 break
         close = self.expect(")", f"to close {fname}(")
+        if kwargs and not args:
+            raise ExpressionError(
+                f"{fname}() needs the value it works on first, before "
+                + ", ".join(f"{k}=" for k, _ in kwargs),
+                self.text,
+                name_tok.start,
+                close.end,
+                hint=f"for example {fname}(amount, {kwargs[0][0]}=',')",
+            )
         count = len(args) + len(kwargs)
         if len(args) > sig.max_args or count > sig.max_args or count < sig.min_args:
             want = (

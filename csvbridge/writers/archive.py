@@ -25,7 +25,9 @@ The run writes the folder ``<outdir>/archive/``:
 
 The folder is built under a temporary name in the output folder and renamed into place when
 the run succeeds; an archive from an earlier run is replaced (moved aside first, then
-removed). No time is recorded, so the same records give the same bytes.
+removed; put back if the rename fails). A run that fails after the archive was put in place
+(a later output, the history) removes it, as it removes every import file it wrote. No time
+is recorded, so the same records give the same bytes.
 
 ``verify_archive(folder)`` (in csvbridge.writers.archive_verify) re-checks an archive: every
 file's size and SHA-256 against the descriptor; every CSV against its Table Schema (the header

@@ -93,9 +93,37 @@ def book_dates(
     """The parsed dates as date32, moved to ``timezone`` (the books' zone) where a value is an
     instant: it has a UTC offset, or a time and the field's ``zone``. Without ``timezone``
     every date stays as written."""
+    moved = _moved_days(values, formats, parsed, timezone, zone)
+    if moved is None:
+        return parsed.to_arrow()
+    return pa.array(moved.astype(np.int32), type=pa.int32(), mask=~parsed.ok).cast(pa.date32())
+
+
+def book_days(
+    values: pa.Array,
+    formats: tuple[str, ...],
+    parsed: ParsedDates,
+    timezone: str | None,
+    zone: str | None = None,
+) -> npt.NDArray[np.int64]:
+    """``book_dates`` as days since 1970-01-01 (int64; meaningful where ``parsed.ok``): the
+    same rule, for the formula function date()."""
+    moved = _moved_days(values, formats, parsed, timezone, zone)
+    return parsed.days.astype(np.int64) if moved is None else moved
+
+
+def _moved_days(
+    values: pa.Array,
+    formats: tuple[str, ...],
+    parsed: ParsedDates,
+    timezone: str | None,
+    zone: str | None,
+) -> npt.NDArray[np.int64] | None:
+    """The days of ``book_dates``, or None when no value is moved (no ``timezone``, or no
+    instant among the values)."""
     days = parsed.days.astype(np.int64)
     if timezone is None:
-        return parsed.to_arrow()
+        return None
     n = len(values)
     secs = np.zeros(n, dtype=np.int64)
     offset = np.zeros(n, dtype=np.int64)
@@ -122,11 +150,13 @@ def book_dates(
             with_offset |= rows
         instant |= rows
     if not instant.any():
-        return parsed.to_arrow()
+        return None
     local = days * 86400 + secs
     utc = local - offset * 60
     naive = instant & ~with_offset
     if naive.any() and zone is not None:
         utc = np.where(naive, _to_utc(np.where(naive, local, 0), zone), utc)
-    moved = np.where(instant, _local_days(np.where(instant, utc, 0), timezone), days)
-    return pa.array(moved.astype(np.int32), type=pa.int32(), mask=~parsed.ok).cast(pa.date32())
+    moved: npt.NDArray[np.int64] = np.where(
+        instant, _local_days(np.where(instant, utc, 0), timezone), days
+    )
+    return moved

@@ -27,6 +27,7 @@ Longer run: ``CSVBRIDGE_KILL_TRIALS=200 pytest tests/test_faults.py -k random``.
 
 from __future__ import annotations
 
+import builtins
 import errno
 import io
 import os
@@ -470,6 +471,15 @@ class FullDisk(io.RawIOBase):
     def fileno(self) -> int:
         return self.fd
 
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        return os.lseek(self.fd, pos, whence)
+
+    def tell(self) -> int:
+        return os.lseek(self.fd, 0, os.SEEK_CUR)
+
     def close(self) -> None:
         if not self.closed:
             os.close(self.fd)
@@ -478,8 +488,9 @@ class FullDisk(io.RawIOBase):
 
 def fill_disk_for(monkeypatch: pytest.MonkeyPatch, prefix: str, room: int) -> None:
     """Files whose name starts with ``prefix`` (temporary names: ``.<stem>.xxxx.partial``)
-    share ``room`` bytes of free disk."""
-    real = os.fdopen
+    share ``room`` bytes of free disk, whether opened with ``os.fdopen`` (temporary files
+    made by mkstemp) or ``open`` by name (an xlsx workbook)."""
+    real, real_open = os.fdopen, builtins.open
     left = [room]
 
     def fdopen(fd: int, mode: str = "r", *a: Any, **k: Any) -> Any:
@@ -488,7 +499,31 @@ def fill_disk_for(monkeypatch: pytest.MonkeyPatch, prefix: str, room: int) -> No
             return io.BufferedWriter(FullDisk(fd, left))
         return real(fd, mode, *a, **k)
 
+    def open_(file: Any, mode: str = "r", *a: Any, **k: Any) -> Any:
+        if (
+            isinstance(file, str | os.PathLike)
+            and "w" in mode
+            and os.path.basename(os.fspath(file)).startswith(prefix)
+        ):
+            fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            return io.BufferedWriter(FullDisk(fd, left))
+        return real_open(file, mode, *a, **k)
+
     monkeypatch.setattr(os, "fdopen", fdopen)
+    monkeypatch.setattr(builtins, "open", open_)
+
+
+def full_parquet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parquet is written by pyarrow's own file code, past Python's: a full disk shows as the
+    OSError pyarrow raises for it (errno 28, as with /dev/full)."""
+    import pyarrow.parquet as pq
+
+    def write_table(self: Any, *a: Any, **k: Any) -> None:
+        raise OSError(
+            errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device"
+        )
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", write_table)
 
 
 def _case(tmp_path: Path, data: str = GOOD) -> tuple[Path, Path, Path]:
@@ -551,6 +586,135 @@ def test_disk_full_gives_a_clear_error_and_no_partial_file(
     assert_says_disk_full(result.output, out)
     if not prefix.startswith(".report."):  # a failed run publishes no import file
         assert not [p for p in out.iterdir() if p.name.startswith(("qbo-bank", "transaction"))]
+
+
+TYPED = ("xlsx", "jsonl", "parquet", "archive")
+IMPORT_FILES = ("transaction", "archive", "qbo-bank")
+
+
+def _published(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if p.name.startswith(IMPORT_FILES))
+
+
+@NEEDS_PROC
+@pytest.mark.parametrize(
+    ("targets", "prefix", "shown"),
+    [
+        pytest.param("xlsx", ".transaction.", "transaction.xlsx", id="xlsx"),
+        pytest.param("jsonl", ".transaction.", "transaction.jsonl", id="jsonl"),
+        pytest.param("parquet", "", "transaction.parquet", id="parquet"),
+        pytest.param("archive", ".transaction.", "archive/transaction.csv", id="archive-csv"),
+        pytest.param("archive", "", "archive/transaction.parquet", id="archive-parquet"),
+        pytest.param(
+            "archive", ".datapackage.json.", "archive/datapackage.json", id="archive-descriptor"
+        ),
+    ],
+)
+def test_disk_full_in_typed_and_archive_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, targets: str, prefix: str, shown: str
+) -> None:
+    """The xlsx, jsonl, parquet and archive writers on a full disk: the disk-full message
+    naming the output folder (not a temporary one) and the file, and nothing left behind."""
+    src, m, out = _case(tmp_path)
+    if prefix:
+        fill_disk_for(monkeypatch, prefix, 10)
+    else:
+        full_parquet(monkeypatch)
+    args = ["-O", "archive.parquet=on"] if shown == "archive/transaction.parquet" else []
+    result = run_cli("convert", src, "-m", m, "--to", targets, "-o", out, *args)
+    assert_clear_failure(result, out)
+    assert_says_disk_full(result.output, out)
+    assert f"{shown} could not be written" in result.output, result.output
+    assert list(out.iterdir()) == [], list(out.iterdir())
+
+
+def fill_history_at_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history's disk fills up just as the batch is recorded: after every writer closed."""
+    from csvbridge.history import History
+
+    real = History.record
+
+    def record(self: History, **k: Any) -> int:
+        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+        self.db.execute(f"PRAGMA max_page_count = {pages}")  # no room to grow
+        return real(self, **k)
+
+    monkeypatch.setattr(History, "record", record)
+
+
+@NEEDS_PROC
+@pytest.mark.parametrize("later", [".rejects.", ".duplicates.", "history"])
+def test_a_later_failure_removes_typed_and_archive_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, later: str
+) -> None:
+    """xlsx, jsonl, parquet and archive are closed (published) before a later step fails
+    (rejects.csv, duplicates.csv, the history): no import file of the failed run stays in
+    the output folder, as with the CSV writers."""
+    src, m, out = _case(tmp_path, GOOD + "".join(f"05/02/2025,R{i},1.00\r\n" for i in range(3000)))
+    if later == "history":
+        fill_history_at_record(monkeypatch)
+    else:
+        fill_disk_for(monkeypatch, later, 10)
+    targets = ",".join((*TYPED, "csv"))
+    result = run_cli(
+        "convert", src, "-m", m, "--to", targets, "-o", out, "-O", "archive.parquet=on"
+    )
+    text = result.output
+    assert result.exit_code == 2 and "error [" in text and "Traceback" not in text, text
+    if later == "history":
+        assert "error [history-disk-full]" in text, text
+    else:
+        assert_says_disk_full(text, out)
+    assert _published(out) == [], _published(out)
+    assert partials(out) == []
+
+
+def test_archive_that_cannot_be_put_in_place_keeps_the_previous_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renaming the new archive into place is refused (permissions): a permission error, the
+    previous archive is back where it was, and no temporary folder is left."""
+    src, m, out = _case(tmp_path)
+    assert run_cli("convert", src, "-m", m, "--to", "archive", "-o", out).exit_code == 1
+    before = {p.name: p.read_bytes() for p in (out / "archive").iterdir()}
+    real = os.replace
+
+    def replace(a: Any, b: Any, *x: Any, **k: Any) -> None:
+        if Path(b) == out / "archive" and Path(a).name.endswith(".partial"):  # the new one
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES))
+        real(a, b, *x, **k)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setenv("CSVBRIDGE_HISTORY", str(tmp_path / "second.sqlite"))
+    result = run_cli("convert", src, "-m", m, "--to", "archive", "-o", out)
+    text = result.output
+    assert result.exit_code == 2 and "error [output-unwritable]" in text, text
+    assert "cannot write the archive folder: Permission denied" in text, text
+    assert "The previous archive, if any, is kept." in text and "Traceback" not in text
+    assert {p.name: p.read_bytes() for p in (out / "archive").iterdir()} == before
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("err", [errno.EACCES, errno.ENOSPC])
+def test_archive_folder_cannot_be_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, err: int
+) -> None:
+    """The archive's temporary folder cannot be made: the same 'cannot create files in the
+    output folder' error as every other output, with the reason."""
+    import tempfile
+
+    src, m, out = _case(tmp_path)
+    out.mkdir()
+
+    def mkdtemp(*a: Any, **k: Any) -> str:
+        raise OSError(err, os.strerror(err))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    result = run_cli("convert", src, "-m", m, "--to", "archive", "-o", out)
+    text = result.output
+    assert result.exit_code == 2 and "error [output-unwritable]" in text, text
+    assert f"cannot create files in the output folder: {os.strerror(err)}" in text, text
+    assert f"where: {out}" in text and list(out.iterdir()) == []
 
 
 @NEEDS_PROC

@@ -331,6 +331,70 @@ def test_offsets_become_the_date_in_the_books_zone(tmp_path: Path) -> None:
     assert ny == ["2024-03-05", "2024-03-05", "2024-03-04", "2024-07-05", "2024-03-05"]
 
 
+FORMULA_STAMPS = STAMPS.replace("name: stamps", "name: formula-stamps").replace(
+    "  description: Description\n",
+    "  description:\n    expr: \"text(date(When, 'YYYY-MM-DDTHH:mm:ssZ', "
+    "'YYYY-MM-DD HH:mm:ss ZZ', 'DD/MM/YYYY'), 'YYYY-MM-DD')\"\n",
+)
+DST_DATA = (
+    "When,Description,Amount\r\n"
+    "2024-03-30T23:30:00Z,last GMT evening,1.00\r\n"
+    "2024-03-31T23:30:00Z,first BST evening,1.00\r\n"
+    "2024-10-26T23:30:00Z,last BST evening,1.00\r\n"
+    "2024-10-27T23:30:00Z,first GMT evening,1.00\r\n"
+    "2024-03-11T04:30:00Z,first EDT evening,1.00\r\n"
+    "2024-11-04T04:30:00Z,first EST evening,1.00\r\n"
+    "2024-03-05 23:30:00 -0500,shopify order,1.00\r\n"
+    "05/03/2024,plain date,1.00\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("zone", "want"),
+    [
+        (
+            "Europe/London",
+            ["03-30", "04-01", "10-27", "10-27", "03-11", "11-04", "03-06", "03-05"],
+        ),
+        (
+            "America/New_York",
+            ["03-30", "03-31", "10-26", "10-27", "03-11", "11-03", "03-05", "03-05"],
+        ),
+        (None, ["03-30", "03-31", "10-26", "10-27", "03-11", "11-04", "03-05", "03-05"]),
+    ],
+)
+def test_formula_date_moves_offsets_as_a_date_field_does(
+    tmp_path: Path, zone: str | None, want: list[str]
+) -> None:
+    """date() in a formula and a date field read the same text to the same date: with
+    timezone:, an offset's instant becomes its date in the books' zone (across midnight and
+    the clock changes); without it, the date as written."""
+    m = (f"timezone: {zone}\n" if zone else "") + FORMULA_STAMPS
+    r = _convert(tmp_path, m, {"in.csv": DST_DATA})
+    assert r.rejected == 0, r.report["rejects"]
+    rows = _rows(tmp_path / "out" / "transaction.csv")
+    assert [x["date"] for x in rows] == [f"2024-{d}" for d in want]
+    assert [x["description"] for x in rows] == [x["date"] for x in rows]
+
+
+def test_a_text_column_compared_with_a_date_is_read_in_the_books_zone(tmp_path: Path) -> None:
+    """A column read as a date where a formula needs one (with the mapping's dates:) follows
+    the same rule as date(): 23:30 UTC on 31 March 2024 is 1 April in London."""
+    m = (
+        "timezone: Europe/London\ndates: [YYYY-MM-DDTHH:mm:ssZ, DD/MM/YYYY]\n"
+        + STAMPS.replace(
+            "    format: [YYYY-MM-DDTHH:mm:ssZ, YYYY-MM-DD HH:mm:ss ZZ, DD/MM/YYYY]\n", ""
+        )
+        + "filters:\n  - name: april\n    when: When >= date'2024-04-01'\n"
+    )
+    data = "When,Description,Amount\r\n2024-03-31T22:30:00Z,a,1.00\r\n"
+    data += "2024-03-31T23:30:00Z,b,1.00\r\n"
+    r = _convert(tmp_path, m, {"in.csv": data})
+    assert r.rejected == 0, r.report["rejects"]
+    assert [x["date"] for x in _rows(tmp_path / "out" / "transaction.csv")] == ["2024-03-31"]
+    assert r.report["ledger"]["filtered_by_rule"]["april"]["rows"] == 1
+
+
 def test_naive_date_times_in_a_stated_zone(tmp_path: Path) -> None:
     m = "timezone: America/New_York\n" + STAMPS.replace(
         "    format: [YYYY-MM-DDTHH:mm:ssZ, YYYY-MM-DD HH:mm:ss ZZ, DD/MM/YYYY]",

@@ -218,6 +218,47 @@ def test_html_reconciliation_checks_and_target_rejects(tmp_path: Path) -> None:
     assert csv_jpy == [("csv", "JPY", 1500, 0, 1500, 0, 0, 0, "yes")]
 
 
+UNIQUE_WARNING = """\
+name: uniq
+version: "1"
+kind: transaction
+dates: DD/MM/YYYY
+fields:
+  date: Date
+  description: Description
+  amount: Amount
+  reference: Ref
+  currency: {value: GBP}
+checks:
+  - name: ref-once
+    unique: reference
+    severity: warning
+    message: "refs <b>must</b> & should be unique"
+"""
+
+
+def test_check_warning_notes_in_html_and_xlsx(tmp_path: Path) -> None:
+    """A unique: warning's note (naming where the value was first seen) is on the page,
+    escaped, and in report.xlsx; the summary says rows broke a check."""
+    data = "Date,Description,Amount,Ref\r\n01/02/2025,Tea,-1.00,A1\r\n"
+    data += "02/02/2025,Cake,-2.50,A1\r\n03/02/2025,Bun,-2.50,A2\r\n04/02/2025,Pie,-3.00,A1\r\n"
+    src, m = write_case(tmp_path, data, UNIQUE_WARNING)
+    out = tmp_path / "out"
+    convert([src], m, ["csv"], out)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    note = report["check_warnings"]["ref-once"]["first"][0]["note"]
+    assert note == "refs <b>must</b> & should be unique; this value was first on line 2"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<section id="check-warnings">' in page and "<b>must" not in page
+    assert html.escape(note, quote=False) in page
+    assert page.count("this value was first on line 2") == 2  # lines 3 and 5
+    assert "2 rows broke a check of the mapping (ref-once)" in page
+    assert "Nothing needs your attention" not in page
+    rec = _workbook((out / "report.xlsx").read_bytes())["Reconciliation"]
+    assert _find(rec, note).offset(column=-1).value == 3
+    _find(rec, "Check warning ref-once: 2 rows (unique: reference)")
+
+
 # --- XLSX ------------------------------------------------------------------------------------
 
 

@@ -53,9 +53,11 @@ class EvalContext:
     number_format: NumberFormat = field(default_factory=NumberFormat)
     date_formats: tuple[str, ...] = ()
     columns: Mapping[str, ColumnType] = field(default_factory=dict)
+    timezone: str | None = None  # the mapping's timezone: where dates with an offset land
 
     def key(self) -> tuple[object, ...]:
-        return (self.number_format, self.date_formats, tuple(sorted(self.columns.items())))
+        cols = tuple(sorted(self.columns.items()))
+        return (self.number_format, self.date_formats, cols, self.timezone)
 
 
 class Env:
@@ -142,8 +144,15 @@ def lit_type(node: Node) -> Ty:
     return Ty.BOOL
 
 
-def load_column(arr: pa.Array, name: str, want: Ty, fmt: NumberFormat, fmts: tuple[str, ...]) -> V:
-    """A column read as ``want``."""
+def load_column(
+    arr: pa.Array,
+    name: str,
+    want: Ty,
+    fmt: NumberFormat,
+    fmts: tuple[str, ...],
+    timezone: str | None = None,
+) -> V:
+    """A column read as ``want`` (text read as dates moved to ``timezone``, see text_to_date)."""
     have = arrow_kind(arr.type)
     n = len(arr)
     if have is Ty.NULL:
@@ -153,7 +162,7 @@ def load_column(arr: pa.Array, name: str, want: Ty, fmt: NumberFormat, fmts: tup
         if want is Ty.DECIMAL:
             return text_to_decimal(v, fmt, name)
         if want is Ty.DATE:
-            return text_to_date(v, fmts, name)
+            return text_to_date(v, fmts, name, timezone)
         if want is Ty.BOOL:
             raise TypeError(f"column {name!r} is declared bool but holds text")
         return v

@@ -183,9 +183,10 @@ class Binder:
             if isinstance(b.node, Name):
                 return self.load(b.node, Ty.DATE)
             fmts, label, run = self.date_formats(b.node), self.label(b.node), b.run
+            tz = self.ctx.timezone
             if isinstance(b.node, TextLit):
                 self.literal_check(b.node, text_to_date(const_text(b.node.value, 1), fmts, label))
-            return Bound(want, lambda env: text_to_date(run(env), fmts, label), b.node)
+            return Bound(want, lambda env: text_to_date(run(env), fmts, label, tz), b.node)
         raise self.err(
             b.node,
             f"{why}: expected {ARTICLE[want]}, but {self.show(b.node)} is {ARTICLE[b.ty]}",
@@ -257,12 +258,13 @@ class Binder:
         name = node.name
         fmt = self.number_format(node)
         fmts = self.date_formats(node)
+        tz = self.ctx.timezone
 
         def run(env: Env) -> V:
             key = (name, want, fmt, fmts)
             hit = env.cache.get(key)
             if hit is None:
-                hit = env.cache[key] = load_column(env.column(name), name, want, fmt, fmts)
+                hit = env.cache[key] = load_column(env.column(name), name, want, fmt, fmts, tz)
             return hit
 
         return Bound(want, run, node)

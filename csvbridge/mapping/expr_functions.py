@@ -308,8 +308,9 @@ def _date(b: Binder, node: Call) -> Bound:
             hint=f"for example date({b.show(arg.node)}, 'DD/MM/YYYY')",
         )
     label = b.label(arg.node)
+    tz = b.ctx.timezone  # an offset moves the date as it does a date field's
     arg = b.as_text(arg) if arg.ty is Ty.TEXT else b.coerce(arg, Ty.TEXT, "date()")
-    return Bound(Ty.DATE, lambda env: text_to_date(arg.run(env), fmts, label), node)
+    return Bound(Ty.DATE, lambda env: text_to_date(arg.run(env), fmts, label, tz), node)
 
 
 def _number(b: Binder, node: Call) -> Bound:

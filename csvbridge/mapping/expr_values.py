@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from ..dates import format_dates, parse_dates
 from ..money import NumberFormat
+from ..zones import book_days
 from . import expr_decimal as dec
 
 Mask = npt.NDArray[np.bool_]
@@ -286,12 +287,15 @@ def text_to_decimal(v: V, fmt: NumberFormat, label: str) -> V:
     return out
 
 
-def text_to_date(v: V, formats: tuple[str, ...], label: str) -> V:
-    """TEXT -> DATE with explicit formats; unreadable cells become row errors."""
+def text_to_date(v: V, formats: tuple[str, ...], label: str, timezone: str | None = None) -> V:
+    """TEXT -> DATE with explicit formats; unreadable cells become row errors. With the
+    mapping's ``timezone`` a date-time with a UTC offset becomes its date in that zone, as a
+    date field's does (csvbridge.zones)."""
     p = parse_dates(v.texts(), formats)
     shown = " or ".join(formats)
     present = v.valid & ~p.empty
-    out = make_date(p.days.astype(np.int64), present & p.ok, v.errors)
+    days = book_days(v.texts(), formats, p, timezone) if timezone else p.days.astype(np.int64)
+    out = make_date(days, present & p.ok, v.errors)
     out.fail(
         present & p.matched_shape,
         "date-invalid",

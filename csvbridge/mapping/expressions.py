@@ -136,7 +136,9 @@ FUNCTION_HELP: dict[str, str] = {
     "len": "len(text): number of characters",
     "concat": "concat(a, b, ...): texts joined; the same as a & b & ...",
     "text": "text(x, places | 'DD/MM/YYYY'?): a number or date as text",
-    "date": "date(text, 'DD/MM/YYYY', ...): text read as a date with these formats, in order",
+    "date": "date(text, 'DD/MM/YYYY', ...): text read as a date with these formats, in "
+    "order; with the mapping's timezone:, a date-time with a UTC offset is the date of that "
+    "instant there, as in a date field (one without an offset stays as written)",
     "number": "number(text, decimal=',', thousands='.'): text read as a number",
 }
 assert set(FUNCTION_HELP) == set(FUNCTIONS)

@@ -73,6 +73,7 @@ class Formulas:
         self.context = EvalContext(
             number_format=NumberFormat(mapping.numbers.decimal, mapping.numbers.thousands or None),
             date_formats=((dates,) if isinstance(dates, str) else tuple(dates or ())),
+            timezone=mapping.timezone,
         )
         self._bound: dict[str, BoundExpression] = {}
 

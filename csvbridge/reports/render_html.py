@@ -325,6 +325,23 @@ def warnings_of(report: dict[str, Any]) -> list[str]:
     return out
 
 
+def check_warnings_of(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The mapping's ``checks:`` with severity warning that rows broke: name, rule, rows, and
+    the first rows (file, line and note: for ``unique:``, where the value was first seen)."""
+    out = []
+    for name, c in (report.get("check_warnings") or {}).items():
+        if not isinstance(c, dict):
+            continue
+        first = [
+            {"file": str(x.get("file", "")), "line": x.get("line", ""), "note": x.get("note", "")}
+            for x in c.get("first") or []
+            if isinstance(x, dict)
+        ]
+        rows = int(c.get("rows", len(first)))
+        out.append({"name": name, "rule": c.get("rule", ""), "rows": rows, "first": first})
+    return out
+
+
 def _summary(report: dict[str, Any], ties: list[dict[str, Any]]) -> dict[str, Any]:
     stages = (report.get("ledger") or {}).get("stages") or {}
     written = {
@@ -415,6 +432,7 @@ def render_html(report: dict[str, Any], outdir: Path) -> bytes:
             checks=_checks(report),
             control=[c for c in report.get("control_totals") or [] if isinstance(c, dict)],
             warnings=warnings_of(report),
+            check_warnings=check_warnings_of(report),
             outcomes=OUTCOMES,
             low_confidence=LOW_CONFIDENCE,
             shown=HTML_ROWS,

@@ -23,6 +23,7 @@ from .control import write_control_sheet
 from .files import DUPLICATE_COLUMNS
 from .render_html import (
     OUTCOMES,
+    check_warnings_of,
     csv_rows,
     file_names,
     label,
@@ -325,6 +326,7 @@ def _reconciliation(sh: _Sheet, report: dict[str, Any]) -> None:
     by_rule = (report.get("rejects") or {}).get("by_rule") or ledger.get("rejected_by_rule") or {}
     _rules(sh, "Rejected, by rule", {k: {"rows": v} for k, v in by_rule.items()})
     _checks(sh, report.get("reconciliation"))
+    _check_warnings(sh, report)
     sh.finish(freeze=True, floor=10)
 
 
@@ -358,6 +360,19 @@ def _checks(sh: _Sheet, rec: Any) -> None:
         rest = [f"{k}: {plain(v)}" for k, v in c.items() if k not in {"name", "status", "detail"}]
         sh.text(2, "; ".join(x for x in [plain(c.get("detail", "")), *rest] if x), fit=False)
         sh.row += 1
+
+
+def _check_warnings(sh: _Sheet, report: dict[str, Any]) -> None:
+    """The mapping's warning checks that rows broke: the first rows, each with its note."""
+    for c in check_warnings_of(report):
+        n = c["rows"]
+        sh.title(f"Check warning {c['name']}: {n:,} row{'' if n == 1 else 's'} ({c['rule']})")
+        sh.header(["File", "Line", "Note"])
+        for x in c["first"]:
+            sh.text(0, x["file"])
+            sh.count(1, x["line"])
+            sh.text(2, x["note"], fit=False)
+            sh.row += 1
 
 
 def render_xlsx(report: dict[str, Any], outdir: Path) -> bytes:

@@ -25,7 +25,9 @@ The run writes the folder ``<outdir>/archive/``:
 
 The folder is built under a temporary name in the output folder and renamed into place when
 the run succeeds; an archive from an earlier run is replaced (moved aside first, then
-removed). No time is recorded, so the same records give the same bytes.
+removed; put back if the rename fails). A run that fails after the archive was put in place
+(a later output, the history) removes it, as it removes every import file it wrote. No time
+is recorded, so the same records give the same bytes.
 
 ``verify_archive(folder)`` (in csvbridge.writers.archive_verify) re-checks an archive: every
 file's size and SHA-256 against the descriptor; every CSV against its Table Schema (the header
@@ -39,6 +41,7 @@ verify-archive DIR`` runs it from the command line.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -53,9 +56,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import __version__
-from ..errors import OutputError
+from ..errors import CsvbridgeError
 from ..model import LINE_COL, SOURCE_COL, FieldType
-from ..outfiles import temp_prefix
+from ..outfiles import create_error, temp_file, temp_prefix, write_error
 from . import format as fmt
 from .base import CsvSink, Option, OutputFile, Target, WriteContext, add_written, csv_lines
 from .base import default_mode as file_mode
@@ -69,7 +72,6 @@ from .tabular import (
     header,
     publish,
     source_files,
-    temp_path,
 )
 
 FOLDER = "archive"
@@ -110,6 +112,24 @@ def _dir_mode() -> int:
     return mode | ((mode & 0o444) >> 2)
 
 
+class _ArchiveSink(CsvSink):
+    """The archive's CSV, written in the archive's temporary folder: a failure names the
+    output folder and ``archive/<kind>.csv``, not the temporary folder nobody sees."""
+
+    def __init__(self, workdir: Path, outdir: Path, stem: str, header: list[str]) -> None:
+        super().__init__(workdir, stem, header)
+        self.shown_in = outdir
+
+    def _unwritable(self, e: OSError) -> CsvbridgeError:
+        self.abort()
+        return create_error(e, self.shown_in)
+
+    def _failed(self, e: OSError) -> CsvbridgeError:
+        written = sum(size for _, size in self._hashes) + self._bytes
+        self.abort()
+        return write_error(e, self.shown_in, f"{FOLDER}/{self.stem}{self.extension}", written)
+
+
 def _key_hashes(values: list[list[Any]]) -> np.ndarray:
     """A 64-bit hash of each row's key (the values of ``values``' columns)."""
     out = np.empty(len(values[0]) if values else 0, dtype=np.uint64)
@@ -131,13 +151,9 @@ class ArchiveWriter(TypedWriter):
                 tempfile.mkdtemp(prefix=temp_prefix(FOLDER), suffix=".partial", dir=ctx.outdir)
             )
         except OSError as e:
-            raise OutputError(
-                f"cannot create the archive folder: {e.strerror}",
-                where=str(ctx.outdir),
-                hint="check the folder exists, is writable, and the disk has space.",
-                code="output-unwritable",
-            ) from None
-        self.sink = CsvSink(self.workdir, kind.name, list(header(kind)))
+            raise create_error(e, ctx.outdir) from None
+        self._placed = False  # the folder is renamed to archive/ (close succeeded)
+        self.sink = _ArchiveSink(self.workdir, ctx.outdir, kind.name, list(header(kind)))
         self.spool = (
             ParquetSpool(kind, ctx.sources, ctx.options.get("compression", COMPRESSION.default))
             if self.with_parquet
@@ -331,33 +347,45 @@ class ArchiveWriter(TypedWriter):
         (csv_file,) = self.sink.close()
         files = [csv_file]
         parquet = None
+        outdir = self.ctx.outdir
         if self.spool is not None:
-            tmp = temp_path(self.workdir, kind.name)
-            schema = self.spool.finish(tmp)
-            pf = publish(tmp, self.workdir / f"{kind.name}.parquet", self.spool.rows)
+            name = f"{kind.name}.parquet"
+            tmp = self._temp(kind.name)
+            schema = self.spool.finish(tmp, shown=f"{FOLDER}/{name}", folder=outdir)
+            shown = f"{FOLDER}/{name}"
+            pf = publish(tmp, self.workdir / name, self.spool.rows, shown=shown, folder=outdir)
             parquet = (pf, schema)
             files.append(pf)
         blob = json.dumps(self.descriptor(csv_file, parquet), indent=2, ensure_ascii=False)
         data = (blob + "\n").encode("utf-8")
-        tmp = temp_path(self.workdir, DESCRIPTOR)
+        shown = f"{FOLDER}/{DESCRIPTOR}"
         try:
-            tmp.write_bytes(data)
+            fd, tmp = temp_file(self.workdir, DESCRIPTOR)
         except OSError as e:
-            raise OutputError(
-                f"cannot write {DESCRIPTOR}: {e.strerror}",
-                where=str(self.workdir),
-                hint="check free disk space and permissions; no partial archive is kept.",
-                code="output-write-failed",
-            ) from None
-        files.append(publish(tmp, self.workdir / DESCRIPTOR, 0))
+            raise create_error(e, outdir) from None
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise write_error(e, outdir, shown, len(data)) from None
+        files.append(publish(tmp, self.workdir / DESCRIPTOR, 0, shown=shown, folder=outdir))
         self._swap_into_place()
         return [OutputFile(f"{FOLDER}/{f.name}", f.rows, f.size, f.sha256) for f in files]
 
+    def _temp(self, name: str) -> Path:
+        """A new temporary file in the archive's folder (an error names the output folder)."""
+        try:
+            fd, path = temp_file(self.workdir, name)
+        except OSError as e:
+            raise create_error(e, self.ctx.outdir) from None
+        os.close(fd)
+        return path
+
     def _swap_into_place(self) -> None:
         final = self.ctx.outdir / FOLDER
+        aside = None
         try:
             os.chmod(self.workdir, _dir_mode())
-            aside = None
             if final.exists() or final.is_symlink():
                 aside = Path(
                     tempfile.mkdtemp(prefix=f".{FOLDER}.", suffix=".old", dir=final.parent)
@@ -365,21 +393,28 @@ class ArchiveWriter(TypedWriter):
                 os.replace(final, aside / FOLDER)
             os.replace(self.workdir, final)
         except OSError as e:
-            raise OutputError(
-                f"cannot put the archive in place: {e.strerror}",
-                where=str(final),
-                hint="check the output folder's permissions; the previous archive, if any, "
-                "is kept.",
-                code="output-write-failed",
-            ) from None
+            if aside is not None and os.path.lexists(aside / FOLDER):  # put the previous one back
+                with contextlib.suppress(OSError):
+                    os.replace(aside / FOLDER, final)
+            if aside is not None:
+                shutil.rmtree(aside, ignore_errors=True)
+            err = write_error(e, self.ctx.outdir, f"the {FOLDER} folder")
+            err.hint += " The previous archive, if any, is kept."
+            raise err from None
+        self._placed = True
         if aside is not None:
             shutil.rmtree(aside, ignore_errors=True)
 
     def abort(self) -> None:
+        """Remove the archive folder, whether still temporary or already put in place by
+        ``close``: nothing of a failed run stays in the output folder."""
         self.sink.abort()
         if self.spool is not None:
             self.spool.abort()
         shutil.rmtree(self.workdir, ignore_errors=True)
+        if self._placed:
+            shutil.rmtree(self.ctx.outdir / FOLDER, ignore_errors=True)
+            self._placed = False
 
 
 # == verification ===========================================================================

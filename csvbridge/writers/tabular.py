@@ -56,9 +56,9 @@ import pyarrow.parquet as pq
 
 from .. import __version__
 from ..dates import format_dates
-from ..errors import OutputError
 from ..model import LINE_COL, SOURCE_COL, FieldType, Kind
 from ..money import CURRENCY_EXPONENTS, format_minor
+from ..outfiles import write_error
 from . import format as fmt
 from .base import CsvSink, Option, OutputFile, Target, WriteContext, add_written
 from .typed import (
@@ -71,6 +71,8 @@ from .typed import (
     source_files,
     source_lines,
     temp_path,
+    unlink_all,
+    written_size,
 )
 from .xlsx_table import XlsxTableWriter
 
@@ -253,8 +255,10 @@ class ParquetSpool:
         for batch in reader:
             yield pa.Table.from_batches([batch])
 
-    def finish(self, path: Path) -> pa.Schema:
-        """Write the Parquet file to ``path`` (row groups of ``ROW_GROUP`` records)."""
+    def finish(self, path: Path, *, shown: str = "", folder: Path | None = None) -> pa.Schema:
+        """Write the Parquet file to ``path`` (row groups of ``ROW_GROUP`` records). A failure
+        is reported as writing ``shown`` (default ``<kind>.parquet``) in ``folder`` (default:
+        the file's folder), a full disk as such."""
         schema = self.output_schema()
         comp = None if self.compression == "none" else self.compression
         try:
@@ -282,12 +286,8 @@ class ParquetSpool:
                         flush(False)
                 flush(True)
         except OSError as e:
-            raise OutputError(
-                f"writing {path.name} failed: {e}",
-                where=str(path.parent),
-                hint="check free disk space and permissions; no partial file is kept.",
-                code="output-write-failed",
-            ) from None
+            name = shown or f"{self.kind.name}.parquet"
+            raise write_error(e, folder or path.parent, name, written_size(path)) from None
         finally:
             self._spool.close()
         return schema
@@ -312,6 +312,7 @@ class ParquetTableWriter(TypedWriter):
         self.spool = ParquetSpool(
             ctx.kind, ctx.sources, ctx.options.get("compression", COMPRESSION.default)
         )
+        self._published: list[Path] = []
 
     def write(self, records: pa.Table) -> None:
         self.spool.add(records)
@@ -321,14 +322,21 @@ class ParquetTableWriter(TypedWriter):
         tmp = temp_path(self.ctx.outdir, self.kind.name)
         try:
             self.spool.finish(tmp)
-            return [publish(tmp, self.ctx.outdir / f"{self.kind.name}.parquet", self.spool.rows)]
+            path = self.ctx.outdir / f"{self.kind.name}.parquet"
+            out = [publish(tmp, path, self.spool.rows)]
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             raise
+        self._published.append(path)
+        return out
 
     def abort(self) -> None:
+        """Let the spool go, and remove the file if ``close`` published it: nothing of a failed
+        run stays in the output folder."""
         self.spool.abort()
+        unlink_all(self._published)
+        self._published = []
 
 
 _COLUMNS = ("<the kind's fields>", *PROVENANCE)

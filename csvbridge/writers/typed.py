@@ -3,6 +3,7 @@ provenance of each record, refusing records with a reason, and publishing a fini
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -10,9 +11,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import OutputError
 from ..model import LINE_COL, SOURCE_COL, Kind
-from ..outfiles import create_error, temp_file
+from ..outfiles import create_error, temp_file, write_error
 from ..reports.ledger import Tally
 from . import format as fmt
 from .base import OutputFile, WriteContext, add_written, default_mode
@@ -61,8 +61,12 @@ class TypedWriter:
             self.ctx.reject(self.ctx.target, records, field, rule, message)
 
 
-def publish(tmp: Path, path: Path, rows: int) -> OutputFile:
-    """Flush ``tmp`` to disk, give it a plain file's mode, rename it to ``path``; describe it."""
+def publish(
+    tmp: Path, path: Path, rows: int, *, shown: str = "", folder: Path | None = None
+) -> OutputFile:
+    """Flush ``tmp`` to disk, give it a plain file's mode, rename it to ``path``; describe it.
+    A failure is reported as writing ``shown`` (default: the file's name) in ``folder``
+    (default: its folder), a full disk as such."""
     digest = hashlib.sha256()
     size = 0
     try:
@@ -75,13 +79,23 @@ def publish(tmp: Path, path: Path, rows: int) -> OutputFile:
         os.chmod(tmp, default_mode())
         os.replace(tmp, path)
     except OSError as e:
-        raise OutputError(
-            f"cannot write {path.name}: {e.strerror}",
-            where=str(path.parent),
-            hint="check free disk space and permissions; no partial file is kept.",
-            code="output-write-failed",
-        ) from None
+        raise write_error(e, folder or path.parent, shown or path.name, size) from None
     return OutputFile(path.name, rows, size, digest.hexdigest())
+
+
+def unlink_all(paths: list[Path]) -> None:
+    """Remove files a writer published: the run failed after all, and nothing of it stays."""
+    for p in paths:
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+def written_size(path: Path | None) -> int:
+    """Bytes written so far to ``path`` (0 when it cannot be told), for a disk-full message."""
+    try:
+        return path.stat().st_size if path is not None else 0
+    except OSError:
+        return 0
 
 
 def temp_path(outdir: Path, stem: str) -> Path:

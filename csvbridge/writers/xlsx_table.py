@@ -18,9 +18,19 @@ from ..dates import format_dates
 from ..errors import OutputError
 from ..model import FieldType
 from ..money import format_minor
+from ..outfiles import write_error
 from . import format as fmt
 from .base import OutputFile, WriteContext, add_written
-from .typed import TypedWriter, header, publish, source_files, source_lines, temp_path
+from .typed import (
+    TypedWriter,
+    header,
+    publish,
+    source_files,
+    source_lines,
+    temp_path,
+    unlink_all,
+    written_size,
+)
 from .xlsx_cells import EMPTY, NUMBER, TEXT, Column, text_column
 from .xlsx_stream import SheetWriter
 from .xlsx_zip import TooLarge
@@ -76,6 +86,7 @@ class XlsxTableWriter(TypedWriter):
         super().__init__(ctx)
         self.columns = header(ctx.kind)
         self._parts: list[tuple[Path, int]] = []  # finished temp files and their data rows
+        self._published: list[Path] = []  # renamed into place by close
         self._tmp: Path | None = None
         self._sheet: SheetWriter | None = None
         self._widths: list[int] = []
@@ -205,12 +216,8 @@ class XlsxTableWriter(TypedWriter):
         self._tmp = None
 
     def _write_failed(self, e: OSError) -> OutputError:
-        return OutputError(
-            f"writing {self.kind.name}.xlsx failed: {e}",
-            where=str(self.ctx.outdir),
-            hint="check free disk space and permissions; no partial file is kept.",
-            code="output-write-failed",
-        )
+        written = sum(written_size(p) for p, _ in self._parts) + written_size(self._tmp)
+        return write_error(e, self.ctx.outdir, f"{self.kind.name}.xlsx", written)
 
     def _too_large(self) -> OutputError:
         return OutputError(
@@ -230,11 +237,15 @@ class XlsxTableWriter(TypedWriter):
         for i, (tmp, rows) in enumerate(self._parts, start=1):
             name = f"{self.kind.name}-{i:03d}.xlsx" if many else f"{self.kind.name}.xlsx"
             out.append(publish(tmp, self.ctx.outdir / name, rows))
+            self._published.append(self.ctx.outdir / name)
         self._parts = []
         return out
 
     def abort(self) -> None:
-        """Remove temporary files; nothing of this run stays in the output folder."""
+        """Remove temporary files, and the workbooks ``close`` already published: nothing of
+        this run stays in the output folder (the run failed after all)."""
+        unlink_all(self._published)
+        self._published = []
         if self._sheet is not None:
             self._sheet.abort()
         self._sheet = None

@@ -158,6 +158,8 @@ class Watcher:
         created = ensure_layout(lay)
         if created:
             self.echo(f"created    {', '.join(created)} in {lay.root}")
+        self.audit.limit_to(lay.root)  # a private folder gets a private log
+        self.audit.limit_to(lay.audit)  # and a log narrowed before stays so
         self._reload(first=True)
         life = FileLock(lay.watchers / f"{self.id}.lock")
         if not life.acquire_new():
@@ -248,6 +250,7 @@ class Watcher:
                 self._handle(old)
             ready, pending, new = scanner.scan()
             for name, size in new:
+                self.audit.limit_to(self.layout.inbox / name)
                 self.audit.log("seen", file=shown(name), bytes=size)
             for name in ready:
                 if self.stopping.is_set():

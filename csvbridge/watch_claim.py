@@ -138,6 +138,7 @@ def claim_file(ctx: Context, name: str) -> Claim | None:
     claim = Claim(cdir, new_journal(name, cid))
     hash_into(claim)
     claim.save()
+    ctx.audit.limit_to(claim.src)
     ctx.audit.log(
         "claimed",
         claim=cid,

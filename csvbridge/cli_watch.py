@@ -60,8 +60,8 @@ def watch_cmd(
     mapping, duplicate policy, report formats) are created on the first run. Runs until
     SIGTERM or Ctrl-C (the current file is finished or given back to inbox/); --once processes
     what is there and exits. A file is kept and tried again later while the history is busy
-    or its disk full. Exit code (--once): 0 all converted; 1 a file failed, had rejected rows
-    or waits for the history; 2 a setup error.
+    or the disk full. Exit code (--once): 0 all converted; 1 a file failed, had rejected rows
+    or waits to be tried again; 2 a setup error.
 
     \b
     Example:
@@ -90,7 +90,7 @@ def watch_cmd(
             click.echo(
                 f"done       {s.converted} converted, {s.already_imported} already imported, "
                 f"{s.failed} failed"
-                + (f", {s.deferred} waiting for the history" if s.deferred else "")
+                + (f", {s.deferred} waiting to try again" if s.deferred else "")
                 + (f", {len(s.waiting)} still changing" if s.waiting else "")
             )
         return summary.exit_code if once else 0

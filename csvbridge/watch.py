@@ -46,13 +46,13 @@ class WatchSummary:
     released: int = 0
     rejected_rows: int = 0
     errors: int = 0
-    deferred: int = 0  # files left waiting for the history
+    deferred: int = 0  # files left waiting to be tried again (history busy, disk full)
     waiting: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
         """0: all well; 1: a file failed, rows were rejected, an error was logged, or a file
-        waits for the history."""
+        waits to be tried again."""
         return 1 if (self.failed or self.rejected_rows or self.errors or self.deferred) else 0
 
 
@@ -100,7 +100,7 @@ class Watcher:
         self._config_sig: tuple[tuple[str, int, int], ...] | None = None
         self._mapping_sig: tuple[tuple[str, int, int], ...] | None = None
         self._retry_at: dict[str, float] = {}
-        self._deferred: set[str] = set()  # claims waiting for the history
+        self._deferred: set[str] = set()  # claims waiting to be tried again (watch_retry)
         self._failpoint_at = os.environ.get(FAILPOINT_ENV, "")
         self.ctx: Context | None = None
 
@@ -309,8 +309,8 @@ class Watcher:
             self.echo(f"error      {claim.journal.get('shown')}: {e} (will try again)")
 
     def _defer(self, claim: Claim, wait: HistoryWait) -> None:
-        """The history could not be used: the claim waits and is tried again later, or, once
-        it has waited long enough, goes to failed/ (watch_retry.py)."""
+        """The history or the disk could not be used: the claim waits and is tried again
+        later, or, once it has waited long enough, goes to failed/ (watch_retry.py)."""
         ctx, j = self._context(), claim.journal
         gave_up = defer(j, wait.error, self.config.history_wait_minutes)
         claim.save()

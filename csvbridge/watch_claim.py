@@ -10,7 +10,8 @@ The protocol, every step idempotent so that any watcher can finish a claim whose
            conversion (see below), check the history for these bytes, write the marker
            converting.json {claim, sha256, before: the last batch id}, convert into the
            claim's out/ folder, record the outcome in the journal, delete the marker. A
-           history that is busy or full raises HistoryWait: the claim waits (watch_retry.py).
+           history that is busy or full, or a full disk, raises HistoryWait: the claim
+           waits (watch_retry.py).
 3. finish  out/ → outbox/<dir>/ (or failed/<dir>/, with the source and REASON.txt) by one
            rename; source → archive/; audit entry; the claim folder is removed.
 
@@ -209,7 +210,7 @@ def decide(ctx: Context, claim: Claim) -> bool:
     try:
         return _convert_locked(ctx, claim, lm, targets)
     except CsvbridgeError as e:
-        if retryable(e):  # the history's trouble, not the file's: the claim waits
+        if retryable(e):  # the history's or the disk's trouble, not the file's: it waits
             raise HistoryWait(e) from None
         raise
     finally:

@@ -1,25 +1,28 @@
-"""Files that wait for the history. When the folder's history cannot be used — another
-conversion held it past the wait (``history-busy``), or the disk under it is full
-(``history-disk-full``) — the file is not at fault: its claim stays in .csvbridge/processing/
-and is tried again after a pause that doubles each time (10 s, 20 s, ... at most 5 minutes),
-each try logged (audit ``deferred``). Only after ``history_wait_minutes`` does it go to
-failed/, its REASON.txt saying so. The journal keeps the count and the times, so the wait is
-bounded across restarts and ``--once`` runs too."""
+"""Files that wait for the history or the disk. When the folder's history cannot be used —
+another conversion held it past the wait (``history-busy``), or the disk under it is full
+(``history-disk-full``) — or the disk the outputs are written to is full, the file is not at
+fault: its claim stays in .csvbridge/processing/ and is tried again after a pause that doubles
+each time (10 s, 20 s, ... at most 5 minutes), each try logged (audit ``deferred``). Only after
+``history_wait_minutes`` does it go to failed/, its REASON.txt saying so. The journal keeps the
+count and the times, so the wait is bounded across restarts and ``--once`` runs too."""
 
 from __future__ import annotations
 
+import errno
 import time
 from typing import Any
 
-from .errors import CsvbridgeError
+from .errors import CsvbridgeError, OutputError
 
 RETRY_CODES = frozenset({"history-busy", "history-disk-full"})
+_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 FIRST_PAUSE = 10.0
 MAX_PAUSE = 300.0
 
 
 class HistoryWait(Exception):
-    """The history could not be used for a reason that is not the file's: try it later."""
+    """The history (or the disk) could not be used, which is not the file's fault: try the
+    file again later."""
 
     def __init__(self, error: CsvbridgeError) -> None:
         super().__init__(error.message)
@@ -27,8 +30,20 @@ class HistoryWait(Exception):
 
 
 def retryable(e: CsvbridgeError) -> bool:
-    """An error of the history, not of the file: busy, or its disk full."""
-    return e.code in RETRY_CODES
+    """Not the file's fault: the history busy or its disk full, or outputs that could not
+    be written for want of space (the OSError behind the OutputError says so)."""
+    if e.code in RETRY_CODES:
+        return True
+    if not isinstance(e, OutputError):
+        return False
+    cause: BaseException | None = e.__cause__ or e.__context__
+    for _ in range(5):  # the OSError is raised "from None": still there as the context
+        if cause is None:
+            return False
+        if isinstance(cause, OSError) and cause.errno in _FULL:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _times(n: Any) -> str:
@@ -71,6 +86,7 @@ def defer(
             "minutes, then gave up",
             "where": error.where,
             "hint": error.hint,
+            "gave_up": True,
         }
         return True
     pause = min(MAX_PAUSE, FIRST_PAUSE * 2 ** (d["tries"] - 1))
@@ -82,7 +98,7 @@ def defer(
 def waiting_text(d: dict[str, Any]) -> str:
     """A deferred claim, for a person (status, the watcher's output)."""
     return (
-        f"waiting for the history ({d.get('code')}: {d.get('message')}); "
+        f"waiting to try again ({d.get('code')}: {d.get('message')}); "
         f"tried {_times(d.get('tries'))} since {d.get('since')}, next try {d.get('next')}, "
         f"gives up {d.get('gives_up')}"
     )

@@ -14,7 +14,6 @@ from .mapping import CompiledMapping, LoadedMapping
 from .mapping.recognise import recognise
 from .pipeline import read_options
 from .readers import open_source
-from .watch_retry import RETRY_CODES
 
 
 @dataclass
@@ -132,11 +131,11 @@ def reason_text(j: dict[str, Any], reason: dict[str, Any], root: Path, mappings:
         ]
     elif code == "not-a-file":
         lines.append("  Copy the file itself (not a link to it) into inbox/.")
-    elif code in RETRY_CODES:
+    elif reason.get("gave_up"):
         lines += [
-            "  The file itself is fine: the folder's history could not be used (see the reason),",
-            "  and csvbridge stopped trying. Once the other conversion is over, or space is freed",
-            "  on the history's disk, move the file back into inbox/ to convert it.",
+            "  The file itself is fine: csvbridge could not use the folder's history or disk",
+            "  (see the reason) and stopped trying. Once the other conversion is over, or space",
+            "  is freed on the disk, move the file back into inbox/ to convert it.",
         ]
     elif code == "internal-error":
         lines.append("  This is a bug in csvbridge: please report it with this file's reason.json.")

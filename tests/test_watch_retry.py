@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import csvbridge.history as history_mod
-from csvbridge.errors import CsvbridgeError
+from csvbridge.errors import CsvbridgeError, OutputError
 from csvbridge.history import History
 from csvbridge.watch import watch
 from csvbridge.watch_layout import read_audit
@@ -24,6 +24,7 @@ from csvbridge.watch_retry import defer, due
 
 from .conftest import ROOT as REPO
 from .conftest import run_cli
+from .test_faults import fill_disk_for
 from .test_watch_hostile import HEADER, ROWS, statement
 
 
@@ -110,15 +111,22 @@ def test_a_full_history_disk_keeps_the_file_and_tries_again(
     assert e["reason"]["code"] == "history-disk-full" and e["tries"] == 1, e
     assert e["file"] == "march.csv" and e["next"] and e["gives_up"]
     assert any(
-        line.startswith("waiting    march.csv: waiting for the history (history-disk-full:")
+        line.startswith("waiting    march.csv: waiting to try again (history-disk-full:")
         for line in out
     ), out
     st = run_cli("status", root)
-    assert "march.csv (waiting for the history (history-disk-full: the disk holding" in st.output
+    assert "march.csv (waiting to try again (history-disk-full: the disk holding" in st.output
     assert "tried once since" in st.output and "gives up" in st.output, st.output
     assert "last error      " in st.output and "deferred" in st.output
     data_json = json.loads(run_cli("status", root, "--json").output)
     assert data_json["processing"][0]["step"] == "waiting"
+    pause_over(root)
+    again = run_cli("watch", root, "--once", "--settle", "0")  # the disk is still full
+    assert again.exit_code == 1, again.output
+    assert "done       0 converted, 0 already imported, 0 failed, 1 waiting to try again" in (
+        again.output
+    )
+    assert "tried 2 times since" in again.output and not list((root / "failed").iterdir())
 
 
 def test_the_file_is_converted_once_the_history_has_room(
@@ -188,11 +196,44 @@ def test_a_waiting_file_goes_to_failed_after_the_wait(
     reason = (folder / "REASON.txt").read_text()
     assert "the disk holding the history database is full" in reason
     assert "tried once over 0 minutes, then gave up  [history-disk-full]" in reason, reason
-    assert "The file itself is fine: the folder's history could not be used" in reason
+    assert "The file itself is fine: csvbridge could not use the folder's history or disk" in reason
     assert "move the file back into inbox/ to convert it." in reason
     assert (folder / "march.csv").exists() and claims(root) == []
     [failed] = events(root, "failed")
     assert failed["reason"]["code"] == "history-disk-full" and failed["deferred"]["tries"] == 1
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finds file names in /proc")
+def test_a_full_output_disk_keeps_the_file_too(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as mp:
+        fill_disk_for(mp, ".transaction.", 10)  # the import file does not fit
+        (root / "inbox" / "march.csv").write_bytes(statement("full"))
+        summary, out = _lines(root)
+    assert not list((root / "failed").iterdir()), "a full disk sent the file to failed/"
+    assert summary.deferred == 1 and len(claims(root)) == 1, out
+    [e] = events(root, "deferred")
+    assert e["reason"]["code"] == "output-write-failed", e
+    assert e["reason"]["message"].startswith("the disk is full"), e
+    pause_over(root)
+    summary, out = _lines(root)
+    assert summary.converted == 1 and claims(root) == [] and batches(root) == [28], out
+
+
+def test_other_output_errors_still_fail_the_file(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csvbridge.watch_claim as wc
+
+    def convert(*a: Any, **k: Any) -> Any:
+        try:
+            raise PermissionError(13, "Permission denied")
+        except OSError as e:
+            raise OutputError(f"cannot write x: {e.strerror}", code="output-unwritable") from None
+
+    monkeypatch.setattr(wc, "convert", convert)
+    (root / "inbox" / "march.csv").write_bytes(statement("denied"))
+    summary, out = _lines(root)
+    assert summary.failed == 1 and summary.deferred == 0 and claims(root) == [], out
 
 
 def test_the_pause_doubles_and_the_wait_is_bounded() -> None:

@@ -293,10 +293,11 @@ class Watcher:
 
     def _handle(self, claim: Claim) -> None:
         try:
-            handle(self._context(), claim)
-            self._deferred.discard(claim.journal["claim"])
-        except HistoryWait as w:
-            self._defer(claim, w)
+            try:
+                handle(self._context(), claim)
+                self._deferred.discard(claim.journal["claim"])
+            except HistoryWait as w:
+                self._defer(claim, w)  # may fail too (a full disk): handled below
         except Exception as e:
             self.summary.errors += 1
             self._retry_at[claim.journal["claim"]] = time.monotonic() + RETRY_SECONDS

@@ -203,6 +203,30 @@ def test_a_waiting_file_goes_to_failed_after_the_wait(
     assert failed["reason"]["code"] == "history-disk-full" and failed["deferred"]["tries"] == 1
 
 
+def test_giving_up_that_fails_is_an_error_not_a_crash(
+    root: Path, full_disk: Callable[[], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csvbridge.watch as watch_mod
+
+    cfg = root / "csvbridge.yaml"
+    cfg.write_text(cfg.read_text() + "history_wait_minutes: 0\n")
+    (root / "inbox" / "march.csv").write_bytes(big_statement())
+    real = watch_mod.finish
+
+    def finish(*a: Any) -> str:
+        raise OSError(28, "No space left on device")  # REASON.txt cannot be written either
+
+    monkeypatch.setattr(watch_mod, "finish", finish)
+    summary, out = _lines(root)
+    assert summary.errors == 1 and summary.failed == 0, out
+    [claim] = claims(root)
+    assert json.loads((claim / "journal.json").read_text())["outcome"] == "failed"
+    monkeypatch.setattr(watch_mod, "finish", real)
+    summary, out = _lines(root)  # the next start finishes it
+    assert summary.failed == 1 and claims(root) == [], out
+    assert len(list((root / "failed").iterdir())) == 1
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finds file names in /proc")
 def test_a_full_output_disk_keeps_the_file_too(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as mp:

@@ -554,9 +554,10 @@ def history_cmd(history_path: str | None, as_json: bool) -> None:
       csvbridge history --history /srv/books/history.sqlite --json
     """
 
+    from .history_read import read_batches  # reads without migrating an older history
+
     def body() -> int:
-        with History(Path(history_path) if history_path else default_path()) as h:
-            batches = h.batches()
+        batches = read_batches(Path(history_path) if history_path else default_path())
         if as_json:
             click.echo(json.dumps([b.__dict__ for b in batches], indent=2, ensure_ascii=False))
             return 0

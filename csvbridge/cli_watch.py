@@ -59,8 +59,9 @@ def watch_cmd(
     ROOT/failed/ with REASON.txt. The layout and a commented ROOT/csvbridge.yaml (targets per
     mapping, duplicate policy, report formats) are created on the first run. Runs until
     SIGTERM or Ctrl-C (the current file is finished or given back to inbox/); --once processes
-    what is there and exits. Exit code (--once): 0 all converted; 1 a file failed or had
-    rejected rows; 2 a setup error.
+    what is there and exits. A file is kept and tried again later while the history is busy
+    or the disk full. Exit code (--once): 0 all converted; 1 a file failed, had rejected rows
+    or waits to be tried again; 2 a setup error.
 
     \b
     Example:
@@ -88,7 +89,9 @@ def watch_cmd(
             s = summary
             click.echo(
                 f"done       {s.converted} converted, {s.already_imported} already imported, "
-                f"{s.failed} failed" + (f", {len(s.waiting)} still changing" if s.waiting else "")
+                f"{s.failed} failed"
+                + (f", {s.deferred} waiting to try again" if s.deferred else "")
+                + (f", {len(s.waiting)} still changing" if s.waiting else "")
             )
         return summary.exit_code if once else 0
 

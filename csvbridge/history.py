@@ -63,9 +63,10 @@ CREATE INDEX IF NOT EXISTS input_sha_idx ON input(sha256);
 """
 
 
-def _retry(step: Callable[[], None], seconds: float = BUSY_SECONDS) -> None:
-    """Run ``step``, retrying with growing pauses while the database is locked."""
-    deadline = time.monotonic() + seconds
+def _retry(step: Callable[[], None], seconds: float | None = None) -> None:
+    """Run ``step``, retrying with growing pauses while the database is locked (at most
+    ``seconds``, default ``BUSY_SECONDS``)."""
+    deadline = time.monotonic() + (BUSY_SECONDS if seconds is None else seconds)
     pause = 0.01
     while True:
         try:

@@ -22,11 +22,12 @@ from typing import Any
 
 from .errors import CsvbridgeError
 from .mapping import LoadedMapping, load_mapping
-from .watch_claim import Claim, Context, claim_file, handle
+from .watch_claim import Claim, Context, claim_file, finish, handle
 from .watch_config import WatchConfig, WatchConfigError, load_config
 from .watch_fs import FileLock
 from .watch_layout import Audit, Layout, ensure_layout, layout_for, shown
 from .watch_recover import leftover_claims
+from .watch_retry import HistoryWait, defer, due, waiting_text
 from .watch_scan import Scanner
 
 FAILPOINT_ENV = "CSVBRIDGE_WATCH_FAILPOINT"  # tests: pause at a named step (see _failpoint)
@@ -45,12 +46,14 @@ class WatchSummary:
     released: int = 0
     rejected_rows: int = 0
     errors: int = 0
+    deferred: int = 0  # files left waiting to be tried again (history busy, disk full)
     waiting: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        """0: all well; 1: a file failed, rows were rejected, or an error was logged."""
-        return 1 if (self.failed or self.rejected_rows or self.errors) else 0
+        """0: all well; 1: a file failed, rows were rejected, an error was logged, or a file
+        waits to be tried again."""
+        return 1 if (self.failed or self.rejected_rows or self.errors or self.deferred) else 0
 
 
 def _signature(paths: list[Path]) -> tuple[tuple[str, int, int], ...]:
@@ -97,6 +100,7 @@ class Watcher:
         self._config_sig: tuple[tuple[str, int, int], ...] | None = None
         self._mapping_sig: tuple[tuple[str, int, int], ...] | None = None
         self._retry_at: dict[str, float] = {}
+        self._deferred: set[str] = set()  # claims waiting to be tried again (watch_retry)
         self._failpoint_at = os.environ.get(FAILPOINT_ENV, "")
         self.ctx: Context | None = None
 
@@ -158,6 +162,8 @@ class Watcher:
         created = ensure_layout(lay)
         if created:
             self.echo(f"created    {', '.join(created)} in {lay.root}")
+        self.audit.limit_to(lay.root)  # a private folder gets a private log
+        self.audit.limit_to(lay.audit)  # and a log narrowed before stays so
         self._reload(first=True)
         life = FileLock(lay.watchers / f"{self.id}.lock")
         if not life.acquire_new():
@@ -248,6 +254,7 @@ class Watcher:
                 self._handle(old)
             ready, pending, new = scanner.scan()
             for name, size in new:
+                self.audit.limit_to(self.layout.inbox / name)
                 self.audit.log("seen", file=shown(name), bytes=size)
             for name in ready:
                 if self.stopping.is_set():
@@ -280,13 +287,17 @@ class Watcher:
         now = time.monotonic()
         out = []
         for claim in leftover_claims(self._context()):
-            if self._retry_at.get(claim.journal["claim"], 0.0) <= now:
+            if self._retry_at.get(claim.journal["claim"], 0.0) <= now and due(claim.journal):
                 out.append(claim)
         return out
 
     def _handle(self, claim: Claim) -> None:
         try:
-            handle(self._context(), claim)
+            try:
+                handle(self._context(), claim)
+                self._deferred.discard(claim.journal["claim"])
+            except HistoryWait as w:
+                self._defer(claim, w)  # may fail too (a full disk): handled below
         except Exception as e:
             self.summary.errors += 1
             self._retry_at[claim.journal["claim"]] = time.monotonic() + RETRY_SECONDS
@@ -297,6 +308,33 @@ class Watcher:
                 reason=f"{type(e).__name__}: {e}",
             )
             self.echo(f"error      {claim.journal.get('shown')}: {e} (will try again)")
+
+    def _defer(self, claim: Claim, wait: HistoryWait) -> None:
+        """The history or the disk could not be used: the claim waits and is tried again
+        later, or, once it has waited long enough, goes to failed/ (watch_retry.py)."""
+        ctx, j = self._context(), claim.journal
+        gave_up = defer(j, wait.error, self.config.history_wait_minutes)
+        claim.save()
+        if gave_up:
+            self._deferred.discard(j["claim"])
+            finish(ctx, claim)
+        else:
+            self._deferred.add(j["claim"])
+        self.summary.deferred = len(self._deferred)
+        if gave_up:
+            return
+        d = j["deferred"]
+        self.audit.log(
+            "deferred",
+            claim=j["claim"],
+            file=j["shown"],
+            reason={"code": wait.error.code, "message": wait.error.message},
+            tries=d["tries"],
+            since=d["since"],
+            next=d["next"],
+            gives_up=d["gives_up"],
+        )
+        self.echo(f"waiting    {j['shown']}: {waiting_text(d)}")
 
     def _report(self, event: dict[str, Any]) -> None:
         s = self.summary

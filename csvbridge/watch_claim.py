@@ -9,7 +9,9 @@ The protocol, every step idempotent so that any watcher can finish a claim whose
 2. decide  route to a mapping; then, holding the root's convert lock: settle a crashed
            conversion (see below), check the history for these bytes, write the marker
            converting.json {claim, sha256, before: the last batch id}, convert into the
-           claim's out/ folder, record the outcome in the journal, delete the marker.
+           claim's out/ folder, record the outcome in the journal, delete the marker. A
+           history that is busy or full, or a full disk, raises HistoryWait: the claim
+           waits (watch_retry.py).
 3. finish  out/ → outbox/<dir>/ (or failed/<dir>/, with the source and REASON.txt) by one
            rename; source → archive/; audit entry; the claim folder is removed.
 
@@ -50,6 +52,7 @@ from .watch_fs import (
     write_json,
 )
 from .watch_layout import Audit, Layout, now_iso, safe_name, safe_stem_ext, shown
+from .watch_retry import HistoryWait, retryable
 from .watch_route import already_text, reason_text, route
 
 JOURNAL = "journal.json"
@@ -138,6 +141,7 @@ def claim_file(ctx: Context, name: str) -> Claim | None:
     claim = Claim(cdir, new_journal(name, cid))
     hash_into(claim)
     claim.save()
+    ctx.audit.limit_to(claim.src)
     ctx.audit.log(
         "claimed",
         claim=cid,
@@ -205,6 +209,10 @@ def decide(ctx: Context, claim: Claim) -> bool:
         time.sleep(0.05)
     try:
         return _convert_locked(ctx, claim, lm, targets)
+    except CsvbridgeError as e:
+        if retryable(e):  # the history's or the disk's trouble, not the file's: it waits
+            raise HistoryWait(e) from None
+        raise
     finally:
         lock.release()
 
@@ -250,6 +258,11 @@ def _convert_locked(ctx: Context, claim: Claim, lm: LoadedMapping, targets: list
         release(ctx, claim)
         return False
     except CsvbridgeError as e:
+        if retryable(e):
+            with contextlib.suppress(CsvbridgeError):
+                _undo_batches(ctx, before, j["sha256"])
+                lay.marker.unlink()  # kept if the undo failed: the next turn settles it
+            raise
         _undo_batches(ctx, before, j["sha256"])
         _fail(claim, e.code, e.message, where=e.where, hint=e.hint)
     except Exception as e:  # a bug: the file goes to failed/, the watcher carries on

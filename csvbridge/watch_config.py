@@ -50,6 +50,10 @@ mask: true
 # The audit log (.csvbridge/audit.jsonl) is rotated at this size; this many old logs are kept.
 audit_max_mb: 10
 audit_keep: 5
+
+# When the history cannot be used (busy with another conversion, or its disk full), a file
+# waits in .csvbridge/processing/ and is tried again; after this many minutes it goes to failed/.
+history_wait_minutes: 60
 """
 
 ReportFormat = Literal["json", "html", "xlsx"]
@@ -79,6 +83,7 @@ class WatchConfig(BaseModel):
     mask: bool | list[str] = True
     audit_max_mb: float = Field(10.0, gt=0)
     audit_keep: int = Field(5, ge=1, le=100)
+    history_wait_minutes: float = Field(60.0, ge=0)
 
     @field_validator("targets", mode="before")
     @classmethod

@@ -258,7 +258,13 @@ class Audit:
     Rotated by size: once it passes ``max_bytes``, audit.jsonl becomes audit.jsonl.1 (.1
     becomes .2, ...; ``keep`` old logs are kept, the oldest removed). One watcher rotates at a
     time (a lock beside the log); a line another watcher appends while the log is renamed
-    lands in audit.jsonl.1, whole — no line is lost."""
+    lands in audit.jsonl.1, whole — no line is lost.
+
+    Permissions: the log names the folder's files, so it gets no permission the watched
+    folder or any file it names does not have (``limit_to``), like the outputs made from a
+    file (outfiles.limit_modes_to), and the umask applies. It only ever narrows: a log (and
+    the rotated ones) wider than that is narrowed, and a new log is no wider than the one it
+    replaces."""
 
     def __init__(
         self, path: Path, watcher: str, max_bytes: int = 10_000_000, keep: int = 5
@@ -267,12 +273,40 @@ class Audit:
         self.watcher = watcher
         self.max_bytes = max_bytes
         self.keep = keep
+        self.cap = 0o666  # the widest mode the log may have (see limit_to)
+
+    def limit_to(self, path: Path) -> None:
+        """The log names ``path`` (a file, or the watched folder): from now on it gets no
+        read or write permission ``path`` does not have (the owner's are always kept), and
+        the logs already written are narrowed to match."""
+        try:
+            mode = path.lstat().st_mode
+        except OSError:
+            return
+        cap = self.cap & (mode & 0o666 | 0o600)
+        if cap == self.cap:
+            return
+        self.cap = cap
+        for p in self._files():
+            with contextlib.suppress(OSError):
+                m = p.lstat().st_mode & 0o777
+                if m & ~cap:
+                    os.chmod(p, m & cap)
+
+    def _files(self) -> list[Path]:
+        return [self.path] + [
+            self.path.with_name(f"{self.path.name}.{i}") for i in range(1, self.keep + 1)
+        ]
 
     def log(self, event: str, **fields: Any) -> dict[str, Any]:
         entry = {"time": now_iso(), "event": event, "watcher": self.watcher, **fields}
         line = (json.dumps(entry, ensure_ascii=True, default=str) + "\n").encode("ascii")
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, self._new_mode())
         try:
+            st = os.fstat(fd)
+            if st.st_mode & 0o777 & ~self.cap:  # created wider, by an older csvbridge
+                with contextlib.suppress(OSError):
+                    os.chmod(self.path, st.st_mode & 0o777 & self.cap)
             os.write(fd, line)
             size = os.fstat(fd).st_size
         finally:
@@ -280,6 +314,14 @@ class Audit:
         if size > self.max_bytes:
             self.rotate()
         return entry
+
+    def _new_mode(self) -> int:
+        """A new log (after a rotation): no wider than the cap, nor than the log it replaces
+        (the narrowing of an earlier watcher of the folder is kept); the umask applies."""
+        mode = self.cap
+        with contextlib.suppress(OSError):
+            mode &= self.path.with_name(f"{self.path.name}.1").stat().st_mode & 0o666 | 0o600
+        return mode
 
     def rotate(self) -> bool:
         """Rotate now if the log is past its size (and no other watcher is rotating it)."""

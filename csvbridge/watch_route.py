@@ -131,6 +131,12 @@ def reason_text(j: dict[str, Any], reason: dict[str, Any], root: Path, mappings:
         ]
     elif code == "not-a-file":
         lines.append("  Copy the file itself (not a link to it) into inbox/.")
+    elif reason.get("gave_up"):
+        lines += [
+            "  The file itself is fine: csvbridge could not use the folder's history or disk",
+            "  (see the reason) and stopped trying. Once the other conversion is over, or space",
+            "  is freed on the disk, move the file back into inbox/ to convert it.",
+        ]
     elif code == "internal-error":
         lines.append("  This is a bug in csvbridge: please report it with this file's reason.json.")
     else:

@@ -12,8 +12,17 @@ from typing import Any
 from .watch_config import WatchConfigError
 from .watch_fs import owner_alive, read_json
 from .watch_layout import ignored, layout_for, read_audit, shown
+from .watch_retry import waiting_text
 
-FILE_EVENTS = ("claimed", "converted", "already-imported", "failed", "released", "recovered")
+FILE_EVENTS = (
+    "claimed",
+    "converted",
+    "already-imported",
+    "failed",
+    "released",
+    "recovered",
+    "deferred",
+)
 
 
 def status(root: str | Path, recent: int = 15) -> dict[str, Any]:
@@ -45,7 +54,9 @@ def status(root: str | Path, recent: int = 15) -> dict[str, Any]:
                 }
             )
     success = [e for e in events if e.get("event") in ("converted", "already-imported")]
-    errors = [e for e in events if e.get("event") in ("failed", "error", "mapping-error")]
+    errors = [
+        e for e in events if e.get("event") in ("failed", "error", "mapping-error", "deferred")
+    ]
     inbox: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     for entry in sorted(os.scandir(lay.inbox), key=lambda e: e.name) if lay.inbox.is_dir() else []:
@@ -65,13 +76,15 @@ def status(root: str | Path, recent: int = 15) -> dict[str, Any]:
     for d in sorted(lay.processing.glob("*--*")) if lay.processing.is_dir() else []:
         owner, _, cid = d.name.partition("--")
         j = read_json(d / "journal.json") or {}
+        wait = j.get("deferred") if not j.get("outcome") else None
         processing.append(
             {
                 "claim": cid,
                 "file": j.get("shown"),
                 "watcher": owner,
                 "watcher_alive": owner_alive(lay.watchers / f"{owner}.lock"),
-                "step": j.get("outcome") or "claimed",
+                "step": j.get("outcome") or ("waiting" if wait else "claimed"),
+                **({"waiting": waiting_text(wait)} if isinstance(wait, dict) else {}),
             }
         )
     failed = []
@@ -161,7 +174,7 @@ def status_lines(s: dict[str, Any]) -> list[str]:
         alive = (
             "watcher running" if p["watcher_alive"] else "watcher gone: the next start finishes it"
         )
-        lines.append(f"                  {p['file']} ({p['step']}; {alive})")
+        lines.append(f"                  {p['file']} ({p.get('waiting') or p['step']}; {alive})")
     lines.append(
         f"failed          {len(s['failed'])}" + (" (see REASON.txt in each)" if s["failed"] else "")
     )

@@ -6,8 +6,15 @@ if it finishes."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
+import os
 import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +25,8 @@ import pytest
 from csvbridge import convert
 from csvbridge.errors import CsvbridgeError
 from csvbridge.history import History
+
+from .conftest import run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "history_v2.sqlite"
 MAPPING = """\
@@ -178,3 +187,87 @@ def test_the_stage_records_each_chunk_as_it_goes(tmp_path: Path) -> None:
         h.finish()
     with History(tmp_path / "h.sqlite") as h:
         assert [(b.id, b.records) for b in h.batches()] == [(batch, 6)]
+
+
+# -- read-only commands read an old history as it is ------------------------------------------
+def _sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_listing_an_old_history_does_not_migrate_it(tmp_path: Path) -> None:
+    h = _old_history(tmp_path)
+    before = _sha(h)
+    result = run_cli("history", "--history", h, "--json")
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    assert [(b["id"], b["records"], b["inputs"][0]["name"]) for b in listed] == [
+        (1, 3, "a.csv"),
+        (2, 2, "b.csv"),
+    ]
+    assert _sha(h) == before, "a listing changed the history"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.sqlite"]  # no -wal, no -shm
+    with History(h) as store:  # a command that writes migrates it, as before
+        assert "record" not in _tables(store)
+
+
+def test_listing_a_history_that_does_not_exist_creates_nothing(tmp_path: Path) -> None:
+    result = run_cli("history", "--history", tmp_path / "none" / "h.sqlite")
+    assert result.exit_code == 0 and result.output == "no batches yet\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_listing_a_file_that_is_not_a_history_is_a_clear_error(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    db = sqlite3.connect(other)
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+    result = run_cli("history", "--history", other)
+    assert result.exit_code == 2 and "error [history-corrupt]" in result.output, result.output
+    assert "not a history database" in result.output and "Traceback" not in result.output
+
+
+def _as_reader(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run csvbridge with ``folder`` (and what is in it) read-only for it: chmod'ed, and when
+    the tests run as root (whom chmod does not stop), as the unprivileged user nobody."""
+    for p in folder.iterdir():
+        p.chmod(0o444)
+    folder.chmod(0o555)
+    run = [sys.executable, "-m", "csvbridge", *args]
+    if os.geteuid() != 0:
+        return subprocess.run(run, capture_output=True, text=True, timeout=120)
+    probe = [sys.executable, "-c", "import csvbridge"]
+    try:
+        failed = subprocess.run(probe, user=65534, group=65534, capture_output=True).returncode
+    except OSError:
+        failed = 1
+    if failed:
+        pytest.skip("as root (chmod does not stop root), and nobody cannot run csvbridge here")
+    env = {**os.environ, "HOME": str(folder)}
+    kw: dict[str, Any] = {"user": 65534, "group": 65534, "extra_groups": [], "env": env}
+    return subprocess.run(run, capture_output=True, text=True, timeout=120, **kw)
+
+
+@pytest.mark.parametrize("layout", ["old", "new"])
+def test_a_read_only_history_is_listed(tmp_path: Path, layout: str) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="ro-history-"))  # reachable by another user
+    try:
+        h = folder / "h.sqlite"
+        if layout == "old":
+            shutil.copyfile(FIXTURE, h)
+        else:  # the current layout, in WAL mode, closed cleanly (no -shm file left)
+            shutil.copyfile(FIXTURE, tmp_path / "h.sqlite")
+            History(tmp_path / "h.sqlite").close()
+            shutil.copyfile(tmp_path / "h.sqlite", h)
+        before = _sha(h)
+        result = _as_reader(folder, "history", "--history", str(h))
+        assert result.returncode == 0, result.stdout + result.stderr
+        lines = result.stdout.splitlines()
+        assert [line.split("  ")[0] for line in lines if line.startswith("batch")] == [
+            "batch 1",
+            "batch 2",
+        ], result.stdout
+        assert _sha(h) == before
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)

@@ -3,8 +3,9 @@ its root (links to files or folders, outside or inside), never looks into sub-fo
 trusts a file's name — separators, '..', control characters, undecodable bytes, names at the
 filesystem's length limit, names that collide once made safe. Every file dropped ends in
 outbox/ (and archive/) or failed/, and nothing is written outside the root. Also: the audit
-log is rotated by size without losing a line, and a manual convert that shares the folder's
-history takes its turn with the watchers."""
+log is rotated by size without losing a line and is no more open than the folder and the files
+it names, and a manual convert that shares the folder's history takes its turn with the
+watchers."""
 
 from __future__ import annotations
 
@@ -207,6 +208,60 @@ def test_audit_rotation_is_set_in_the_config(root: Path) -> None:
     assert watch(root, once=True, settle=0).converted == 3
     state = root / ".csvbridge"
     assert sorted(p.name for p in state.glob("audit.jsonl.*")) == ["audit.jsonl.1", "audit.jsonl.2"]
+
+
+def _modes(state: Path) -> dict[str, str]:
+    return {p.name: oct(p.stat().st_mode & 0o777) for p in sorted(state.glob("audit.jsonl*"))}
+
+
+@posix
+def test_a_private_folder_gets_a_private_audit_log(root: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        root.chmod(0o700)
+        cfg = root / "csvbridge.yaml"
+        cfg.write_text(cfg.read_text() + "audit_max_mb: 0.001\naudit_keep: 2\n")
+        for i in range(3):
+            (root / "inbox" / f"s{i}.csv").write_bytes(statement(f"p{i}"))
+        assert watch(root, once=True, settle=0).converted == 3
+    finally:
+        os.umask(old)
+    modes = _modes(root / ".csvbridge")
+    assert set(modes) == {"audit.jsonl", "audit.jsonl.1", "audit.jsonl.2"}, modes
+    assert set(modes.values()) == {"0o600"}, modes
+
+
+@posix
+def test_a_private_file_narrows_the_audit_log_and_it_stays_narrow(root: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        root.chmod(0o755)
+        (root / "inbox" / "open.csv").write_bytes(statement("open"))
+        watch(root, once=True, settle=0)
+        state = root / ".csvbridge"
+        assert _modes(state) == {"audit.jsonl": "0o644"}  # umask 022, nothing private
+        (state / "audit.jsonl.1").write_text("")  # an old log, written by an older csvbridge
+        (state / "audit.jsonl.1").chmod(0o644)
+        private = root / "inbox" / "client.csv"
+        private.write_bytes(statement("private"))
+        private.chmod(0o600)  # a client's file, readable by its owner only
+        watch(root, once=True, settle=0)
+        assert _modes(state) == {"audit.jsonl": "0o600", "audit.jsonl.1": "0o600"}
+        (state / "audit.jsonl").unlink()  # rotated away: the next log is no wider
+        (root / "inbox" / "open2.csv").write_bytes(statement("open2"))
+        watch(root, once=True, settle=0)
+        assert _modes(state)["audit.jsonl"] == "0o600"
+    finally:
+        os.umask(old)
+
+
+def test_the_audit_log_keeps_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o077)
+    try:
+        Audit(tmp_path / "audit.jsonl", "w1").log("started")
+    finally:
+        os.umask(old)
+    assert _modes(tmp_path) == {"audit.jsonl": "0o600"}
 
 
 # -- a manual convert sharing the folder's history ----------------------------------------------

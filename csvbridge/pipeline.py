@@ -299,6 +299,7 @@ def convert(
         if not committed:
             for w in writers.values():
                 w.abort()
+            rejects.abort()
             dups.abort()
             if store is not None:
                 store.close()  # rolls the history back: nothing of this run is kept

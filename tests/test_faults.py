@@ -669,6 +669,20 @@ def test_a_later_failure_removes_typed_and_archive_outputs(
     assert partials(out) == []
 
 
+@NEEDS_PROC
+def test_a_later_failure_removes_rejects_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rejects.csv is published before duplicates.csv: when duplicates.csv then fails, the
+    failed run leaves no rejects.csv either (found by the outfix helper, session 4)."""
+    src, m, out = _case(tmp_path)  # a bad date (rejected) and a repeated line (duplicate)
+    fill_disk_for(monkeypatch, ".duplicates.", 10)
+    result = run_cli("convert", src, "-m", m, "--to", "csv", "-o", out)
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert_says_disk_full(result.output, out)
+    assert sorted(p.name for p in out.iterdir()) == [], list(out.iterdir())
+
+
 def test_archive_that_cannot_be_put_in_place_keeps_the_previous_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

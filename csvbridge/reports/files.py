@@ -58,6 +58,7 @@ class RejectsFile:
         self.count = 0
         self.sample: list[dict[str, Any]] = []
         self._spilled = 0
+        self._sink: CsvSink | None = None
 
     def _spill(self, entry: dict[str, Any]) -> None:
         """Keep a rejected row in the spool (a temporary file) until ``close``."""
@@ -122,7 +123,7 @@ class RejectsFile:
 
     def close(self) -> list[OutputFile]:
         cols = [c for c in self._columns if c not in self.FIXED]
-        sink = CsvSink(self.outdir, "rejects", [*self.FIXED, *cols])
+        sink = self._sink = CsvSink(self.outdir, "rejects", [*self.FIXED, *cols])
         self._spool.seek(0)
         batch: list[list[str]] = []
         for line in self._spool:
@@ -145,6 +146,12 @@ class RejectsFile:
         _flush(sink, batch)
         self._spool.close()
         return sink.close()
+
+    def abort(self) -> None:
+        """The run failed after all: remove rejects.csv if ``close`` wrote it."""
+        self._spool.close()
+        if self._sink is not None:
+            self._sink.abort()
 
 
 def _flush(sink: CsvSink, rows: list[list[str]]) -> None:

@@ -239,3 +239,17 @@ def test_reading_a_workbook_does_not_import_pandas(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["20", "False"]
+
+
+@pytest.mark.parametrize("size", [1, 7, 199, 200, 250, 25_000])
+def test_fast_path_past_the_header_search(tmp_path: Path, size: int) -> None:
+    """More rows than the header search reads: the first batch joins the rows already read,
+    and every chunk is cut where the row path cuts it."""
+    rows: list[list[Any]] = [["Date", "Text", "Amount"]]
+    for i in range(450):
+        amount: Any = round(i * 1.37 - 200, 2) if i % 6 else ""
+        rows.append([dt.date(2020, 1, 1) + dt.timedelta(days=i), f"item {i}", amount])
+    path = _workbook(tmp_path / "long.xlsx", rows)
+    fast = _read(path, True, size)
+    assert fast == _read(path, False, size)
+    assert fast[4] == 450

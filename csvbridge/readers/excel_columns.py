@@ -123,6 +123,8 @@ def text_columns(
 ) -> tuple[list[pa.Array], bool]:
     """Rows of ``width`` values each as one string array per column, and whether any row may
     be blank (False when some column holds only values that always have text)."""
+    if rows and len(rows[0]) != width:
+        raise ValueError(f"a row of {len(rows[0])} values, not {width}")
     cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * width
     arrays: list[pa.Array] = []
     may_blank = True
@@ -153,16 +155,19 @@ class RawRows:
         self.rows = rows
         self.count = 0  # rows taken so far
 
-    def batches(self, size: int) -> Iterator[tuple[int, list[list[Any]]]]:
-        """(number of the first row, rows) in batches of up to ``size`` rows."""
+    def batches(self, size: int, first: int = 0) -> Iterator[tuple[int, list[list[Any]]]]:
+        """(number of the first row, rows) in batches of ``size`` rows (the first batch of
+        ``first`` rows when given; the last may be shorter)."""
+        take = first or size
         while True:
             with gc_paused():
-                batch = list(itertools.islice(self.rows, size))
+                batch = list(itertools.islice(self.rows, take))
             if not batch:
                 return
-            first = self.count + 1
+            start = self.count + 1
             self.count += len(batch)
-            yield first, batch
+            yield start, batch
+            take = size
 
 
 def plan_fast(
@@ -188,18 +193,28 @@ def plan_fast(
 def _chunks(
     finder: TableFinder, raw: RawRows, size: int, cell_text: CellText
 ) -> Iterator[RawChunk]:
+    size = max(size, 1)
     out = _Chunks(finder, size)
     buffered, finder._buffer = finder._buffer, []
-    if buffered:  # rows read while finding the header, already text
-        lines = np.asarray([line for line, _ in buffered], dtype=np.int64)
-        with gc_paused():
-            _add(out, finder, [cells for _, cells in buffered], lines, cell_text)
-        yield from out.full()
-    for first, batch in raw.batches(max(size, 1)):
-        lines = np.arange(first, first + len(batch), dtype=np.int64)
+    # The rows read while finding the header (already text) go with the first batch, which
+    # is just long enough that every chunk is then one batch: none is pieced together.
+    rows: list[Any] = [cells for _, cells in buffered]
+    lines = np.asarray([line for line, _ in buffered], dtype=np.int64)
+    for start, batch in raw.batches(size, first=(-len(rows)) % size):
+        if rows:
+            batch = rows + batch
+            start_lines = np.arange(start, start + len(batch) - len(rows), dtype=np.int64)
+            lines = np.concatenate([lines, start_lines])
+            rows = []
+        else:
+            lines = np.arange(start, start + len(batch), dtype=np.int64)
         with gc_paused():
             _add(out, finder, batch, lines, cell_text)
         del batch
+        yield from out.full()
+    if rows:  # the sheet ends among the rows read while finding the header
+        with gc_paused():
+            _add(out, finder, rows, lines, cell_text)
         yield from out.full()
     yield from out.rest()
 
@@ -211,10 +226,8 @@ def _add(
     lines: npt.NDArray[np.int64],
     cell_text: CellText,
 ) -> None:
-    width = finder.width
-    if any(len(r) != width for r in rows):
-        raise AssertionError("calamine gave rows of different widths")  # never: see plan_fast
-    arrays, may_blank = text_columns(rows, width, cell_text)
+    # Every row is the header's width (see plan_fast; text_columns checks it).
+    arrays, may_blank = text_columns(rows, finder.width, cell_text)
     blank = blank_rows(arrays, len(rows)) if may_blank else None
     if blank is not None and blank.any():
         finder.info.blank_lines += int(blank.sum())

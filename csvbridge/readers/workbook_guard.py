@@ -77,9 +77,9 @@ def _max_row(a: npt.NDArray[np.uint8], start: IntArray) -> int:
     row = np.zeros(len(top), np.int64)
     still = np.ones(len(top), bool)
     for j in range(most):
-        ch = a[top + j].astype(np.int64) - 0x30
-        still &= (ch >= 0) & (ch <= 9)
-        row = np.where(still, row * 10 + ch, row)
+        digit = a[top + j].astype(np.int64) - 0x30
+        still &= (digit >= 0) & (digit <= 9)
+        row = np.where(still, row * 10 + digit, row)
     return int(row.max())
 
 

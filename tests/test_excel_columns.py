@@ -16,7 +16,7 @@ import xlsxwriter
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from csvbridge.readers import ReadOptions, open_source
+from csvbridge.readers import ReadOptions, excel_columns, open_source
 from csvbridge.readers.arrow_buffers import bool_values, string_array, string_bytes, string_lengths
 from csvbridge.readers.excel import cell_text
 from csvbridge.readers.excel_columns import (
@@ -58,6 +58,8 @@ def test_float_column_is_cell_text(values: list[float]) -> None:
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(CELLS, min_size=1, max_size=30))
 @example(["", 1.5, dt.date(2024, 1, 2), dt.datetime(2024, 1, 2), True, 3])
+@example(["", 1.5, "", 2.25, None, 1e300])
+@example([None, 3.0, "", "x"])
 @example([dt.date(1, 1, 1), dt.date(9999, 12, 31), dt.date(999, 3, 4)])
 def test_mixed_column_is_cell_text(values: list[Any]) -> None:
     col = np.empty(len(values), dtype=object)
@@ -241,10 +243,15 @@ def test_reading_a_workbook_does_not_import_pandas(tmp_path: Path) -> None:
     assert done.stdout.split() == ["20", "False"]
 
 
+@pytest.mark.parametrize("batch", [64, 4096])
 @pytest.mark.parametrize("size", [1, 7, 199, 200, 250, 25_000])
-def test_fast_path_past_the_header_search(tmp_path: Path, size: int) -> None:
+def test_fast_path_past_the_header_search(
+    tmp_path: Path, size: int, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """More rows than the header search reads: the first batch joins the rows already read,
-    and every chunk is cut where the row path cuts it."""
+    chunks are pieced together from batches, and every chunk is cut where the row path cuts
+    it."""
+    monkeypatch.setattr(excel_columns, "BATCH_ROWS", batch)
     rows: list[list[Any]] = [["Date", "Text", "Amount"]]
     for i in range(450):
         amount: Any = round(i * 1.37 - 200, 2) if i % 6 else ""

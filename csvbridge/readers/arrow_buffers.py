@@ -23,7 +23,9 @@ def string_array(values: Sequence[str]) -> pa.Array:
     n = len(values)
     joined = "".join(values)
     data = joined.encode("utf-8")
-    if len(data) == len(joined):  # ASCII: a character is a byte
+    if not data:  # empty strings only
+        lengths = np.zeros(n, dtype=np.int64)
+    elif len(data) == len(joined):  # ASCII: a character is a byte
         lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
     else:
         lengths = np.fromiter((len(v.encode("utf-8")) for v in values), np.int64, count=n)

@@ -175,6 +175,8 @@ def test_bool_values_reads_bits_offsets_and_nulls(values: list[bool | None], cut
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(TEXTS, max_size=30), st.integers(0, 30))
+@example([], 0)
+@example(["ab", "c"], 2)
 def test_string_lengths_and_bytes_of_a_slice(values: list[str], cut: int) -> None:
     part = pa.array(values, pa.string()).slice(min(cut, len(values)))
     texts = part.to_pylist()

@@ -65,6 +65,8 @@ def bool_values(arr: pa.Array) -> npt.NDArray[np.bool_]:
 def string_lengths(arr: pa.Array) -> npt.NDArray[np.int64]:
     """Each value's length in bytes, read from a ``pa.string()`` array's offsets."""
     n = len(arr)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=arr.offset + n + 1)
     return np.diff(offsets[arr.offset :]).astype(np.int64)
 

@@ -29,7 +29,9 @@ def string_array(values: Sequence[str]) -> pa.Array:
         lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
     else:
         lengths = np.fromiter((len(v.encode("utf-8")) for v in values), np.int64, count=n)
-    big = len(data) > _INT32_MAX  # past 32-bit offsets: Arrow's cast refuses it, as pa.array
+    # Past 32-bit offsets (2 GiB of text in one column of a batch) the array is built with
+    # 64-bit ones, and the cast to pa.string() refuses it with Arrow's error.
+    big = len(data) > _INT32_MAX
     offsets = np.zeros(n + 1, dtype=np.int64 if big else np.int32)
     np.cumsum(lengths, out=offsets[1:])
     buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]

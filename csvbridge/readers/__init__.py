@@ -3,19 +3,44 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import InputFileError
 from ..limits import exceeded
 from .base import Detection, RawChunk, ReadOptions, RowProblem, SourceInfo
-from .delimited import open_delimited
 from .detect import sniff_format
-from .excel import open_spreadsheet
-from .fixed_width import open_fixed_width
 from .table import TableFinder
 
-READERS = {
+Reader = Callable[[BinaryIO, SourceInfo, ReadOptions], TableFinder]
+
+
+# Each reader's module is imported when a file needs it: a spreadsheet does not load the
+# delimited readers (pyarrow.csv, ...), nor a CSV calamine.
+def open_delimited(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> TableFinder:
+    """``delimited.open_delimited``."""
+    from .delimited import open_delimited
+
+    return open_delimited(f, info, options)
+
+
+def open_spreadsheet(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> TableFinder:
+    """``excel.open_spreadsheet``."""
+    from .excel import open_spreadsheet
+
+    return open_spreadsheet(f, info, options)
+
+
+def open_fixed_width(f: BinaryIO, info: SourceInfo, options: ReadOptions) -> TableFinder:
+    """``fixed_width.open_fixed_width``."""
+    from .fixed_width import open_fixed_width
+
+    return open_fixed_width(f, info, options)
+
+
+READERS: dict[str, Reader] = {
     "csv": open_delimited,
     "xlsx": open_spreadsheet,
     "xls": open_spreadsheet,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import tempfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -109,6 +108,8 @@ def _open(f: BinaryIO, info: SourceInfo) -> Any:
             # named for the format the content showed.
             # An encrypted xlsx is an OLE2 container, like a legacy xls: try both names.
             names = [info.format] + (["xlsx"] if info.format == "xls" else [])
+            import tempfile  # only for this rare case
+
             with tempfile.TemporaryDirectory() as d:
                 for i, ext in enumerate(names):
                     link = Path(d) / f"book.{ext}"

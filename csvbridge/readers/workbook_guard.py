@@ -14,6 +14,7 @@ import zlib
 from typing import BinaryIO
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputFileError
 from ..limits import Limits, MiB, exceeded
@@ -26,37 +27,60 @@ _BLOCK = 1 << 20
 _SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.IGNORECASE)
 
 
+# The bytes before ``r="`` that make it an attribute: space, tab, line feed, carriage return.
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[[0x20, 0x09, 0x0A, 0x0D]] = True
+IntArray = npt.NDArray[np.int64]
+
+
 def max_ref(data: bytes) -> tuple[int, int]:
     """The largest row and column among the references (`` r="XFD1048576"``, or a row's
-    `` r="7"``) in a block of sheet XML. Vectorised: a sheet holds millions of them."""
+    `` r="7"``) in a block of sheet XML: up to three letters, then up to ten digits.
+    Vectorised: a sheet holds millions of them."""
+    n = len(data)
+    if n < 4:  # too short for one
+        return 0, 0
     a = np.frombuffer(data + bytes(16), np.uint8)
-    n = len(a)
-    hit = a[2 : n - 14] == 0x3D  # r="
-    hit &= a[1 : n - 15] == 0x72
-    hit &= a[3 : n - 13] == 0x22
-    ws = a[0 : n - 16]
-    hit &= (ws == 0x20) | (ws == 0x0A) | (ws == 0x09) | (ws == 0x0D)
-    pos = np.flatnonzero(hit) + 4
+    hit = a[2:n] == 0x3D  # r=" at 1..3 (and a space before it, checked on the hits only)
+    hit &= a[1 : n - 1] == 0x72
+    hit &= a[3 : n + 1] == 0x22
+    eq = np.flatnonzero(hit) + 2
+    pos = eq[_SPACE[a[eq - 2]]] + 2  # each reference's first byte
     if not len(pos):
         return 0, 0
-    win = a[pos[:, None] + np.arange(14)].astype(np.int64)
-    k = len(pos)
-    col = np.zeros(k, np.int64)
-    letters = np.zeros(k, np.int64)
-    still = np.ones(k, bool)
+    col = np.zeros(len(pos), np.int64)
+    letters = np.zeros(len(pos), np.int64)
+    still = np.ones(len(pos), bool)
     for i in range(3):  # up to three letters: XFD is the last column
-        ch = win[:, i]
+        ch = a[pos + i]
         still &= (ch >= 0x41) & (ch <= 0x5A)
         col = np.where(still, col * 26 + ch - 0x40, col)
         letters += still
-    row = np.zeros(k, np.int64)
-    at = np.arange(k)
-    still[:] = True
+    return _max_row(a, pos + letters), int(col.max())
+
+
+def _max_row(a: npt.NDArray[np.uint8], start: IntArray) -> int:
+    """The largest number among the digits (up to ten) at each of ``start``. The references
+    with the most digits are found first, dropping the others digit by digit; the largest
+    number is among them unless they start with 0 (then every reference is worked out)."""
+    most, top = 0, start
     for j in range(10):
-        ch = win[at, letters + j]
-        still &= (ch >= 0x30) & (ch <= 0x39)
-        row = np.where(still, row * 10 + ch - 0x30, row)
-    return int(row.max()), int(col.max())
+        ch = a[top + j]
+        nxt = top[(ch >= 0x30) & (ch <= 0x39)]
+        if not len(nxt):
+            break
+        most, top = j + 1, nxt
+    if most == 0:
+        return 0
+    if most > 1 and (a[top] == 0x30).any():
+        top, most = start, 10  # a leading zero: no shortcut
+    row = np.zeros(len(top), np.int64)
+    still = np.ones(len(top), bool)
+    for j in range(most):
+        digit = a[top + j].astype(np.int64) - 0x30
+        still &= (digit >= 0) & (digit <= 9)
+        row = np.where(still, row * 10 + digit, row)
+    return int(row.max())
 
 
 def check_workbook(f: BinaryIO, name: str, limits: Limits) -> None:

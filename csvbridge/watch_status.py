@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .history_read import open_read_only
 from .watch_config import WatchConfigError
 from .watch_fs import owner_alive, read_json
 from .watch_layout import ignored, layout_for, read_audit, shown
@@ -136,7 +137,7 @@ def _history(path: Path) -> dict[str, int] | None:
     if not path.exists():
         return None
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        db = open_read_only(path)  # a folder the user cannot write: read it as immutable
         try:
             row = db.execute("SELECT COUNT(*), COALESCE(SUM(records), 0) FROM batch").fetchone()
         finally:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from csvbridge.errors import MappingError
 from csvbridge.mapping import expr_decimal as dec
-from csvbridge.mapping.expr_values import parse_numbers
+from csvbridge.mapping.expr_text import parse_numbers
 from csvbridge.mapping.expressions import (
     FUNCTION_HELP,
     FUNCTIONS,

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from ..money import NumberFormat
 from .expr_ast import DateLit, Node, NumberLit, TextLit
+from .expr_text import text_to_date, text_to_decimal, to_text
 from .expr_values import (
     Mask,
     Ty,
@@ -22,9 +23,6 @@ from .expr_values import (
     make_bool,
     make_text,
     null_of,
-    text_to_date,
-    text_to_decimal,
-    to_text,
 )
 
 MIN_DAY = -719162  # 0001-01-01

@@ -45,17 +45,8 @@ from .expr_context import (
     ones,
 )
 from .expr_functions import bind_call
-from .expr_values import (
-    Ty,
-    V,
-    make_bool,
-    make_date,
-    make_decimal,
-    null_of,
-    text_to_date,
-    text_to_decimal,
-    to_text,
-)
+from .expr_text import text_to_date, text_to_decimal, to_text
+from .expr_values import Ty, V, make_bool, make_date, make_decimal, null_of
 
 __all__ = ["Binder", "Bound", "ColumnType", "Env", "EvalContext"]
 

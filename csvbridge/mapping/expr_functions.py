@@ -18,20 +18,17 @@ from . import expr_decimal as dec
 from .expr_ast import Call, Node, NumberLit, TextLit
 from .expr_context import Bound, Env, ones
 from .expr_ops import concat
+from .expr_text import date_text, decimal_text, text_to_date, text_to_decimal
 from .expr_values import (
     Mask,
     RowError,
     Ty,
     V,
-    date_text,
-    decimal_text,
     errors_where,
     make_bool,
     make_date,
     make_decimal,
     make_text,
-    text_to_date,
-    text_to_decimal,
 )
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """Typed column values for expressions: one vector per expression node, with its per-row
-errors, and the conversions between them and Arrow (text to number and date, number and date
-to text, decimal128 in and out)."""
+errors, and the conversions between them and Arrow (decimal128 in and out); reading them from
+text and writing them as text is in expr_text.py."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ reconcile_report.py). Deterministic: the same report gives the same bytes."""
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -13,14 +13,9 @@ from .reconcile_core import (
     SIDES,
     money,
 )
-from .reports.render_html import group_amount
-from .writers.base import csv_lines, guard_formula
-
-if TYPE_CHECKING:
-    pass
-
-
 from .reconcile_report import CSV_COLUMNS, CSV_GROUP_TEXTS, HTML_ROWS, TEMPLATES
+from .reports.report_view import group_amount
+from .writers.base import csv_lines, guard_formula
 
 
 # -- reconcile.csv ----------------------------------------------------------------------------

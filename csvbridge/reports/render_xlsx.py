@@ -21,7 +21,7 @@ import xlsxwriter
 from ..xlsx_numbers import exact_number
 from .control import write_control_sheet
 from .files import DUPLICATE_COLUMNS
-from .render_html import (
+from .report_view import (
     OUTCOMES,
     check_warnings_of,
     csv_rows,

@@ -4,8 +4,8 @@ scripts, nothing fetched from the network), readable on screen and on paper.
 The page is built from report.json's dict plus the first rows of rejects.csv and
 duplicates.csv in the output folder. Sections whose data the report lacks are left out.
 The output depends only on its inputs (no clock), so the same run gives the same bytes.
-The view helpers here (tie-out figures, CSV heads, amount formatting) are shared with
-render_xlsx."""
+The view helpers it shares with render_xlsx (tie-out figures, CSV heads, amount formatting)
+are in report_view.py."""
 
 from __future__ import annotations
 

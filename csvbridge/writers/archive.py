@@ -57,16 +57,16 @@ import pyarrow.compute as pc
 
 from .. import __version__
 from ..errors import CsvbridgeError
-from ..model import LINE_COL, SOURCE_COL, FieldType
+from ..model import LINE_COL, SOURCE_COL
 from ..outfiles import create_error, temp_file, temp_prefix, write_error
 from . import format as fmt
+from .archive_schema import parquet_schema, table_schema
 from .base import CsvSink, Option, OutputFile, Target, WriteContext, add_written, csv_lines
 from .base import default_mode as file_mode
 from .tabular import (
     ALL_KINDS,
     COMPRESSION,
     PROVENANCE,
-    PROVENANCE_DOCS,
     ParquetSpool,
     TypedWriter,
     header,
@@ -77,7 +77,6 @@ from .tabular import (
 FOLDER = "archive"
 DESCRIPTOR = "datapackage.json"
 PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
-SCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 DIALECT = {
     "delimiter": ",",
     "lineTerminator": "\r\n",
@@ -97,13 +96,6 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "item": ("code",),
 }
 ROW_KEY = ("source_file", "source_line")
-_TYPES = {
-    FieldType.TEXT: "string",
-    FieldType.CURRENCY: "string",
-    FieldType.DATE: "date",
-    FieldType.MONEY: "number",
-    FieldType.DECIMAL: "number",
-}
 
 
 def _dir_mode() -> int:
@@ -215,66 +207,6 @@ class ArchiveWriter(TypedWriter):
         return None, "; ".join(why)
 
     # -- the descriptor --
-    def table_schema(self, key: tuple[str, ...] | None) -> dict[str, Any]:
-        fields = []
-        for f in self.kind.fields:
-            d: dict[str, Any] = {"name": f.name, "type": _TYPES[f.type]}
-            if f.type is FieldType.DATE:
-                d["format"] = "default"
-            desc = f.doc
-            if f.type is FieldType.MONEY:
-                desc = (desc + "; " if desc else "") + (
-                    "in the record's currency, with that currency's decimals"
-                )
-            if f.type is FieldType.DECIMAL:
-                desc = (desc + "; " if desc else "") + "an exact decimal"
-            if desc:
-                d["description"] = desc
-            constraints: dict[str, Any] = {}
-            if f.required and not self.empty[f.name]:
-                constraints["required"] = True
-            if f.type is FieldType.CURRENCY:
-                constraints["pattern"] = "[A-Z]{3}"
-                d.setdefault("description", "ISO 4217 currency code")
-            if constraints:
-                d["constraints"] = constraints
-            fields.append(d)
-        for name in PROVENANCE:
-            fields.append(
-                {
-                    "name": name,
-                    "type": "string" if name == "source_file" else "integer",
-                    "description": PROVENANCE_DOCS[name],
-                    "constraints": {"required": True},
-                }
-            )
-        schema: dict[str, Any] = {
-            "$schema": SCHEMA_PROFILE,
-            "fields": fields,
-            "missingValues": [""],
-        }
-        if key:
-            schema["primaryKey"] = list(key)
-        return schema
-
-    def parquet_schema(self, schema: pa.Schema) -> dict[str, Any]:
-        fields = []
-        for f in schema:
-            if pa.types.is_decimal(f.type):
-                typ = "number"
-            elif pa.types.is_integer(f.type):
-                typ = "integer"
-            elif pa.types.is_date(f.type):
-                typ = "date"
-            else:
-                typ = "string"
-            d: dict[str, Any] = {"name": f.name, "type": typ}
-            desc = (f.metadata or {}).get(b"description", b"").decode("utf-8")
-            if desc:
-                d["description"] = desc
-            fields.append(d)
-        return {"$schema": SCHEMA_PROFILE, "fields": fields}
-
     def descriptor(
         self,
         csv_file: OutputFile,
@@ -295,7 +227,7 @@ class ArchiveWriter(TypedWriter):
                 "bytes": csv_file.size,
                 "hash": f"sha256:{csv_file.sha256}",
                 "dialect": DIALECT,
-                "schema": self.table_schema(key),
+                "schema": table_schema(kind, self.empty, key),
                 "csvbridge": {"rows": csv_file.rows},
             }
         ]
@@ -312,7 +244,7 @@ class ArchiveWriter(TypedWriter):
                     "mediatype": "application/vnd.apache.parquet",
                     "bytes": pf.size,
                     "hash": f"sha256:{pf.sha256}",
-                    "schema": self.parquet_schema(pschema),
+                    "schema": parquet_schema(pschema),
                     "csvbridge": {"rows": pf.rows},
                 }
             )

@@ -1,10 +1,12 @@
-"""The fast reader's rows cut into RawChunks, and the vectorised checks on pyarrow's string
-arrays it needs: whitespace-only rows and line breaks inside cells."""
+"""The fast reader's rows cut into RawChunks: the data-row rules (blank lines, short and
+ragged rows, the footer) applied to pyarrow's runs and the csv module's irregular rows, and the
+vectorised checks on string arrays they need (whitespace-only rows, line breaks in cells)."""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -12,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .base import RawChunk, RowProblem
-from .table import TableFinder, _columns
+from .table import MAX_FOOTER_ROWS, TableFinder, _blank, _columns, _fit, _ragged
 
 # The characters str.strip() removes (str.isspace): a row is blank when every cell is made of
 # them. Spelled out because computing it costs ~0.1 s at start-up; tests/test_fast_reader.py
@@ -152,3 +154,94 @@ def _breaks(arrays: list[pa.Array], n: int) -> IntArray:
 def _text_breaks(text: str) -> int:
     """Line breaks in a cell's text, counted as _breaks counts them."""
     return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+@dataclass
+class _Run:
+    """Consecutive rows of pyarrow's width, as arrays, with each row's physical line."""
+
+    arrays: list[pa.Array]
+    lines: IntArray
+
+
+@dataclass
+class _Row:
+    """One row of another width, split by the csv module."""
+
+    cells: list[str]
+    line: int
+
+
+def data_rows(
+    finder: TableFinder,
+    width: int,
+    parse_width: int,
+    segments: Iterator[_Run | _Row],
+    out: _Chunks,
+    pending: list[tuple[int, list[str]]],
+) -> Iterator[RawChunk]:
+    """TableFinder._data_rows over the segments: irregular rows rule for rule, runs of
+    pyarrow's rows a run at a time."""
+    info = finder.info
+    w, p = width, parse_width
+    short_ok = w - finder.slack
+    footer = finder.options.footer
+
+    def flush_pending() -> None:
+        for p_line, p_cells in pending:
+            out.add_row(_fit(p_cells, w), p_line, _ragged(p_cells, w))
+        pending.clear()
+
+    for seg in segments:
+        if isinstance(seg, _Row):  # TableFinder._data_rows, rule for rule
+            cells, line = seg.cells, seg.line
+            n = len(cells)
+            if short_ok <= n < w:
+                cells = cells + [""] * (w - n)
+                n = w
+            if not "".join(cells).strip():
+                info.blank_lines += 1
+                continue
+            if n > w and _blank(cells[w:]):
+                cells, n = cells[:w], w
+            if n < w and footer:
+                pending.append((line, cells))
+                if len(pending) > MAX_FOOTER_ROWS:
+                    flush_pending()
+            else:
+                flush_pending()
+                if n == w:
+                    out.add_row(cells, line, None)
+                else:
+                    out.add_row(_fit(cells, w), line, _ragged(cells, w))
+            yield from out.full()
+            continue
+        arrays, lines = seg.arrays, seg.lines
+        count = len(lines)
+        keep = ~_whitespace_only(arrays, count)
+        kept = int(keep.sum())
+        info.blank_lines += count - kept
+        if not kept:
+            continue
+        flush_pending()
+        if p < w:
+            empty = pa.repeat(pa.scalar("", pa.string()), count)
+            arrays = arrays + [empty] * (w - p)
+        ragged: list[int] = []
+        if p > w:
+            ragged = np.flatnonzero(keep & ~_whitespace_only(arrays[w:], count)).tolist()
+        start = 0
+        for r in [*ragged, count]:
+            if r > start:
+                part = keep[start:r]
+                if part.all():
+                    out.add_arrays([a.slice(start, r - start) for a in arrays[:w]], lines[start:r])
+                elif part.any():
+                    take = np.flatnonzero(part) + start
+                    idx = pa.array(take)
+                    out.add_arrays([a.take(idx) for a in arrays[:w]], lines[take])
+            if r < count:
+                row = [str(a[r].as_py()) for a in arrays]
+                out.add_row(_fit(row, w), int(lines[r]), _ragged(row, w))
+            start = r + 1
+        yield from out.full()

@@ -54,7 +54,6 @@ import re
 import sys
 from collections import deque
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -64,9 +63,18 @@ import pyarrow.csv as pacsv
 
 from ..errors import InputFileError
 from .base import RawChunk
-from .fast_chunks import PY_WHITESPACE, IntArray, _breaks, _Chunks, _text_breaks, _whitespace_only
+from .fast_chunks import (
+    PY_WHITESPACE,
+    IntArray,
+    _breaks,
+    _Chunks,
+    _Row,
+    _Run,
+    _text_breaks,
+    data_rows,
+)
 from .fast_io import _HoldBackCR, _line_offset, _LineCursor, _plain_quoting, _valid
-from .table import MAX_FOOTER_ROWS, TableFinder, _blank, _fit, _ragged
+from .table import TableFinder, _blank
 
 # pyarrow's block. Parsing speed is flat from 128 KiB to 4 MiB, but the streaming reader's peak
 # memory grows with the block (1M rows: +20 MB over the csv module's reader at 256 KiB, +120 MB
@@ -131,22 +139,6 @@ def plan(finder: TableFinder, size: int) -> Iterator[RawChunk] | None:
     if max(width, finder.width) > MAX_COLUMNS:
         return None
     return _FastReader(finder, path, offset, start_line).chunks(size)
-
-
-@dataclass
-class _Run:
-    """Consecutive rows of pyarrow's width, as arrays, with each row's physical line."""
-
-    arrays: list[pa.Array]
-    lines: IntArray
-
-
-@dataclass
-class _Row:
-    """One row of another width, split by the csv module."""
-
-    cells: list[str]
-    line: int
 
 
 class _FastReader:
@@ -364,7 +356,7 @@ class _FastReader:
         out = _Chunks(self.finder, size)
         segments = self.segments()
         try:
-            yield from self._chunks(segments, out, pending)
+            yield from data_rows(self.finder, self.width, self.parse_width, segments, out, pending)
         finally:
             segments.close()
             if self.cursor is not None:
@@ -374,77 +366,6 @@ class _FastReader:
         for line, cells in pending:
             self.finder.info.footer.append((line, self.finder._text(cells)))
         yield from out.rest()
-
-    def _chunks(
-        self, segments: Iterator[_Run | _Row], out: _Chunks, pending: list[tuple[int, list[str]]]
-    ) -> Iterator[RawChunk]:
-        """TableFinder._data_rows over the segments: irregular rows rule for rule, runs of
-        pyarrow's rows a run at a time."""
-        finder, info = self.finder, self.finder.info
-        w, p = self.width, self.parse_width
-        short_ok = w - finder.slack
-        footer = finder.options.footer
-
-        def flush_pending() -> None:
-            for p_line, p_cells in pending:
-                out.add_row(_fit(p_cells, w), p_line, _ragged(p_cells, w))
-            pending.clear()
-
-        for seg in segments:
-            if isinstance(seg, _Row):  # TableFinder._data_rows, rule for rule
-                cells, line = seg.cells, seg.line
-                n = len(cells)
-                if short_ok <= n < w:
-                    cells = cells + [""] * (w - n)
-                    n = w
-                if not "".join(cells).strip():
-                    info.blank_lines += 1
-                    continue
-                if n > w and _blank(cells[w:]):
-                    cells, n = cells[:w], w
-                if n < w and footer:
-                    pending.append((line, cells))
-                    if len(pending) > MAX_FOOTER_ROWS:
-                        flush_pending()
-                else:
-                    flush_pending()
-                    if n == w:
-                        out.add_row(cells, line, None)
-                    else:
-                        out.add_row(_fit(cells, w), line, _ragged(cells, w))
-                yield from out.full()
-                continue
-            arrays, lines = seg.arrays, seg.lines
-            count = len(lines)
-            keep = ~_whitespace_only(arrays, count)
-            kept = int(keep.sum())
-            info.blank_lines += count - kept
-            if not kept:
-                continue
-            flush_pending()
-            if p < w:
-                empty = pa.repeat(pa.scalar("", pa.string()), count)
-                arrays = arrays + [empty] * (w - p)
-            ragged: list[int] = []
-            if p > w:
-                ragged = np.flatnonzero(keep & ~_whitespace_only(arrays[w:], count)).tolist()
-            start = 0
-            for r in [*ragged, count]:
-                if r > start:
-                    part = keep[start:r]
-                    if part.all():
-                        out.add_arrays(
-                            [a.slice(start, r - start) for a in arrays[:w]], lines[start:r]
-                        )
-                    elif part.any():
-                        take = np.flatnonzero(part) + start
-                        idx = pa.array(take)
-                        out.add_arrays([a.take(idx) for a in arrays[:w]], lines[take])
-                if r < count:
-                    row = [str(a[r].as_py()) for a in arrays]
-                    out.add_row(_fit(row, w), int(lines[r]), _ragged(row, w))
-                start = r + 1
-            yield from out.full()
 
 
 def _widths(finder: TableFinder) -> tuple[int, int, int]:

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from .model import LINE_COL
 from .money import NumberFormat, exponent_of, format_one, parse_money
 from .readers.base import SourceInfo
+
+if TYPE_CHECKING:
+    from .duplicates import Flags
+    from .mapping import LoadedMapping
 
 _OPENING = (
     "opening balance",
@@ -221,3 +227,41 @@ class BalanceChain:
             f"{fmt(first[3])} — a row is missing, doubled or mis-signed there"
         )
         return entry
+
+
+def balance_chain(lm: LoadedMapping) -> BalanceChain | None:
+    """A continuity check for transaction files that map a running balance (one currency)."""
+    m = lm.mapping
+    if m.kind != "transaction" or "balance" not in m.fields or m.split:
+        return None
+    cur = m.fields.get("currency")
+    code = cur.value.upper() if cur is not None and cur.value else None
+    if code is None:
+        return None  # the balance of a multi-currency file has no single chain
+    amount = m.fields["amount"]
+    return BalanceChain(exponent_of(code) or 2, -1 if amount.invert else 1)
+
+
+def exported_twice(
+    flagged: npt.NDArray[np.bool_], flags: Flags, name: str
+) -> npt.NDArray[np.bool_]:
+    """Records that exactly repeat an earlier row of the same file (its balance included,
+    when one is mapped): the running balance skips them."""
+    again = np.zeros(len(flagged), dtype=bool)
+    if len(flags):
+        same = (flags.match == "exact") & (flags.repeats_batch < 0) & (flags.repeats_file == name)
+        again[np.flatnonzero(flagged)[same]] = True
+    return again
+
+
+def feed_chain(chain: BalanceChain, records: pa.Table, skip: npt.NDArray[np.bool_]) -> None:
+    """Feed a file's records to its balance chain, leaving out ``skip`` and rows without an
+    amount or a balance."""
+    amount = records.column("amount").combine_chunks()
+    balance = records.column("balance").combine_chunks()
+    both = pc.and_(pc.and_(amount.is_valid(), balance.is_valid()), pa.array(~skip))
+    chain.feed(
+        np.asarray(pc.filter(records.column(LINE_COL).combine_chunks(), both), dtype=np.int64),
+        np.asarray(pc.filter(amount, both), dtype=np.int64),
+        np.asarray(pc.filter(balance, both), dtype=np.int64),
+    )

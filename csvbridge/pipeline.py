@@ -3,23 +3,18 @@ the watched folder call ``convert``; everything it does is recorded in the retur
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .atomic import ensure_outdir, write_atomic
-from .balances import BalanceChain
+from .balances import balance_chain, exported_twice, feed_chain
 from .dedup import DuplicateStage, load_decisions, near_settings
 from .documents import DocumentSpool, check_documents
-from .duplicates import Flags
 from .engines import (
     Closed,
     Engine,
@@ -34,17 +29,16 @@ from .errors import ConservationError, InputFileError
 from .history import History, default_path
 from .mapping import CompiledMapping, LoadedMapping, load_mapping
 from .mask import Masker, mask_report
-from .model import LINE_COL, Kind
-from .money import exponent_of
+from .model import Kind
 from .outfiles import limit_modes_to
-from .readers import SourceInfo, file_sha256
+from .readers import SourceInfo
 from .reports.batch import batch_report, report_json, statement_check
 from .reports.control import ControlTotals
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, Tally, TieOut
 from .reports.render_html import render_html
 from .reports.render_xlsx import render_xlsx
-from .rerun import finished_in
+from .rerun import batch_key_of, finished_in, input_sha256
 from .writers import OutputFile, Target, Writer, resolve_target
 from .writers.base import WriteContext, add_written
 from .writers.options import check_option_names, target_options
@@ -130,8 +124,8 @@ def convert(
     within = dspec.within_file
     if within == "auto":  # a repeated running balance marks an exported line twice
         within = "duplicate" if "balance" in dup_fields else "real"
-    file_hashes = [_sha256_or_none(p) for p in files]
-    batch_key = _batch_key(file_hashes, lm.sha256, target_opts)
+    file_hashes = [input_sha256(p) for p in files]
+    batch_key = batch_key_of(file_hashes, lm.sha256, target_opts)
     store = _open_history(history)
     same_as: list[int] = []
     if store is not None:
@@ -200,7 +194,7 @@ def convert(
                             + ": its records are duplicates of that batch's",
                         )
                 read_here = Tally()
-                chain = _balance_chain(lm)
+                chain = balance_chain(lm)
                 continue
             if isinstance(event, Closed):
                 if info.rows == 0:
@@ -231,7 +225,7 @@ def convert(
             records = result.records
             flagged, held, flags = stage.apply(records)
             if chain is not None:  # a line the file exported twice is no movement of money
-                _feed_chain(chain, records, _exported_twice(flagged, flags, info.name))
+                feed_chain(chain, records, exported_twice(flagged, flags, info.name))
             control.add(records, held)
             if flags:
                 dups.add(records.filter(pa.array(flagged)), flags)
@@ -387,19 +381,6 @@ def _provenance(lm: LoadedMapping) -> dict[str, str]:
     return {"name": m.name, "version": m.version, "file": lm.path.name, "sha256": lm.sha256}
 
 
-def _sha256_or_none(path: Path) -> str:
-    try:
-        return file_sha256(path)
-    except OSError:
-        return ""  # reported properly when the file is opened
-
-
-def _batch_key(hashes: list[str], mapping_sha: str, target_opts: dict[str, dict[str, str]]) -> str:
-    """Same inputs, mapping and targets: the same batch (a re-run replaces it)."""
-    blob = json.dumps([hashes, mapping_sha, target_opts], sort_keys=True).encode()
-    return hashlib.sha256(blob).hexdigest()
-
-
 def _open_history(history: str | Path | bool) -> History | None:
     if history is False:
         return None
@@ -427,39 +408,3 @@ def _hold_incomplete(
     ledger.rejected_by_rule["document-incomplete"] += held.num_rows
     add_written(ledger.stages["rejected"], held, kind)
     return group.filter(pc.invert(hit))
-
-
-def _balance_chain(lm: LoadedMapping) -> BalanceChain | None:
-    """A continuity check for transaction files that map a running balance (one currency)."""
-    m = lm.mapping
-    if m.kind != "transaction" or "balance" not in m.fields or m.split:
-        return None
-    cur = m.fields.get("currency")
-    code = cur.value.upper() if cur is not None and cur.value else None
-    if code is None:
-        return None  # the balance of a multi-currency file has no single chain
-    amount = m.fields["amount"]
-    return BalanceChain(exponent_of(code) or 2, -1 if amount.invert else 1)
-
-
-def _exported_twice(
-    flagged: npt.NDArray[np.bool_], flags: Flags, name: str
-) -> npt.NDArray[np.bool_]:
-    """Records that exactly repeat an earlier row of the same file (its balance included,
-    when one is mapped): the running balance skips them."""
-    again = np.zeros(len(flagged), dtype=bool)
-    if len(flags):
-        same = (flags.match == "exact") & (flags.repeats_batch < 0) & (flags.repeats_file == name)
-        again[np.flatnonzero(flagged)[same]] = True
-    return again
-
-
-def _feed_chain(chain: BalanceChain, records: pa.Table, skip: npt.NDArray[np.bool_]) -> None:
-    amount = records.column("amount").combine_chunks()
-    balance = records.column("balance").combine_chunks()
-    both = pc.and_(pc.and_(amount.is_valid(), balance.is_valid()), pa.array(~skip))
-    chain.feed(
-        np.asarray(pc.filter(records.column(LINE_COL).combine_chunks(), both), dtype=np.int64),
-        np.asarray(pc.filter(amount, both), dtype=np.int64),
-        np.asarray(pc.filter(balance, both), dtype=np.int64),
-    )

@@ -11,6 +11,7 @@ changed, the batch is converted as usual (its records then come out as duplicate
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -45,3 +46,20 @@ def _sha256(path: Path) -> str | None:
         return file_sha256(path)
     except OSError:
         return None
+
+
+def input_sha256(path: Path) -> str:
+    """An input's SHA-256 for the batch key; "" when it cannot be read (the reader then says
+    why, when it opens the file)."""
+    try:
+        return file_sha256(path)
+    except OSError:
+        return ""  # reported properly when the file is opened
+
+
+def batch_key_of(
+    hashes: list[str], mapping_sha: str, target_opts: dict[str, dict[str, str]]
+) -> str:
+    """Same inputs, mapping and targets: the same batch (a re-run replaces it)."""
+    blob = json.dumps([hashes, mapping_sha, target_opts], sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()

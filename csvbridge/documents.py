@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .doc_totals import StatedTotals
 from .model import ROW_COL
 from .money import exponent_of, format_one
+
+__all__ = ["CONSISTENT", "DocumentProblem", "DocumentSpool", "StatedTotals", "check_documents"]
 
 
 class DocumentSpool:
@@ -161,48 +163,6 @@ class DocumentProblem:
     message: str
 
 
-@dataclass
-class StatedTotals:
-    """Documents' stated totals (``documents.total_column``), gathered while their lines are
-    read: document -> (total in minor units, exponent, file, line). A document that states two
-    different totals keeps the first and notes the other."""
-
-    column: str
-    severity: str  # error or warning
-    tolerance: Decimal  # in currency units
-    stated: dict[str, tuple[int, int, str, int]] = field(default_factory=dict)
-    conflicts: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc -> (value, line)
-
-    def add(
-        self, docs: list[str], minor: list[int], exps: list[int], file: str, lines: list[int]
-    ) -> None:
-        """Note the totals stated on some rows."""
-        for doc, v, e, ln in zip(docs, minor, exps, lines, strict=True):
-            first = self.stated.setdefault(doc, (v, e, file, ln))
-            if first[0] != v and doc not in self.conflicts:
-                self.conflicts[doc] = (v, ln)
-
-    def message(self, kind: str, doc: str, total: int) -> str | None:
-        """Why ``doc``, whose lines add up to ``total``, fails its stated total (None: it
-        does not)."""
-        v, exp, file, line = self.stated[doc]
-        if doc in self.conflicts:
-            other, ln = self.conflicts[doc]
-            return (
-                f"{kind} {doc} states two totals in {self.column}: {format_one(v, exp)} "
-                f"(line {line}) and {format_one(other, exp)} (line {ln}); fix the source"
-            )
-        diff = total - v
-        if abs(Decimal(diff).scaleb(-exp)) <= self.tolerance:
-            return None
-        return (
-            f"the lines of {kind} {doc} add up to {format_one(total, exp)}, and its stated "
-            f"total ({self.column}, {file} line {line}) is {format_one(v, exp)}: a difference "
-            f"of {format_one(diff, exp)}; check for a missing or mistyped line (or set "
-            f"documents.total_tolerance for a source that rounds each line)"
-        )
-
-
 def _total_mismatches(
     table: pa.Table, kind: str, key: str, keys: pa.Array, totals: StatedTotals
 ) -> tuple[np.ndarray, dict[str, str]]:
@@ -212,14 +172,9 @@ def _total_mismatches(
         .group_by(key)
         .aggregate([("amt", "sum")])
     )
-    messages = {}
-    for doc, total in zip(
-        sums.column(key).to_pylist(), sums.column("amt_sum").to_pylist(), strict=True
-    ):
-        if (doc or "") in totals.stated:
-            why = totals.message(kind, doc or "", int(total))
-            if why is not None:
-                messages[doc or ""] = why
+    messages = totals.failing(
+        kind, sums.column(key).combine_chunks(), np.asarray(sums.column("amt_sum"), np.int64)
+    )
     docs = pa.array(sorted(messages), pa.string())
     return np.asarray(pc.is_in(keys, value_set=docs), dtype=bool), messages
 
@@ -315,7 +270,7 @@ def check_documents(
                     f"every line of one {kind} must have the same {field}"
                 )
             record(mask, field, "document-inconsistent", messages, consistent)
-    if totals is not None and totals.stated and "line_amount" in table.column_names:
+    if totals is not None and len(totals) and "line_amount" in table.column_names:
         mask, messages = _total_mismatches(table, kind, key, keys, totals)
         record(mask & ~bad, "line_amount", "document-total", messages, totals.severity)
     return table.filter(pa.array(~bad)), rejected, warned

@@ -40,7 +40,7 @@ class DocumentSpool:
         # spool is already grouped. Documents already finished are known by hash(key); a
         # collision only sends the batch down the slower, always correct path.
         self.adjacent = True
-        self._done: set[int] = set()
+        self._done = np.zeros(0, dtype=np.int64)  # sorted: 8 bytes a document, not a set's ~100
         self._open: str | None = None  # the key of the document the last chunk ended in
         self._last_row = -1
 
@@ -63,15 +63,23 @@ class DocumentSpool:
         runs: list[str] = pc.take(keys, pa.array(starts)).to_pylist()
         goes_on = runs[0] == self._open  # the document the last chunk ended in goes on
         if self._open is not None and not goes_on:
-            self._done.add(hash(self._open))
-        for i, key in enumerate(runs):
-            h = hash(key)
-            if h in self._done and not (i == 0 and goes_on):
-                self.adjacent = False
-                return
-            if i < len(runs) - 1:
-                self._done.add(h)
+            self._finish(np.array([hash(self._open)], dtype=np.int64))
+        hashes = np.fromiter(map(hash, runs), dtype=np.int64, count=len(runs))
+        checked = hashes[1:] if goes_on else hashes
+        at = np.searchsorted(self._done, checked)
+        known = at < len(self._done)
+        known[known] = self._done[at[known]] == checked[known]
+        # a document seen finished before, or twice in this chunk, is not adjacent
+        if known.any() or len(np.unique(hashes)) < len(hashes):
+            self.adjacent = False
+            return
+        self._finish(hashes[:-1])
         self._open = runs[-1]
+
+    def _finish(self, hashes: npt.NDArray[np.int64]) -> None:
+        """Note documents as finished (their lines may not come again)."""
+        new = np.unique(hashes)
+        self._done = np.insert(self._done, np.searchsorted(self._done, new), new)
 
     def groups(self, chunk_rows: int) -> Iterator[pa.Table]:
         """The held records, grouped, in chunks of about ``chunk_rows`` whole documents."""

@@ -57,6 +57,29 @@ def key_hashes(keys: pa.Array) -> npt.NDArray[np.uint64]:
     return out
 
 
+def _group_order(hashes: npt.NDArray[np.uint64], keys: pa.Array) -> npt.NDArray[np.int64]:
+    """An order that sorts by hash and puts equal keys together, each key's rows in their
+    original order (a stable sort; keys that share a hash are sorted apart in Python)."""
+    order = np.argsort(hashes, kind="stable")
+    h = hashes[order]
+    n = len(order)
+    if n < 2:
+        return order
+    tied = np.flatnonzero(h[1:] == h[:-1]) + 1
+    if not len(tied):
+        return order
+    tied_keys = keys.take(pa.array(order[tied]))
+    before = keys.take(pa.array(order[tied - 1]))
+    clash = tied[~np.asarray(pc.equal(tied_keys, before), dtype=bool)]
+    for at in clash.tolist():  # a run of one hash holding more than one key: rare
+        lo = int(np.searchsorted(h, h[at], side="left"))
+        hi = int(np.searchsorted(h, h[at], side="right"))
+        run = order[lo:hi].tolist()
+        texts = keys.take(pa.array(run)).to_pylist()
+        order[lo:hi] = [r for _, r in sorted(zip(texts, run, strict=True))]
+    return order
+
+
 @dataclass
 class StatedTotals:
     """Documents' stated totals, gathered while their lines are read: document -> (total in
@@ -126,14 +149,7 @@ class StatedTotals:
         held = len(self._hash) + int(have.sum())
         hashes = np.concatenate([self._hash, self._hash[have], key_hashes(keys.slice(held))])
         # reading order: each document's first, then its conflict, then the new rows
-        seq = np.arange(len(keys), dtype=np.int64)
-        order = np.asarray(
-            pc.sort_indices(
-                pa.table({"h": hashes, "k": keys, "s": seq}),
-                sort_keys=[("h", "ascending"), ("k", "ascending"), ("s", "ascending")],
-            ),
-            dtype=np.int64,
-        )
+        order = _group_order(hashes, keys)
         keys = keys.take(pa.array(order))
         hashes, minor, exp, file, line = (a[order] for a in (hashes, minor, exp, file, line))
         n = len(order)

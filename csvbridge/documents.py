@@ -65,21 +65,21 @@ class DocumentSpool:
         if self._open is not None and not goes_on:
             self._finish(np.array([hash(self._open)], dtype=np.int64))
         hashes = np.fromiter(map(hash, runs), dtype=np.int64, count=len(runs))
-        checked = hashes[1:] if goes_on else hashes
+        ordered = np.unique(hashes)  # sorted: looked up in the sorted array run by run
+        checked = ordered[ordered != hashes[0]] if goes_on else ordered
         at = np.searchsorted(self._done, checked)
         known = at < len(self._done)
         known[known] = self._done[at[known]] == checked[known]
         # a document seen finished before, or twice in this chunk, is not adjacent
-        if known.any() or len(np.unique(hashes)) < len(hashes):
+        if known.any() or len(ordered) < len(hashes):
             self.adjacent = False
             return
-        self._finish(hashes[:-1])
+        self._finish(ordered[ordered != hashes[-1]])
         self._open = runs[-1]
 
     def _finish(self, hashes: npt.NDArray[np.int64]) -> None:
-        """Note documents as finished (their lines may not come again)."""
-        new = np.unique(hashes)
-        self._done = np.insert(self._done, np.searchsorted(self._done, new), new)
+        """Note documents as finished (their lines may not come again); ``hashes`` sorted."""
+        self._done = np.insert(self._done, np.searchsorted(self._done, hashes), hashes)
 
     def groups(self, chunk_rows: int) -> Iterator[pa.Table]:
         """The held records, grouped, in chunks of about ``chunk_rows`` whole documents."""

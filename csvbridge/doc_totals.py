@@ -34,7 +34,16 @@ def _mix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
 
 def key_hashes(keys: pa.Array) -> npt.NDArray[np.uint64]:
     """A 64-bit hash of each string (null hashes as the empty string), computed by numpy over
-    the Arrow buffers: each byte weighted by a pseudo-random number of its position."""
+    the Arrow buffers: each byte weighted by a pseudo-random number of its position. Blocks
+    of keys at a time bound the temporary arrays (a few int64s per byte)."""
+    step = 1 << 15
+    if len(keys) <= step:
+        return _block_hashes(keys)
+    parts = [_block_hashes(keys.slice(i, step)) for i in range(0, len(keys), step)]
+    return np.concatenate(parts)
+
+
+def _block_hashes(keys: pa.Array) -> npt.NDArray[np.uint64]:
     raw = pc.cast(pc.fill_null(keys, ""), pa.large_binary())
     n = len(raw)
     offsets = np.frombuffer(raw.buffers()[1], dtype=np.int64)[raw.offset : raw.offset + n + 1]

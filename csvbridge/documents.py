@@ -187,6 +187,32 @@ def _total_mismatches(
     return np.asarray(pc.is_in(keys, value_set=docs), dtype=bool), messages
 
 
+def _same_as_above(keys: pa.Array) -> npt.NDArray[np.bool_] | None:
+    """Whether each line belongs to the same document as the line above, when every
+    document's lines are together (as the spool gives them); None when they are not."""
+    n = len(keys)
+    if n < 2:
+        return None
+    same = np.zeros(n, dtype=bool)
+    same[1:] = np.asarray(pc.equal(keys.slice(1), keys.slice(0, n - 1)), dtype=bool)
+    firsts = pc.filter(keys, pa.array(~same))
+    if pc.count_distinct(firsts).as_py() != len(firsts):
+        return None
+    return same
+
+
+def _changes_within(column: pa.ChunkedArray, same_doc: npt.NDArray[np.bool_]) -> bool:
+    """Whether a value differs from the line above's in the same document (null and a value
+    differ; two nulls do not)."""
+    v = column.combine_chunks()
+    n = len(v)
+    now, above = v.slice(1), v.slice(0, n - 1)
+    equal = pc.fill_null(pc.equal(now, above), False)
+    both_null = pc.and_(pc.is_null(now), pc.is_null(above))
+    differs = ~np.asarray(pc.or_(equal, both_null), dtype=bool)
+    return bool((differs & same_doc[1:]).any())
+
+
 def check_documents(
     table: pa.Table,
     kind: str,
@@ -258,9 +284,12 @@ def check_documents(
         mask = np.asarray(pc.is_in(keys, value_set=pc.fill_null(off.column(key), "")), dtype=bool)
         record(mask, "amount", "journal-unbalanced", messages, balance)
     if consistent != "off":
+        same_doc = _same_as_above(keys)
         for field in CONSISTENT.get(kind, ()):
             if field not in table.column_names:
                 continue
+            if same_doc is not None and not _changes_within(table.column(field), same_doc):
+                continue  # every document's lines agree: nothing to count
             counts = table.group_by(key).aggregate(
                 [(field, "count_distinct", pc.CountOptions("all"))]
             )

@@ -23,19 +23,17 @@ _POW10 = np.array([10**i for i in range(_MAX_DIGITS + 1)], dtype=np.int64)
 def _digits(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(ok, value as an integer of all its digits, number of digits, decimal places) for plain
     decimal text; ok is False for anything else or for more than 18 digits."""
-    parts = pc.extract_regex(pc.fill_null(text, ""), _NUMBER)
-    ok = np.asarray(parts.is_valid(), dtype=bool)
-    parts = pc.fill_null(parts, pa.scalar({"sign": "", "int": "0", "frac": ""}, parts.type))
-    whole = pc.struct_field(parts, "int")
-    frac = pc.struct_field(parts, "frac")
-    places = np.asarray(pc.utf8_length(frac), dtype=np.int64)
-    ndigits = np.asarray(pc.utf8_length(whole), dtype=np.int64) + places
+    text = pc.fill_null(text, "")
+    ok = np.asarray(pc.match_substring_regex(text, _PLAIN), dtype=bool)
+    dot = np.asarray(pc.find_substring(text, "."), dtype=np.int64)
+    length = np.asarray(pc.binary_length(text), dtype=np.int64)  # ASCII where ok
+    negative = np.asarray(pc.starts_with(text, "-"), dtype=bool)
+    has_dot = dot >= 0
+    places = np.where(has_dot & ok, length - dot - 1, 0)
+    ndigits = np.where(ok, length - has_dot - negative, 0)
     ok &= ndigits <= _MAX_DIGITS
-    joined = pc.binary_join_element_wise(whole, frac, "")
-    joined = pc.if_else(pa.array(ok), joined, "0")
-    value = np.asarray(pc.cast(joined, pa.int64()), dtype=np.int64)
-    negative = np.asarray(pc.equal(pc.struct_field(parts, "sign"), "-"), dtype=bool)
-    return ok, np.where(negative, -value, value), ndigits, places
+    joined = pc.if_else(pa.array(ok), pc.replace_substring(text, ".", "", max_replacements=1), "0")
+    return ok, np.asarray(pc.cast(joined, pa.int64()), dtype=np.int64), ndigits, places
 
 
 def line_prices_columns(

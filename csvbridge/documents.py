@@ -172,17 +172,29 @@ class DocumentProblem:
 
 
 def _total_mismatches(
-    table: pa.Table, kind: str, key: str, keys: pa.Array, totals: StatedTotals
+    table: pa.Table,
+    kind: str,
+    key: str,
+    keys: pa.Array,
+    totals: StatedTotals,
+    same_doc: npt.NDArray[np.bool_] | None,
 ) -> tuple[np.ndarray, dict[str, str]]:
-    sums = (
-        table.select([key])
-        .append_column("amt", pc.fill_null(table.column("line_amount").combine_chunks(), 0))
-        .group_by(key)
-        .aggregate([("amt", "sum")])
-    )
-    messages = totals.failing(
-        kind, sums.column(key).combine_chunks(), np.asarray(sums.column("amt_sum"), np.int64)
-    )
+    amounts = pc.fill_null(table.column("line_amount").combine_chunks(), 0)
+    raw = table.column(key)
+    if same_doc is not None and (raw.null_count == 0 or not pc.any(pc.equal(raw, "")).as_py()):
+        # documents together, and no empty number beside a missing one (group_by keeps
+        # those apart): each document's sum is its run's
+        starts = np.flatnonzero(~same_doc)
+        sums = np.add.reduceat(np.asarray(amounts, dtype=np.int64), starts)
+        messages = totals.failing(kind, keys.take(pa.array(starts)), sums)
+    else:
+        lines = table.select([key]).append_column("amt", amounts)
+        grouped = lines.group_by(key).aggregate([("amt", "sum")])
+        messages = totals.failing(
+            kind,
+            grouped.column(key).combine_chunks(),
+            np.asarray(grouped.column("amt_sum"), np.int64),
+        )
     docs = pa.array(sorted(messages), pa.string())
     return np.asarray(pc.is_in(keys, value_set=docs), dtype=bool), messages
 
@@ -191,7 +203,7 @@ def _same_as_above(keys: pa.Array) -> npt.NDArray[np.bool_] | None:
     """Whether each line belongs to the same document as the line above, when every
     document's lines are together (as the spool gives them); None when they are not."""
     n = len(keys)
-    if n < 2:
+    if n == 0:
         return None
     same = np.zeros(n, dtype=bool)
     same[1:] = np.asarray(pc.equal(keys.slice(1), keys.slice(0, n - 1)), dtype=bool)
@@ -283,8 +295,8 @@ def check_documents(
             )
         mask = np.asarray(pc.is_in(keys, value_set=pc.fill_null(off.column(key), "")), dtype=bool)
         record(mask, "amount", "journal-unbalanced", messages, balance)
+    same_doc = _same_as_above(keys)
     if consistent != "off":
-        same_doc = _same_as_above(keys)
         for field in CONSISTENT.get(kind, ()):
             if field not in table.column_names:
                 continue
@@ -308,6 +320,6 @@ def check_documents(
                 )
             record(mask, field, "document-inconsistent", messages, consistent)
     if totals is not None and len(totals) and "line_amount" in table.column_names:
-        mask, messages = _total_mismatches(table, kind, key, keys, totals)
+        mask, messages = _total_mismatches(table, kind, key, keys, totals, same_doc)
         record(mask & ~bad, "line_amount", "document-total", messages, totals.severity)
     return table.filter(pa.array(~bad)), rejected, warned

@@ -1,11 +1,12 @@
-"""check_documents skips its per-field group_by when every document's lines agree, which it
-sees by comparing each line with the one above: on random invoices (documents together or
-not, null and empty numbers, null values) it must reject and warn exactly as the group_by
-alone did."""
+"""check_documents skips its group_by when each document's lines are together: a field's
+lines agree when none differs from the one above, and a document's sum is its run's. On
+random invoices (documents together or not, null and empty numbers, null values, stated
+totals right and wrong) it must reject and warn exactly as the group_by alone did."""
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
@@ -14,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from csvbridge import documents
-from csvbridge.documents import check_documents
+from csvbridge.documents import StatedTotals, check_documents
 from csvbridge.model import ROW_COL, get_kind
 
 DAY = dt.date(2024, 1, 1)
@@ -41,9 +42,12 @@ def invoices(draw: st.DrawFn) -> pa.Table:
     return pa.table(cols, schema=kind.arrow_schema())
 
 
-def _outcome(table: pa.Table, severity: str) -> tuple[object, ...]:
+def _outcome(table: pa.Table, severity: str, stated: list[int]) -> tuple[object, ...]:
+    totals = StatedTotals("Total", severity, Decimal(0))
+    docs = ["I1", "I2", "I3", ""]
+    totals.add(pa.array(docs), stated, [2] * 4, "f.csv", [2, 3, 4, 5])
     passed, rejected, warned = check_documents(
-        table, "invoice", "number", balance="off", consistent=severity
+        table, "invoice", "number", balance="off", consistent=severity, totals=totals
     )
     return (
         passed.column(ROW_COL).to_pylist(),
@@ -53,10 +57,16 @@ def _outcome(table: pa.Table, severity: str) -> tuple[object, ...]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(invoices(), st.sampled_from(["error", "warning"]))
-def test_consistency_verdicts_match_the_group_by_alone(table: pa.Table, severity: str) -> None:
-    got = _outcome(table, severity)
+@given(
+    invoices(),
+    st.sampled_from(["error", "warning"]),
+    st.lists(st.integers(0, 60), min_size=4, max_size=4),
+)
+def test_document_verdicts_match_the_group_by_alone(
+    table: pa.Table, severity: str, stated: list[int]
+) -> None:
+    got = _outcome(table, severity, stated)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(documents, "_same_as_above", lambda keys: None)
-        want = _outcome(table, severity)
+        want = _outcome(table, severity, stated)
     assert got == want

@@ -159,25 +159,38 @@ class StatedTotals:
         hashes = np.concatenate([self._hash, self._hash[have], key_hashes(keys.slice(held))])
         # reading order: each document's first, then its conflict, then the new rows
         order = _group_order(hashes, keys)
-        keys = keys.take(pa.array(order))
-        hashes, minor, exp, file, line = (a[order] for a in (hashes, minor, exp, file, line))
+        sorted_hash = hashes[order]
+        del hashes
         n = len(order)
+        # which sorted rows start a document (same hash and same key as the row before: not)
         new_doc = np.ones(n, dtype=bool)
         if n > 1:
-            same_key = np.asarray(pc.equal(keys.slice(1), keys.slice(0, n - 1)), dtype=bool)
-            new_doc[1:] = (hashes[1:] != hashes[:-1]) | ~same_key
+            new_doc[1:] = sorted_hash[1:] != sorted_hash[:-1]
+            tied = np.flatnonzero(~new_doc[1:]) + 1
+            if len(tied):  # equal hashes: the keys decide
+                now = keys.take(pa.array(order[tied]))
+                before = keys.take(pa.array(order[tied - 1]))
+                new_doc[tied] = ~np.asarray(pc.equal(now, before), dtype=bool)
         firsts = np.flatnonzero(new_doc)
-        doc_of = np.cumsum(new_doc) - 1
-        differs = minor != minor[firsts][doc_of]
-        pos = np.where(differs, np.arange(n), n)
-        other_at = np.minimum.reduceat(pos, firsts)  # each document's first different value
-        has_other = other_at < n
-        safe = np.minimum(other_at, n - 1)
-        self._hash, self._keys = hashes[firsts], keys.take(pa.array(firsts))
-        self._minor, self._exp = minor[firsts], exp[firsts]
-        self._file, self._line = file[firsts], line[firsts]
-        self._other = np.where(has_other, minor[safe], 0)
-        self._other_line = np.where(has_other, line[safe], -1)
+        first_rows = order[firsts]  # rows (reading order) of each document's first total
+        # a later row of a document with another value: its first is the conflict
+        sorted_minor = minor[order]
+        starts_of_doc = np.cumsum(new_doc) - 1
+        differs = np.flatnonzero(sorted_minor != sorted_minor[firsts][starts_of_doc])
+        del sorted_minor, starts_of_doc, new_doc
+        docs_hit, first_hit = np.unique(
+            np.searchsorted(firsts, differs, side="right") - 1, return_index=True
+        )
+        other_rows = order[differs[first_hit]]
+        del order
+        self._hash = sorted_hash[firsts]
+        self._keys = keys.take(pa.array(first_rows))
+        self._minor, self._exp = minor[first_rows], exp[first_rows]
+        self._file, self._line = file[first_rows], line[first_rows]
+        self._other = np.zeros(len(firsts), dtype=np.int64)
+        self._other_line = np.full(len(firsts), -1, dtype=np.int64)
+        self._other[docs_hit] = minor[other_rows]
+        self._other_line[docs_hit] = line[other_rows]
 
     def find(self, docs: pa.Array) -> npt.NDArray[np.int64]:
         """Each document's index in the arrays (-1: it states no total)."""
@@ -222,7 +235,10 @@ class StatedTotals:
             tol = self.tolerance.scaleb(int(e)).to_integral_value(rounding=ROUND_FLOOR)
             allowed[exp == e] = min(max(int(tol), -1), _I64_MAX)
         minor = self._minor[at]
-        if len(at) and max(np.abs(sums).max(), np.abs(minor).max()) < 2**62:
+        small = (np.abs(sums.clip(-(2**62), 2**62)) < 2**62) & (
+            np.abs(minor.clip(-(2**62), 2**62)) < 2**62
+        )
+        if small.all():
             over = np.abs(sums - minor) > allowed
         else:  # amounts near int64's limits: the exact comparison row by row
             rows = zip(sums.tolist(), minor.tolist(), allowed.tolist(), strict=True)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from csvbridge import doc_totals
@@ -67,6 +67,7 @@ ROW = st.tuples(DOCS, st.sampled_from([0, 1, 100, -5, 2**62, -(2**63)]), st.samp
     st.sampled_from([Decimal(0), Decimal("0.01"), Decimal("1.5"), Decimal(10) ** 30]),
     st.booleans(),
 )
+@example([("a.csv", [("#1", -(2**63), 0)])], [("#1", 0)], Decimal(0), False)  # |x| overflows
 def test_stated_totals_agree_with_the_dict_version(
     adds: list[tuple[str, list[tuple[str, int, int]]]],
     checks: list[tuple[str, int]],

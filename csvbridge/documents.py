@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .doc_totals import StatedTotals
 from .model import ROW_COL
 from .money import exponent_of, format_one
+
+__all__ = ["CONSISTENT", "DocumentProblem", "DocumentSpool", "StatedTotals", "check_documents"]
 
 
 class DocumentSpool:
@@ -38,7 +40,7 @@ class DocumentSpool:
         # spool is already grouped. Documents already finished are known by hash(key); a
         # collision only sends the batch down the slower, always correct path.
         self.adjacent = True
-        self._done: set[int] = set()
+        self._done = np.zeros(0, dtype=np.int64)  # sorted: 8 bytes a document, not a set's ~100
         self._open: str | None = None  # the key of the document the last chunk ended in
         self._last_row = -1
 
@@ -61,15 +63,23 @@ class DocumentSpool:
         runs: list[str] = pc.take(keys, pa.array(starts)).to_pylist()
         goes_on = runs[0] == self._open  # the document the last chunk ended in goes on
         if self._open is not None and not goes_on:
-            self._done.add(hash(self._open))
-        for i, key in enumerate(runs):
-            h = hash(key)
-            if h in self._done and not (i == 0 and goes_on):
-                self.adjacent = False
-                return
-            if i < len(runs) - 1:
-                self._done.add(h)
+            self._finish(np.array([hash(self._open)], dtype=np.int64))
+        hashes = np.fromiter(map(hash, runs), dtype=np.int64, count=len(runs))
+        ordered = np.unique(hashes)  # sorted: looked up in the sorted array run by run
+        checked = ordered[ordered != hashes[0]] if goes_on else ordered
+        at = np.searchsorted(self._done, checked)
+        known = at < len(self._done)
+        known[known] = self._done[at[known]] == checked[known]
+        # a document seen finished before, or twice in this chunk, is not adjacent
+        if known.any() or len(ordered) < len(hashes):
+            self.adjacent = False
+            return
+        self._finish(ordered[ordered != hashes[-1]])
         self._open = runs[-1]
+
+    def _finish(self, hashes: npt.NDArray[np.int64]) -> None:
+        """Note documents as finished (their lines may not come again); ``hashes`` sorted."""
+        self._done = np.insert(self._done, np.searchsorted(self._done, hashes), hashes)
 
     def groups(self, chunk_rows: int) -> Iterator[pa.Table]:
         """The held records, grouped, in chunks of about ``chunk_rows`` whole documents."""
@@ -161,67 +171,58 @@ class DocumentProblem:
     message: str
 
 
-@dataclass
-class StatedTotals:
-    """Documents' stated totals (``documents.total_column``), gathered while their lines are
-    read: document -> (total in minor units, exponent, file, line). A document that states two
-    different totals keeps the first and notes the other."""
-
-    column: str
-    severity: str  # error or warning
-    tolerance: Decimal  # in currency units
-    stated: dict[str, tuple[int, int, str, int]] = field(default_factory=dict)
-    conflicts: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc -> (value, line)
-
-    def add(
-        self, docs: list[str], minor: list[int], exps: list[int], file: str, lines: list[int]
-    ) -> None:
-        """Note the totals stated on some rows."""
-        for doc, v, e, ln in zip(docs, minor, exps, lines, strict=True):
-            first = self.stated.setdefault(doc, (v, e, file, ln))
-            if first[0] != v and doc not in self.conflicts:
-                self.conflicts[doc] = (v, ln)
-
-    def message(self, kind: str, doc: str, total: int) -> str | None:
-        """Why ``doc``, whose lines add up to ``total``, fails its stated total (None: it
-        does not)."""
-        v, exp, file, line = self.stated[doc]
-        if doc in self.conflicts:
-            other, ln = self.conflicts[doc]
-            return (
-                f"{kind} {doc} states two totals in {self.column}: {format_one(v, exp)} "
-                f"(line {line}) and {format_one(other, exp)} (line {ln}); fix the source"
-            )
-        diff = total - v
-        if abs(Decimal(diff).scaleb(-exp)) <= self.tolerance:
-            return None
-        return (
-            f"the lines of {kind} {doc} add up to {format_one(total, exp)}, and its stated "
-            f"total ({self.column}, {file} line {line}) is {format_one(v, exp)}: a difference "
-            f"of {format_one(diff, exp)}; check for a missing or mistyped line (or set "
-            f"documents.total_tolerance for a source that rounds each line)"
-        )
-
-
 def _total_mismatches(
-    table: pa.Table, kind: str, key: str, keys: pa.Array, totals: StatedTotals
+    table: pa.Table,
+    kind: str,
+    key: str,
+    keys: pa.Array,
+    totals: StatedTotals,
+    same_doc: npt.NDArray[np.bool_] | None,
 ) -> tuple[np.ndarray, dict[str, str]]:
-    sums = (
-        table.select([key])
-        .append_column("amt", pc.fill_null(table.column("line_amount").combine_chunks(), 0))
-        .group_by(key)
-        .aggregate([("amt", "sum")])
-    )
-    messages = {}
-    for doc, total in zip(
-        sums.column(key).to_pylist(), sums.column("amt_sum").to_pylist(), strict=True
-    ):
-        if (doc or "") in totals.stated:
-            why = totals.message(kind, doc or "", int(total))
-            if why is not None:
-                messages[doc or ""] = why
+    amounts = pc.fill_null(table.column("line_amount").combine_chunks(), 0)
+    raw = table.column(key)
+    if same_doc is not None and (raw.null_count == 0 or not pc.any(pc.equal(raw, "")).as_py()):
+        # documents together, and no empty number beside a missing one (group_by keeps
+        # those apart): each document's sum is its run's
+        starts = np.flatnonzero(~same_doc)
+        sums = np.add.reduceat(np.asarray(amounts, dtype=np.int64), starts)
+        messages = totals.failing(kind, keys.take(pa.array(starts)), sums)
+    else:
+        lines = table.select([key]).append_column("amt", amounts)
+        grouped = lines.group_by(key).aggregate([("amt", "sum")])
+        messages = totals.failing(
+            kind,
+            grouped.column(key).combine_chunks(),
+            np.asarray(grouped.column("amt_sum"), np.int64),
+        )
     docs = pa.array(sorted(messages), pa.string())
     return np.asarray(pc.is_in(keys, value_set=docs), dtype=bool), messages
+
+
+def _same_as_above(keys: pa.Array) -> npt.NDArray[np.bool_] | None:
+    """Whether each line belongs to the same document as the line above, when every
+    document's lines are together (as the spool gives them); None when they are not."""
+    n = len(keys)
+    if n == 0:
+        return None
+    same = np.zeros(n, dtype=bool)
+    same[1:] = np.asarray(pc.equal(keys.slice(1), keys.slice(0, n - 1)), dtype=bool)
+    firsts = pc.filter(keys, pa.array(~same))
+    if pc.count_distinct(firsts).as_py() != len(firsts):
+        return None
+    return same
+
+
+def _changes_within(column: pa.ChunkedArray, same_doc: npt.NDArray[np.bool_]) -> bool:
+    """Whether a value differs from the line above's in the same document (null and a value
+    differ; two nulls do not)."""
+    v = column.combine_chunks()
+    n = len(v)
+    now, above = v.slice(1), v.slice(0, n - 1)
+    equal = pc.fill_null(pc.equal(now, above), False)
+    both_null = pc.and_(pc.is_null(now), pc.is_null(above))
+    differs = ~np.asarray(pc.or_(equal, both_null), dtype=bool)
+    return bool((differs & same_doc[1:]).any())
 
 
 def check_documents(
@@ -294,10 +295,13 @@ def check_documents(
             )
         mask = np.asarray(pc.is_in(keys, value_set=pc.fill_null(off.column(key), "")), dtype=bool)
         record(mask, "amount", "journal-unbalanced", messages, balance)
+    same_doc = _same_as_above(keys)
     if consistent != "off":
         for field in CONSISTENT.get(kind, ()):
             if field not in table.column_names:
                 continue
+            if same_doc is not None and not _changes_within(table.column(field), same_doc):
+                continue  # every document's lines agree: nothing to count
             counts = table.group_by(key).aggregate(
                 [(field, "count_distinct", pc.CountOptions("all"))]
             )
@@ -315,7 +319,7 @@ def check_documents(
                     f"every line of one {kind} must have the same {field}"
                 )
             record(mask, field, "document-inconsistent", messages, consistent)
-    if totals is not None and totals.stated and "line_amount" in table.column_names:
-        mask, messages = _total_mismatches(table, kind, key, keys, totals)
+    if totals is not None and len(totals) and "line_amount" in table.column_names:
+        mask, messages = _total_mismatches(table, kind, key, keys, totals, same_doc)
         record(mask & ~bad, "line_amount", "document-total", messages, totals.severity)
     return table.filter(pa.array(~bad)), rejected, warned

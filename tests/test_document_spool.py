@@ -95,3 +95,38 @@ def test_a_document_coming_back_later_is_regrouped() -> None:
     assert not spool.adjacent
     got = pa.concat_tables(spool.groups(10))
     assert got.column("doc").to_pylist() == ["A", "A", "B"]
+
+
+def _adjacent_reference(chunks: list[list[str | None]]) -> bool:
+    """The set-of-hashes bookkeeping DocumentSpool used before its sorted array, as it was."""
+    done: set[int] = set()
+    open_: str | None = None
+    for chunk in chunks:
+        if not chunk:
+            continue
+        keys = [k or "" for k in chunk]
+        runs = [k for i, k in enumerate(keys) if i == 0 or k != keys[i - 1]]
+        goes_on = runs[0] == open_
+        if open_ is not None and not goes_on:
+            done.add(hash(open_))
+        for i, key in enumerate(runs):
+            h = hash(key)
+            if h in done and not (i == 0 and goes_on):
+                return False
+            if i < len(runs) - 1:
+                done.add(h)
+        open_ = runs[-1]
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["A", "B", "C", "D", "E", "", None]), max_size=8)))
+def test_adjacency_is_judged_as_the_set_version_did(chunks: list[list[str | None]]) -> None:
+    spool = DocumentSpool("doc", SCHEMA)
+    row = 0
+    for chunk in chunks:
+        rows = list(range(row, row + len(chunk)))
+        row += len(chunk)
+        spool.add(pa.table({"doc": chunk, ROW_COL: rows, "entry": [0] * len(chunk)}, schema=SCHEMA))
+    assert spool.adjacent == _adjacent_reference(chunks)
+    list(spool.groups(4))

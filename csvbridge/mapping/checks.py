@@ -180,9 +180,9 @@ class RowChecks:
         take = pa.array(kept & np.asarray(totals.is_valid(), dtype=bool))
         exps = _exponents(values["currency"]) if "currency" in values else np.full(len(kept), 2)
         state.totals.add(
-            [d or "" for d in pc.filter(values[key], take).to_pylist()],
-            pc.filter(totals, take).to_pylist(),
-            [int(e) for e in np.asarray(exps)[np.asarray(take)]],
+            pc.filter(values[key], take),
+            np.asarray(pc.filter(totals, take), dtype=np.int64),
+            np.asarray(exps)[np.asarray(take)],
             file,
-            [int(x) for x in chunk.lines[np.asarray(take)]],
+            chunk.lines[np.asarray(take)],
         )

@@ -211,11 +211,12 @@ class AccountingWriter(CsvWriter):
         self, records: pa.Table, docs: npt.NDArray[np.int64], name: str
     ) -> list[Problem]:
         vals = pc.fill_null(pc.cast(fmt.column(records, name), pa.string()), "")
-        codes = np.asarray(pc.dictionary_encode(vals).indices, dtype=np.int64)
-        width = int(codes.max()) + 1 if len(codes) else 1
-        pairs = np.unique(docs * width + codes)
-        counts = np.bincount(pairs // width, minlength=int(docs.max()) + 1 if len(docs) else 0)
-        bad = np.flatnonzero(counts > 1)
+        n = len(vals)
+        if n < 2:
+            return []
+        # a document's lines are together: it disagrees where a line differs from the one above
+        changed = ~as_mask(pc.equal(vals.slice(1), vals.slice(0, n - 1)))
+        bad = np.unique(docs[1:][changed & (docs[1:] == docs[:-1])])
         if not len(bad):
             return []
         numbers = fmt.column(records, self.kind.document_key or name).to_pylist()

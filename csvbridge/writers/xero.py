@@ -17,14 +17,13 @@ from .checks import (
     code_map,
     document_ids,
     document_sums,
-    fixed_decimal,
-    line_prices,
     phone,
     starts_of,
     translate,
     unbalanced,
 )
 from .generic import FORMULA_GUARD
+from .prices import fixed_decimal_column, line_prices_columns
 
 BOM = bom_option("off", "Xero reportedly strips one, so none is needed")
 TAX_CODES = tax_codes_option("'T1=20% (VAT on Income)'")
@@ -113,7 +112,7 @@ class XeroInvoiceWriter(AccountingWriter):
                 "item has an account); map account_code",
             )
         )
-        _, _, wrong = line_prices(records)
+        _, _, wrong = line_prices_columns(records)
         out.append(
             Problem(
                 wrong,
@@ -144,7 +143,7 @@ class XeroInvoiceWriter(AccountingWriter):
     def values(self, records: pa.Table) -> dict[str, pa.Array]:
         """Cells by header name."""
         g = self.guard
-        quantity, price, _ = line_prices(records)
+        quantity, price, _ = line_prices_columns(records)
         return {
             "*ContactName": fmt.text(records, "contact", guard=False),
             "EmailAddress": fmt.text(records, "email", guard=g),
@@ -155,8 +154,8 @@ class XeroInvoiceWriter(AccountingWriter):
             "InventoryItemCode": fmt.text(records, "item_code", guard=False),
             "*Description": fmt.text(records, "description", guard=g),
             "Description": fmt.text(records, "description", guard=g),
-            "*Quantity": pa.array(quantity, pa.string()),
-            "*UnitAmount": fixed_decimal(price, fmt.exponents(records)),
+            "*Quantity": quantity,
+            "*UnitAmount": fixed_decimal_column(price, fmt.exponents(records)),
             "*AccountCode": fmt.text(records, "account_code", guard=False),
             "*TaxType": translate(fmt.text(records, "tax_type", guard=False), self.tax),
             "Currency": fmt.column(records, "currency"),

@@ -17,13 +17,12 @@ from .checks import (
     as_mask,
     blank,
     code_map,
-    fixed_decimal,
-    line_prices,
     money_abs,
     translate,
     unbalanced,
 )
 from .generic import FORMULA_GUARD
+from .prices import fixed_decimal_column, line_prices_columns
 
 ROWS = 999  # 1,000 rows per Import-data file, header included [R]
 BYTES = 2_000_000  # 2 MB per file [R]
@@ -105,7 +104,7 @@ class QboInvoiceWriter(QboWriter):
                 "credits) [R]; enter them in QuickBooks, or import credit memos separately",
             )
         )
-        _, _, wrong = line_prices(records)
+        _, _, wrong = line_prices_columns(records)
         given = ~blank(records, "quantity") & ~blank(records, "unit_price")
         out.append(
             Problem(
@@ -120,7 +119,7 @@ class QboInvoiceWriter(QboWriter):
 
     def cells(self, records: pa.Table) -> list[pa.Array]:
         g, order = self.guard, self.options["date_order"]
-        rate = fixed_decimal(fmt.column(records, "unit_price").to_pylist(), fmt.exponents(records))
+        rate = fixed_decimal_column(fmt.column(records, "unit_price"), fmt.exponents(records))
         return [
             fmt.text(records, "number", guard=False),
             fmt.text(records, "contact", guard=False),

@@ -123,3 +123,37 @@ def test_formulas_use_each_chunks_own_cells(
     )
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["tie_out"][0]["outcomes"]["rejected"]["rows"] == 0, result.output
+
+
+def test_a_column_two_date_fields_read_is_parsed_once_per_chunk(
+    orders: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """date and due_date both come from 'Created at', in each of the mapping's record shapes:
+    one parse per chunk, and the same bytes as parsing for every field."""
+    from csvbridge.mapping import datefields
+
+    real = datefields.parse_dates
+    calls: list[int] = []
+
+    def counted(text: Any, fmts: Any) -> Any:
+        calls.append(len(text))
+        return real(text, fmts)
+
+    monkeypatch.setattr(datefields, "parse_dates", counted)
+    _, once = convert(orders, tmp_path / "once")
+    assert calls and len(calls) == 1, calls  # 2,000 rows: one chunk, one parse
+    monkeypatch.setattr(
+        datefields.DateFields,
+        "_date_field",
+        _without_memo(datefields.DateFields._date_field),
+    )
+    calls.clear()
+    _, twice = convert(orders, tmp_path / "twice")
+    assert len(calls) >= 2 and once == twice  # each field of each record shape parses
+
+
+def _without_memo(method: Any) -> Any:
+    def date_field(self: Any, *args: Any) -> Any:
+        return method(self, *args[:7], None)
+
+    return date_field

@@ -12,6 +12,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..dates import ParsedDates
 from ..errors import MappingError
 from ..model import LINE_COL, ROW_COL, SOURCE_COL, FieldType, Kind, get_kind
 from ..money import CURRENCY_EXPONENTS, NumberFormat, format_minor, parse_money
@@ -171,10 +172,13 @@ class CompiledMapping(MoneyFields, RowFilters, RowChecks, DateFields):
         filtered = self._filters(t, columns)
         outs = []
         row_rejected = errs.any(n)
+        parsed_dates: dict[tuple[str, tuple[str, ...]], tuple[pa.Array, ParsedDates]] = {}
         for idx, fields in self.entries():
             entry_errs = Errors()
             entry_errs.exclude = errs.exclude
-            values, amounts, known = self._map_fields(fields, chunk, columns, entry_errs)
+            values, amounts, known = self._map_fields(
+                fields, chunk, columns, entry_errs, parsed_dates
+            )
             active = self._active(idx, t, columns)
             row_rejected |= entry_errs.any(n) & active
             for mask, fld, col, vals, rule, msg in entry_errs.blocks:
@@ -273,8 +277,10 @@ class CompiledMapping(MoneyFields, RowFilters, RowChecks, DateFields):
         chunk: RawChunk,
         columns: Columns,
         errs: Errors,
+        parsed_dates: dict[tuple[str, tuple[str, ...]], tuple[pa.Array, ParsedDates]],
     ) -> tuple[dict[str, pa.Array], npt.NDArray[np.int64] | None, npt.NDArray[np.bool_] | None]:
-        """Compute every field of one record shape: (values, amounts, amount known)."""
+        """Compute every field of one record shape: (values, amounts, amount known).
+        ``parsed_dates``: the chunk's date columns parsed so far (shared by its shapes)."""
         n = chunk.num_rows
         t = chunk.table
         values: dict[str, pa.Array] = {}
@@ -348,7 +354,7 @@ class CompiledMapping(MoneyFields, RowFilters, RowChecks, DateFields):
                 values[name] = formula_dates
             elif fld.type is FieldType.DATE:
                 values[name] = self._date_field(
-                    name, spec, col, text, empty, chunk.native_dates, errs
+                    name, spec, col, text, empty, chunk.native_dates, errs, parsed_dates
                 )
             elif fld.type is FieldType.DECIMAL:
                 pm = parse_money(text, _DECIMAL_PLACES, self.number_format(spec))

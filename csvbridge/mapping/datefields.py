@@ -7,7 +7,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from ..dates import ISO_DATE, DateFormatError, compile_format, parse_dates
+from ..dates import ISO_DATE, DateFormatError, ParsedDates, compile_format, parse_dates
 from ..errors import MappingError
 from ..zones import book_dates
 from .load import locate
@@ -55,12 +55,22 @@ class DateFields:
         empty: npt.NDArray[np.bool_],
         native: bool,
         errs: Errors,
+        parsed_before: dict[tuple[str, tuple[str, ...]], tuple[pa.Array, ParsedDates]]
+        | None = None,
     ) -> pa.Array:
-        """The field's dates (null where a cell is not a date, which rejects the row)."""
+        """The field's dates (null where a cell is not a date, which rejects the row).
+        ``parsed_before`` holds the chunk's columns already parsed with the same formats (two
+        fields from one column, e.g. date and due_date): they are not parsed again."""
         fmts = self._date_formats(name, spec)
         if native and ISO_DATE not in fmts:
             fmts = (*fmts, ISO_DATE)
-        parsed = parse_dates(text, fmts)
+        seen = parsed_before.get((col, fmts)) if parsed_before is not None else None
+        if seen is not None and (seen[0] is text or seen[0].equals(text)):
+            parsed = seen[1]
+        else:
+            parsed = parse_dates(text, fmts)
+            if parsed_before is not None:
+                parsed_before[(col, fmts)] = (text, parsed)
         shown = " or ".join(fmts)
         errs.add(
             parsed.matched_shape & ~empty,

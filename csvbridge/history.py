@@ -38,6 +38,7 @@ from .history_blocks import SCHEMA as BLOCK_SCHEMA
 from .history_blocks import Blocks, migrate_legacy, write_block
 from .history_index import Found, HistoryIndex, NearRow
 from .history_runs import SCHEMA as RUN_SCHEMA
+from .outfiles import default_mode
 
 BUSY_SECONDS = 600
 
@@ -168,6 +169,17 @@ class Batch:
     records: int
 
 
+def _create_private(path: Path) -> None:
+    """Create a new history file no more readable than the inputs of the run creating it (it
+    holds their file names and record texts; see outfiles.limit_modes_to). SQLite gives its
+    -wal and -shm files the database file's permissions. An existing file is left as it is."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, default_mode())
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def _signed(u: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
     return u.view(np.int64)  # SQLite integers are signed 64-bit
 
@@ -179,6 +191,7 @@ class History:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
             self.db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.execute("PRAGMA synchronous=NORMAL")

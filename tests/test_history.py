@@ -169,3 +169,19 @@ def test_two_processes_never_import_the_same_records(tmp_path: Path) -> None:
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         written = pool.map(_convert_in_process, jobs)
     assert sorted(written) == [0, 400]
+
+
+def test_a_new_history_is_no_more_readable_than_its_inputs(tmp_path: Path) -> None:
+    private = _file(tmp_path, "a.csv", COFFEES)
+    private.chmod(0o600)
+    _run(tmp_path, [private], "o1")
+    for name in ("h.sqlite", "h.sqlite-wal", "h.sqlite-shm"):
+        p = tmp_path / name
+        if p.exists():  # -wal and -shm may be gone once the last connection closed
+            assert p.stat().st_mode & 0o077 == 0, (name, oct(p.stat().st_mode))
+    # an existing history keeps the mode someone gave it (shared by a team, say)
+    (tmp_path / "h.sqlite").chmod(0o664)
+    public = _file(tmp_path, "b.csv", ["2025-03-02,Tea,-2.00"])
+    public.chmod(0o644)
+    _run(tmp_path, [public], "o2")
+    assert (tmp_path / "h.sqlite").stat().st_mode & 0o777 == 0o664

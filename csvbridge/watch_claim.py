@@ -39,6 +39,7 @@ from typing import Any
 from .errors import CsvbridgeError
 from .history import History
 from .mapping import LoadedMapping
+from .outfiles import limit_modes_to
 from .pipeline import convert
 from .readers import file_sha256
 from .watch_config import WatchConfig
@@ -139,6 +140,8 @@ def claim_file(ctx: Context, name: str) -> Claim | None:
         return None
     sync_dir(lay.processing)
     claim = Claim(cdir, new_journal(name, cid))
+    # what is written for this claim (journal, outputs) is no more open than the file itself
+    limit_modes_to([claim.src])
     hash_into(claim)
     claim.save()
     ctx.audit.limit_to(claim.src)

@@ -298,3 +298,29 @@ def test_manual_convert_on_a_watched_history_waits_for_the_watchers_turn(root: P
     out, _ = p.communicate(timeout=120)
     assert p.returncode == 0, out
     assert (root.parent / "manual-out" / "report.json").exists()
+
+
+@posix
+def test_a_private_file_gets_a_private_claim_journal(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim's journal (the file's name, hash and outcome) is no more open than the file."""
+    from csvbridge import watch_claim
+
+    seen: list[str] = []
+    real = watch_claim.Claim.save
+
+    def save(self: watch_claim.Claim) -> None:
+        real(self)
+        seen.append(oct((self.dir / watch_claim.JOURNAL).stat().st_mode & 0o777))
+
+    monkeypatch.setattr(watch_claim.Claim, "save", save)
+    old = os.umask(0o022)
+    try:
+        private = root / "inbox" / "client.csv"
+        private.write_bytes(statement("private"))
+        private.chmod(0o600)
+        assert watch(root, once=True, settle=0).converted == 1
+    finally:
+        os.umask(old)
+    assert seen and set(seen) == {"0o600"}, seen

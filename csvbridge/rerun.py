@@ -51,10 +51,7 @@ def _sha256(path: Path) -> str | None:
 def input_sha256(path: Path) -> str:
     """An input's SHA-256 for the batch key; "" when it cannot be read (the reader then says
     why, when it opens the file)."""
-    try:
-        return file_sha256(path)
-    except OSError:
-        return ""  # reported properly when the file is opened
+    return _sha256(path) or ""
 
 
 def batch_key_of(

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import TargetError
 from ..model import Kind
 from ..outfiles import default_mode as default_mode
+from ..readers.arrow_buffers import text_bytes
 from ..reports.ledger import Tally
 from .sink import CsvSink as CsvSink
 from .sink import OutputFile as OutputFile
@@ -245,26 +245,9 @@ def csv_lines(columns: list[pa.Array], delimiter: str = ",", eol: str = "\r\n") 
     return pc.binary_join_element_wise(row, eol, "")
 
 
-def _text_bytes(col: pa.Array) -> tuple[npt.NDArray[np.int64], memoryview] | None:
-    """A string array's offsets (rebased to 0) and the bytes they index; None for other
-    types. Lets a formatter see in one scan that no cell needs its work."""
-    if not isinstance(col, pa.Array) or not (
-        pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
-    ):
-        return None
-    bufs = col.buffers()
-    width = np.int64 if pa.types.is_large_string(col.type) else np.int32
-    offs: npt.NDArray[np.int64] = np.zeros(len(col) + 1, dtype=np.int64)
-    if bufs[1] is not None:
-        offs[:] = np.frombuffer(bufs[1], dtype=width)[col.offset : col.offset + len(col) + 1]
-    lo, hi = int(offs[0]), int(offs[-1])
-    data = memoryview(bufs[2])[lo:hi] if bufs[2] is not None else memoryview(b"")
-    return offs - lo, data
-
-
 def _contains_any(col: pa.Array, needles: tuple[bytes, ...]) -> bool:
     """Whether any cell may hold one of ``needles`` (True when it cannot tell)."""
-    found = _text_bytes(col)
+    found = text_bytes(col)
     if found is None:
         return True
     raw = found[1].tobytes()
@@ -274,7 +257,7 @@ def _contains_any(col: pa.Array, needles: tuple[bytes, ...]) -> bool:
 def _any_starts_with(col: pa.Array, first: bytes) -> bool:
     """Whether any cell may start with one of the ASCII bytes ``first`` (True when it cannot
     tell)."""
-    found = _text_bytes(col)
+    found = text_bytes(col)
     if found is None:
         return True
     offs, raw = found

@@ -3,18 +3,16 @@ reconcile_report.py). Deterministic: the same report gives the same bytes."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import pyarrow as pa
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .reconcile_core import (
     SIDES,
     money,
 )
-from .reconcile_report import CSV_COLUMNS, CSV_GROUP_TEXTS, HTML_ROWS, TEMPLATES
-from .reports.report_view import group_amount
+from .reconcile_report import CSV_COLUMNS, CSV_GROUP_TEXTS, HTML_ROWS
+from .reports.render_html import environment
 from .writers.base import csv_lines, guard_formula
 
 
@@ -110,26 +108,11 @@ def render_csv(report: dict[str, Any]) -> bytes:
 
 
 # -- reconcile.html ---------------------------------------------------------------------------
-@functools.cache
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["amount"] = group_amount
-    env.filters["num"] = lambda v: f"{int(v):,}" if isinstance(v, int) else str(v)
-    return env
-
-
 def render_html(report: dict[str, Any]) -> bytes:
     """reconcile.html: one self-contained page (inline CSS from report.css, no scripts)."""
     rejected = rejected_rows(report)
     page = (
-        _environment()
+        environment()
         .get_template("reconcile.html.j2")
         .render(
             r=report,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import date, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
@@ -40,7 +39,6 @@ HTML_ROWS = 500  # rows of each table shown on the page; the CSV and JSON hold t
 SHOWN_FIELDS = ("description", "reference", "id")
 CSV_GROUP_TEXTS = 10  # descriptions of a group shown in one reconcile.csv cell
 _EPOCH = date(1970, 1, 1)
-TEMPLATES = Path(__file__).with_name("reports") / "templates"
 
 CSV_COLUMNS = (
     "status",

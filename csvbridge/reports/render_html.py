@@ -199,7 +199,9 @@ def _bytecode_cache() -> FileSystemBytecodeCache | None:
 
 
 @functools.cache
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The Jinja environment of the report pages (report.html and reconcile.html): the
+    templates folder, autoescaping, and the filters the templates use."""
     env = Environment(
         loader=FileSystemLoader(_TEMPLATES),
         autoescape=True,
@@ -224,7 +226,7 @@ def render_html(report: dict[str, Any], outdir: Path) -> bytes:
     rejects and duplicates files in ``outdir``."""
     ties = _tie_outs(report)
     page = (
-        _environment()
+        environment()
         .get_template("report.html.j2")
         .render(
             r=report,

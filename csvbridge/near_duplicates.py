@@ -97,7 +97,9 @@ def _texts(records: pa.Table, names: set[str]) -> pa.Array:
     ]
     if not parts:
         return pa.array([""] * records.num_rows, pa.string())
-    joined = pc.binary_join_element_wise(*parts, " ") if len(parts) > 1 else parts[0]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = _join_nonempty(joined, part)
     # Runs of whitespace become one space, only in the rows that have any (\s is RE2's ASCII
     # [\t\n\f\r ]): replacing over every row costs ~1.5 s a million rows for a few changes.
     need = pc.match_substring_regex(joined, r"\s\s|[\t\n\f\r]")
@@ -108,6 +110,18 @@ def _texts(records: pa.Table, names: set[str]) -> pa.Array:
     if (pc.max(pc.binary_length(norm)).as_py() or 0) <= MAX_TEXT:
         return norm  # bytes >= code points: nothing to cut
     return pc.utf8_slice_codeunits(norm, 0, MAX_TEXT)
+
+
+def _join_nonempty(left: pa.Array, right: pa.Array) -> pa.Array:
+    """``left + " " + right``, or the one that is not empty. An empty field joined as "" would
+    put two spaces in every record of a mapping without, say, a payee, and send every row
+    through the whitespace replace (pyarrow's null_handling="skip" drops all-null rows)."""
+    has_left = pc.greater(pc.binary_length(left), 0)
+    has_right = pc.greater(pc.binary_length(right), 0)
+    one = pc.if_else(has_left, left, right)
+    return pc.if_else(
+        pc.and_(has_left, has_right), pc.binary_join_element_wise(left, right, " "), one
+    )
 
 
 def key_range(keys: npt.NDArray[np.int64], window: int) -> tuple[npt.NDArray[np.int64], ...]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from csvbridge import convert
@@ -336,33 +336,35 @@ def test_pairs_match_brute_force(
     assert got == _reference(rows, window, threshold)
 
 
-@settings(max_examples=60, deadline=None)
+_PART = st.none() | st.text(alphabet="x \t\x0b\xa0", max_size=4)
+
+
+@settings(max_examples=120, deadline=None)
 @given(
     st.lists(
-        st.tuples(
-            st.text(alphabet="aB é\t\n\r\x0b\x0c\xa0", max_size=12),
-            st.none() | st.text(alphabet="x \t", max_size=4),
-        ),
+        st.tuples(st.text(alphabet="aB é\t\n\r\x0b\x0c\xa0", max_size=12), _PART, _PART),
         min_size=1,
         max_size=20,
-    )
+    ),
+    st.sampled_from(
+        [("description", "reference"), ("description", "payee", "reference"), ("payee",)]
+    ),
 )
+@example([("a", "", "")], ("description", "payee", "reference"))
+@example([("", "", "")], ("description", "payee", "reference"))
 def test_texts_collapse_whitespace_like_a_replace_over_every_row(
-    rows: list[tuple[str, str | None]],
+    rows: list[tuple[str, str | None, str | None]], fields: tuple[str, ...]
 ) -> None:
+    """Joined with a space (empty and missing fields as ""), runs of whitespace made one space,
+    trimmed, lower-cased and cut: what _texts gave before it skipped empty fields."""
     import pyarrow.compute as pc
 
     from csvbridge.near_duplicates import MAX_TEXT, _texts
 
-    t = pa.table(
-        {
-            "description": pa.array([r[0] for r in rows], pa.string()),
-            "reference": pa.array([r[1] for r in rows], pa.string()),
-        }
-    )
-    joined = pc.binary_join_element_wise(
-        pc.fill_null(t.column("description"), ""), pc.fill_null(t.column("reference"), ""), " "
-    )
+    columns = {"description": 0, "payee": 1, "reference": 2}
+    t = pa.table({f: pa.array([r[columns[f]] for r in rows], pa.string()) for f in fields})
+    parts = [pc.fill_null(t.column(f), "") for f in fields]
+    joined = pc.binary_join_element_wise(*parts, " ") if len(parts) > 1 else parts[0]
     slow = pc.replace_substring_regex(joined, r"\s+", " ")
     want = pc.utf8_slice_codeunits(pc.utf8_lower(pc.utf8_trim_whitespace(slow)), 0, MAX_TEXT)
     assert _texts(t, set(t.column_names)).to_pylist() == want.combine_chunks().to_pylist()

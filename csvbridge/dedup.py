@@ -72,6 +72,29 @@ def load_decisions(path: Path) -> dict[int, bool]:
     return out
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What the duplicate stage works out from one chunk's records alone."""
+
+    fingerprints: npt.NDArray[np.uint64]
+    keys: npt.NDArray[np.int64]  # possible-duplicate keys (-1: none), see near_duplicates
+    texts: pa.Array
+
+
+@dataclass(frozen=True)
+class Preparer:
+    """The pure part of the duplicate stage, for an engine to run where it maps the chunk
+    (beside the reading, or on a worker) rather than on the thread that writes."""
+
+    fields: tuple[str, ...]
+    near: bool  # possible-duplicate keys and texts wanted
+
+    def __call__(self, records: pa.Table) -> Prepared:
+        fp = fingerprints(records, self.fields)
+        keys, texts = near_keys(records) if self.near else _no_keys(records.num_rows)
+        return Prepared(fp, keys, texts)
+
+
 @dataclass
 class DuplicateStage:
     """Flags repeats, exact and possible; holds back what the policy says; records what is
@@ -114,10 +137,18 @@ class DuplicateStage:
         """Occurrences count from 1 again in each file."""
         self._counter = OccurrenceCounter()
 
+    def preparer(self) -> Preparer:
+        """The chunk-by-chunk work ``apply`` can be given ready made."""
+        return Preparer(self.fields, self._near() is not None or self.history is not None)
+
+    def _near(self) -> NearSettings | None:
+        return None if self.lone and self.history is None else self.near
+
     def apply(
-        self, records: pa.Table
+        self, records: pa.Table, prepared: object | None = None
     ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], Flags]:
-        """(flagged mask, held-back mask, flags) for a chunk of records of one file."""
+        """(flagged mask, held-back mask, flags) for a chunk of records of one file;
+        ``prepared`` is ``preparer()(records)`` when the engine worked it out already."""
         n = records.num_rows
         if n == 0:
             e = np.zeros(0, dtype=bool)
@@ -135,7 +166,8 @@ class DuplicateStage:
                     np.zeros(0, np.int64),
                 ),
             )
-        fp = fingerprints(records, self.fields)
+        ready = prepared if isinstance(prepared, Prepared) else self.preparer()(records)
+        fp = ready.fingerprints
         occ = self._counter.occurrences(fp) if self.count_occurrences else np.ones(n, np.int64)
         ident = identities(fp, occ)
         repeats = self.index.check_keys(records, ident)
@@ -154,8 +186,8 @@ class DuplicateStage:
             decided[ident == np.uint64(ident_value)] = 1 if is_dup else -1
         src = records.column(SOURCE_COL).to_numpy().astype(np.int64)
         line = records.column(LINE_COL).to_numpy().astype(np.int64)
-        near = None if self.lone and self.history is None else self.near
-        keys, texts = near_keys(records) if near or self.history else _no_keys(n)
+        near = self._near()
+        keys, texts = ready.keys, ready.texts
         possible: dict[int, tuple[Candidate, float]] = {}
         if near is not None:
             self.near_index.take_loc(repeats[repeats >= 0])

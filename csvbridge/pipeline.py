@@ -164,7 +164,8 @@ def convert(
     dups = DuplicatesFile(out, kind, sources, masker)
     spool = DocumentSpool(kind.document_key, kind.arrow_schema()) if kind.document_key else None
     state = cm.new_state()  # fill_down, unique: and stated totals carry across chunks
-    events = eng.run(files, MapJob(lm, cm, read_opts, chunk_rows, state))
+    job = MapJob(lm, cm, read_opts, chunk_rows, state, prepare=stage.preparer())
+    events = eng.run(files, job)
     committed = False
     try:
 
@@ -223,7 +224,7 @@ def convert(
             rejects.add(result.rejects)
             incomplete |= result.rejected_documents
             records = result.records
-            flagged, held, flags = stage.apply(records)
+            flagged, held, flags = stage.apply(records, event.prepared)
             if chain is not None:  # a line the file exported twice is no movement of money
                 feed_chain(chain, records, exported_twice(flagged, flags, info.name))
             control.add(records, held)

@@ -4,7 +4,7 @@ step that opens one input file and checks it against the mapping."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,7 @@ from ..mapping.fields import spec_columns
 from ..mapping.recognise import check_layout
 from ..mapping.state import MappingState
 from ..model import ROW_COL
-from ..readers import ReadOptions, SourceInfo, TableFinder, open_source
+from ..readers import RawChunk, ReadOptions, SourceInfo, TableFinder, open_source
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,15 @@ class MapJob:
     # carried from chunk to chunk, in input order, when the mapping is stateful
     # (fill_down, unique:, stated totals); see mapping/state.py
     state: MappingState | None = None
+    # pure work on each chunk's records for a later stage (the duplicate stage's fingerprints
+    # and keys), done where the chunk is mapped: a read-ahead thread or a worker
+    prepare: Callable[[pa.Table], object] | None = None
+
+    def map(self, chunk: RawChunk, columns: Columns, offset: int, stateful: bool = True) -> Mapped:
+        """One chunk mapped (with the job's state when ``stateful``) and prepared."""
+        result = self.cm.apply(chunk, columns, offset, self.state if stateful else None)
+        prepared = self.prepare(result.records) if self.prepare is not None else None
+        return Mapped(chunk.num_rows, result, prepared)
 
 
 @dataclass
@@ -51,6 +60,7 @@ class Mapped:
 
     rows: int
     result: ChunkResult
+    prepared: object | None = None  # MapJob.prepare's value for result.records
 
 
 @dataclass

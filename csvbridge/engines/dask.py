@@ -9,6 +9,8 @@ flight, so memory stays bounded; the client numbers rows across the batch (``shi
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 import os
 import sys
@@ -23,7 +25,6 @@ from typing import Any
 
 from ..errors import CsvbridgeError, EngineError, InputFileError
 from ..mapping import Columns
-from ..mapping.compile import ChunkResult
 from ..readers import RawChunk, SourceInfo
 from .base import Closed, Event, MapJob, Mapped, Opened, open_input, shift_rows
 from .local import LocalEngine
@@ -38,7 +39,7 @@ class FilePart:
 
     info: SourceInfo
     warnings_at_open: int
-    results: list[tuple[int, ChunkResult]] = field(default_factory=list)
+    results: list[Mapped] = field(default_factory=list)
 
 
 def map_file(path: str, index: int, job: MapJob) -> FilePart:
@@ -48,7 +49,7 @@ def map_file(path: str, index: int, job: MapJob) -> FilePart:
         part = FilePart(finder.info, at_open)
         offset = 0
         for chunk in finder.chunks(job.chunk_rows):
-            part.results.append((chunk.num_rows, job.cm.apply(chunk, columns, offset)))
+            part.results.append(job.map(chunk, columns, offset, stateful=False))
             offset += chunk.num_rows
     return part
 
@@ -64,9 +65,13 @@ def map_bytes(name: str, data: bytes, index: int, job: MapJob) -> FilePart:
     return part
 
 
-def map_chunk(job: MapJob, chunk: RawChunk, columns: Columns) -> ChunkResult:
+def map_chunk(job: MapJob, chunk: RawChunk, columns: Columns) -> Mapped:
     """Worker task: map one chunk the client read; row numbers start at 0."""
-    return job.cm.apply(chunk, columns, 0)
+    return job.map(chunk, columns, 0, stateful=False)
+
+
+def _shifted(mapped: Mapped, delta: int) -> Mapped:
+    return dataclasses.replace(mapped, result=shift_rows(mapped.result, delta))
 
 
 @dataclass
@@ -162,12 +167,12 @@ class DaskEngine:
                 value = self._result(item)
                 if isinstance(value, FilePart):
                     yield Opened(value.info, value.warnings_at_open)
-                    for rows, result in value.results:
-                        yield Mapped(rows, shift_rows(result, row_offset))
-                        row_offset += rows
+                    for mapped in value.results:
+                        yield _shifted(mapped, row_offset)
+                        row_offset += mapped.rows
                     yield Closed(value.info)
                 else:
-                    yield Mapped(item.rows, shift_rows(value, row_offset))
+                    yield _shifted(value, row_offset)
                     row_offset += item.rows
 
     def _items(

@@ -7,7 +7,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from . import prefetch
-from .base import Closed, Event, MapJob, Mapped, Opened, open_input
+from .base import Closed, Event, MapJob, Opened, open_input
 
 
 class LocalEngine:
@@ -30,7 +30,7 @@ class LocalEngine:
                 finder, columns, at_open = open_input(path, i, job, stack)
                 yield Opened(finder.info, at_open)
                 for chunk in finder.chunks(job.chunk_rows):
-                    result = job.cm.apply(chunk, columns, row_offset, job.state)
+                    mapped = job.map(chunk, columns, row_offset)
                     row_offset += chunk.num_rows
-                    yield Mapped(chunk.num_rows, result)
+                    yield mapped
                 yield Closed(finder.info)

@@ -189,6 +189,27 @@ def test_the_stage_records_each_chunk_as_it_goes(tmp_path: Path) -> None:
         assert [(b.id, b.records) for b in h.batches()] == [(batch, 6)]
 
 
+def test_texts_are_stored_compressed_and_uncompressed_ones_still_read(tmp_path: Path) -> None:
+    """A block's possible-duplicate texts are a zstd-compressed Arrow stream; blocks written
+    before that (plain streams) read the same."""
+    from csvbridge import history_blocks as hb
+
+    texts = pa.array([f"card payment to shop {i % 97} ref{i:08d}" for i in range(2000)])
+    n = len(texts)
+    db = sqlite3.connect(":memory:")
+    db.executescript(hb.SCHEMA)
+    ids = np.arange(n, dtype=np.int64)
+    new = hb.write_block(db, 1, ["a.csv"], ids, np.zeros(n, np.int64), ids, ids, texts)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(hb, "_ZSTD", False)
+        old = hb.write_block(db, 1, ["a.csv"], ids, np.zeros(n, np.int64), ids, ids, texts)
+    sizes = dict(db.execute("SELECT id, length(text) FROM record_block").fetchall())
+    assert hb._ZSTD and sizes[new] * 3 < sizes[old]
+    blocks = hb.Blocks(db)
+    assert blocks.column(new, "text").to_pylist() == texts.to_pylist()
+    assert blocks.column(old, "text").to_pylist() == texts.to_pylist()
+
+
 # -- read-only commands read an old history as it is ------------------------------------------
 def _sha(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -368,3 +369,25 @@ def test_texts_collapse_whitespace_like_a_replace_over_every_row(
     slow = pc.replace_substring_regex(joined, r"\s+", " ")
     want = pc.utf8_slice_codeunits(pc.utf8_lower(pc.utf8_trim_whitespace(slow)), 0, MAX_TEXT)
     assert _texts(t, set(t.column_names)).to_pylist() == want.combine_chunks().to_pylist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=40), max_size=8),
+    st.lists(st.integers(-(2**63), 2**63 - 1), max_size=40),
+    st.sampled_from(["7", "1000000"]),
+)
+def test_identity_set_is_a_set(chunks: list[list[int]], probes: list[int], budget: str) -> None:
+    """The history identities a run repeats exactly, kept in sorted runs that spill (a tiny
+    budget forces the spilled files): membership as a Python set's."""
+    from csvbridge.dedup import IdentitySet
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CSVBRIDGE_DUP_MEMORY_ENTRIES", budget)
+        seen, want = IdentitySet(), set()
+        for c in chunks:
+            seen.add(np.array(c, dtype=np.int64))
+            want.update(c)
+        asked = probes + [v for c in chunks for v in c]
+        got = seen.contains(np.array(asked, dtype=np.int64)).tolist()
+        assert got == [v in want for v in asked]

@@ -59,3 +59,36 @@ def test_block_rule_equals_line_rule(text: str) -> None:
     assert _lines_quoted_plainly(arr, ord('"'), ord(",")) is expected
     if not bare_cr(text.encode()):
         assert _lines_quoted_plainly(arr, ord('"'), ord(","), cr=False) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet='ab,"\n\r\x00 ', max_size=12), min_size=1, max_size=30),
+    st.integers(0, 8),
+)
+@example(['a,"b', 'c",d'], 0)  # a quoted line break where the halves meet
+@example(["a,b", 'c,"d'], 0)  # the second half ends inside quotes
+@example(['a,"b', "c,d"], 0)  # the first half ends inside quotes
+def test_the_check_in_two_halves_answers_as_one(lines: list[str], offset: int) -> None:
+    """A large file is checked in two halves at once (split after a line break); the answer
+    is the one-thread answer over the whole range, wherever the halves meet."""
+    import io as _io
+    import tempfile
+    from pathlib import Path
+
+    from csvbridge.readers import fast_io
+
+    data = "\n".join(lines).encode()
+    offset = min(offset, len(data))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "f.csv"
+        path.write_bytes(data)
+        one = fast_io._range_quoted_plainly(_io.BytesIO(data), offset, len(data), '"', ",")
+        old = fast_io.PARALLEL_BYTES
+        fast_io.PARALLEL_BYTES = 0
+        try:
+            with path.open("rb") as f:
+                two = fast_io._plain_quoting(f, offset, '"', ",")
+        finally:
+            fast_io.PARALLEL_BYTES = old
+    assert two is one

@@ -7,6 +7,8 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO, Literal, overload
 
@@ -14,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 VALIDATE_BLOCK = 1 << 20
+PARALLEL_BYTES = 16 << 20  # smaller files are checked by one thread
 _BREAK = re.compile(rb"\r\n|\r|\n")
 
 
@@ -71,24 +74,68 @@ def _plain_quoting(f: BinaryIO, offset: int, quote: str, delimiter: str) -> bool
 
     Runs of consecutive quotes are judged together: an even run is escaped quotes or an empty
     field; the odd runs of a line must alternate, an opening one at the start of a cell and a
-    closing one at its end, and pair up by the end of the line."""
-    f.seek(offset)
+    closing one at its end, and pair up by the end of the line.
+
+    A large file is checked in two halves at once, split at a line start: reads and numpy
+    release the GIL, and nothing else in the run goes on until this answers."""
+    size = f.seek(0, io.SEEK_END)
+    name = getattr(f, "name", None)
+    big = size - offset >= PARALLEL_BYTES and isinstance(name, str)
+    mid = _line_after(f, offset + (size - offset) // 2, size) if big else None
+    if mid is None or not isinstance(name, str):
+        return _range_quoted_plainly(f, offset, size, quote, delimiter)
+    stop = threading.Event()  # set by a half that fails: the other need not finish
+    with open(name, "rb") as g, ThreadPoolExecutor(1, "csvbridge-check") as pool:
+        second = pool.submit(_range_quoted_plainly, g, mid, size, quote, delimiter, stop)
+        first = _range_quoted_plainly(f, offset, mid, quote, delimiter, stop)
+        return first and second.result()
+
+
+def _line_after(f: BinaryIO, pos: int, end: int) -> int | None:
+    """Where the first line that starts after ``pos`` starts (just after a newline), or None
+    within the next 1 MiB (a file whose lines end in a bare carriage return, or a huge line)."""
+    f.seek(pos)
+    chunk = f.read(min(VALIDATE_BLOCK, max(end - pos, 0)))
+    at = chunk.find(b"\n")
+    return None if at < 0 or pos + at + 1 >= end else pos + at + 1
+
+
+def _range_quoted_plainly(
+    f: BinaryIO,
+    start: int,
+    end: int,
+    quote: str,
+    delimiter: str,
+    stop: threading.Event | None = None,
+) -> bool:
+    """_plain_quoting's rule for the bytes ``start:end`` (``start`` a line's start, ``end``
+    one or the end of the file)."""
+    f.seek(start)
+    pos = start
     q, d = ord(quote), ord(delimiter)
     carry = b""  # an unfinished last line, judged with the next block
-    while True:
-        block = f.read(VALIDATE_BLOCK)
+    ok = True
+    while ok:
+        if stop is not None and stop.is_set():
+            return False  # the other half failed
+        block = f.read(min(VALIDATE_BLOCK, end - pos)) if pos < end else b""
+        pos += len(block)
         if b"\x00" in block:
-            return False
+            ok = False
+            break
         data = carry + block
         if not block:
-            return not data or _lines_quoted_plainly(np.frombuffer(data, np.uint8), q, d)
+            ok = not data or _lines_quoted_plainly(np.frombuffer(data, np.uint8), q, d)
+            break
         cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
         carry = data[cut:]
         lines = np.frombuffer(data, np.uint8, count=cut)  # a view: no copy
         if data.find(quote.encode(), 0, cut) < 0:
             continue
-        if not _lines_quoted_plainly(lines, q, d, cr=bare_cr(data, cut)):
-            return False
+        ok = _lines_quoted_plainly(lines, q, d, cr=bare_cr(data, cut))
+    if not ok and stop is not None:
+        stop.set()
+    return ok
 
 
 def bare_cr(data: bytes, end: int | None = None) -> bool:

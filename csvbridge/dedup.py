@@ -194,7 +194,12 @@ class DuplicateStage:
         fp = ready.fingerprints
         occ = self._counter.occurrences(fp) if self.count_occurrences else np.ones(n, np.int64)
         ident = identities(fp, occ)
-        repeats = self.index.check_keys(records, ident)
+        if self.lone and self.count_occurrences:
+            # One file whose identical rows are real: occurrence numbers make every identity
+            # in it different, so a batch index could only ever answer "not seen".
+            repeats = np.full(n, -1, dtype=np.int64)
+        else:
+            repeats = self.index.check_keys(records, ident)
         past = Found.empty(n)
         if self.history is not None:
             fresh = np.flatnonzero(repeats < 0)

@@ -62,3 +62,52 @@ def test_fingerprint_treats_nulls_and_empty_text_apart() -> None:
 def test_fingerprint_exact_on_numbers(col: pa.Array) -> None:
     fp = fingerprints(pa.table({"amount": col}), ("amount",))
     assert fp[0] == fp[1] != fp[2]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.sampled_from(["a", "b"])), max_size=30),
+    st.integers(1, 7),
+)
+def test_one_file_with_real_repeats_needs_no_batch_index(
+    rows: list[tuple[int, str]], chunk: int
+) -> None:
+    """One input whose identical rows are real: what the stage flags and holds is what it
+    flags and holds with the batch index consulted (identities in one file all differ), and
+    the index stays empty."""
+    import datetime as dt
+
+    from csvbridge.dedup import DuplicateStage
+    from csvbridge.model import LINE_COL, ROW_COL, SOURCE_COL
+
+    def table(part: list[tuple[int, str]], start: int) -> pa.Table:
+        n = len(part)
+        return pa.table(
+            {
+                "date": pa.array([dt.date(2025, 1, 2)] * n, pa.date32()),
+                "amount": pa.array([a for a, _ in part], pa.int64()),
+                "description": pa.array([d for _, d in part]),
+                SOURCE_COL: pa.array([0] * n, pa.int32()),
+                LINE_COL: pa.array(range(start, start + n), pa.int64()),
+                ROW_COL: pa.array(range(start, start + n), pa.int64()),
+            }
+        )
+
+    def run(lone: bool) -> tuple[list[list[bool]], int]:
+        stage = DuplicateStage(
+            fields=("date", "amount", "description"),
+            hold_back=True,
+            count_occurrences=True,
+            sources=["a.csv"],
+            lone=lone,
+        )
+        stage.start_file()
+        out = []
+        for s in range(0, len(rows), chunk):
+            flagged, held, _ = stage.apply(table(rows[s : s + chunk], s))
+            out.append(flagged.tolist() + held.tolist())
+        return out, len(stage.index)
+
+    got, entries = run(lone=True)
+    want, _ = run(lone=False)
+    assert got == want and entries == 0

@@ -3,7 +3,7 @@ the watched folder call ``convert``; everything it does is recorded in the retur
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,11 +13,13 @@ import pyarrow.compute as pc
 
 from .atomic import ensure_outdir, write_atomic
 from .balances import balance_chain, exported_twice, feed_chain
+from .chunk_prep import ChunkPrep, Prepped
 from .dedup import DuplicateStage, load_decisions, near_settings
 from .documents import DocumentSpool, check_documents
 from .engines import (
     Closed,
     Engine,
+    Event,
     MapJob,
     Opened,
     expand_inputs,
@@ -40,7 +42,7 @@ from .reports.render_html import render_html
 from .reports.render_xlsx import render_xlsx
 from .rerun import batch_key_of, finished_in, input_sha256
 from .writers import OutputFile, Target, Writer, resolve_target
-from .writers.base import WriteContext, add_written
+from .writers.base import CsvWriter, WriteContext, add_written
 from .writers.options import check_option_names, target_options
 
 DEFAULT_CHUNK_ROWS = 25_000
@@ -164,8 +166,7 @@ def convert(
     dups = DuplicatesFile(out, kind, sources, masker)
     spool = DocumentSpool(kind.document_key, kind.arrow_schema()) if kind.document_key else None
     state = cm.new_state()  # fill_down, unique: and stated totals carry across chunks
-    job = MapJob(lm, cm, read_opts, chunk_rows, state, prepare=stage.preparer())
-    events = eng.run(files, job)
+    events: Generator[Event, None, None] | None = None
     committed = False
     try:
 
@@ -179,6 +180,13 @@ def convert(
             ctx = WriteContext(out, kind, target_opts[t.name], sources, t.name, target_reject)
             ctx.mapping = _provenance(lm)
             writers[t.name] = t.factory(ctx)
+        pure = {
+            n: w
+            for n, w in writers.items()
+            if isinstance(w, CsvWriter) and w.pure_cells and spool is None and eng.name == "local"
+        }
+        prep = ChunkPrep(stage.preparer(), tuple((n, w.lines) for n, w in pure.items()))
+        events = eng.run(files, MapJob(lm, cm, read_opts, chunk_rows, state, prepare=prep))
         for event in events:
             if isinstance(event, Opened):
                 info = event.info
@@ -224,7 +232,9 @@ def convert(
             rejects.add(result.rejects)
             incomplete |= result.rejected_documents
             records = result.records
-            flagged, held, flags = stage.apply(records, event.prepared)
+            ready = event.prepared if isinstance(event.prepared, Prepped) else None
+            flagged, held, flags = stage.apply(records, ready.dedup if ready else None)
+            lines = ready.lines if ready else {}
             if chain is not None:  # a line the file exported twice is no movement of money
                 feed_chain(chain, records, exported_twice(flagged, flags, info.name))
             control.add(records, held)
@@ -234,11 +244,15 @@ def convert(
                 if held.any():
                     add_written(ledger.stages["duplicate"], records.filter(pa.array(held)), kind)
                     records = records.filter(pa.array(~held))
+                    lines = {n: x.filter(pa.array(~held)) for n, x in lines.items()}
             if spool is not None:
                 spool.add(records)
             else:
-                for w in writers.values():
-                    w.write(records)
+                for name, w in writers.items():
+                    if name in pure:
+                        pure[name].write_prepared(records, lines.get(name))
+                    else:
+                        w.write(records)
             if on_chunk is not None:
                 on_chunk(event.rows)
         if spool is not None:  # documents reach writers whole, lines in source order
@@ -290,7 +304,8 @@ def convert(
             )
         committed = True  # failed before this, the import files written are removed again
     finally:
-        events.close()  # a stopped run closes its files and its cluster
+        if events is not None:
+            events.close()  # a stopped run closes its files and its cluster
         if not committed:
             for w in writers.values():
                 w.abort()

@@ -10,7 +10,6 @@ flight, so memory stays bounded; the client numbers rows across the batch (``shi
 from __future__ import annotations
 
 import dataclasses
-
 import logging
 import os
 import sys

@@ -55,6 +55,8 @@ class QboBankWriter(OneCurrency):
     max_bytes = 350 * 1000
     MAX_BYTES = max_bytes
 
+    pure_cells = True
+
     def cells(self, records: pa.Table) -> list[pa.Array]:
         return [
             fmt.date(records, "date", self.options["date_order"]),
@@ -95,6 +97,8 @@ class XeroBankWriter(OneCurrency):
     stem = "xero-bank"
     header = ("*Date", "*Amount", "Payee", "Description", "Reference", "Cheque Number")
     max_rows = 1000
+
+    pure_cells = True
 
     def cells(self, records: pa.Table) -> list[pa.Array]:
         g = self.guard

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -130,6 +130,10 @@ class CsvWriter:
     # Canonical text fields the target caps, in characters: longer ones are refused with the
     # reason rather than written into a file the target would reject or truncate.
     text_limits: dict[str, int] = {}  # noqa: RUF012 - read-only class data
+    # True where cells() reads nothing but the records and the options, and check() only
+    # refuses records (never changes them): the lines can then be made on the thread that
+    # maps the chunks (chunk_prep.py) while this one writes.
+    pure_cells: ClassVar[bool] = False
 
     def __init__(self, ctx: WriteContext) -> None:
         self.ctx = ctx
@@ -180,12 +184,24 @@ class CsvWriter:
         """One text array per output column."""
         raise NotImplementedError
 
+    def lines(self, records: pa.Table) -> pa.Array:
+        """The CSV lines of ``records`` (as ``write`` writes them when ``check`` refuses
+        none). Where ``pure_cells``, safe on another thread while this one writes."""
+        return csv_lines(self.cells(records))
+
     def write(self, records: pa.Table) -> None:
         """Append records; counts them, with their money, for the tie-out."""
-        records = self.check(records)
-        if records.num_rows:
-            self.sink.write_lines(csv_lines(self.cells(records)))
-        add_written(self.tally, records, self.kind)
+        self.write_prepared(records, None)
+
+    def write_prepared(self, records: pa.Table, lines: pa.Array | None) -> None:
+        """``write``, given the records' ``lines()`` when they were worked out already (a
+        ``pure_cells`` writer, whose ``write`` is this)."""
+        checked = self.check(records)
+        if checked.num_rows:
+            if lines is None or checked.num_rows != records.num_rows:
+                lines = self.lines(checked)
+            self.sink.write_lines(lines)
+        add_written(self.tally, checked, self.kind)
 
     def close(self) -> list[OutputFile]:
         return self.sink.close()

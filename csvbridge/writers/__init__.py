@@ -1,22 +1,19 @@
 """Writers: one canonical kind to one target format. ``TARGETS`` is keyed by the word users
-type after ``--to``; every module in this package that defines ``TARGETS`` contributes.
+type after ``--to``; each writer module declares its own targets in its ``TARGETS`` list.
 
-The target names, with what ``--to`` and ``csvbridge formats`` need to know about them, are
-listed in ``CATALOGUE`` so that a run imports only the writer modules of its own targets
-(xlsxwriter, Parquet and the archive's schema are not loaded to write a bank CSV).
-tests/test_writers_catalogue.py checks the catalogue against what the modules declare."""
+``CATALOGUE`` lists every target with its module and what ``--to`` and ``csvbridge formats``
+need to know, so that a run imports only the writer modules of its own targets (xlsxwriter,
+Parquet and the archive's schema are not loaded to write a bank CSV). A new target goes in
+both places: tests/test_writers_catalogue.py fails until they agree."""
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
 from ..errors import TargetError
 from .base import CsvSink, CsvWriter, Option, OutputFile, Target, WriteContext, Writer
-
-_HELPERS = {"base", "format"}
 
 _ALL = ("transaction", "invoice", "bill", "journal", "contact", "account", "item")
 
@@ -171,20 +168,6 @@ class _Targets(Mapping[str, Target]):
 TARGETS: Mapping[str, Target] = _Targets()
 
 
-def discover() -> dict[str, Target]:
-    """Every target declared by the modules of this package, by name: imports them all. For
-    checking ``CATALOGUE``; a run uses ``TARGETS``."""
-    found: dict[str, Target] = {}
-    for mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-        if mod in _HELPERS:
-            continue
-        for t in getattr(importlib.import_module(f"{__name__}.{mod}"), "TARGETS", []):
-            if t.name in found:
-                raise RuntimeError(f"two writers claim the target name {t.name!r}")
-            found[t.name] = t
-    return dict(sorted(found.items()))
-
-
 __all__ = [
     "CATALOGUE",
     "TARGETS",
@@ -196,7 +179,6 @@ __all__ = [
     "Target",
     "WriteContext",
     "Writer",
-    "discover",
     "resolve_target",
 ]
 

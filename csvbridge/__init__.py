@@ -3,6 +3,12 @@ a reconciliation report proving every row was written, rejected, filtered or a d
 
 from __future__ import annotations
 
+import os
+
+# First, before anything imports numpy: OpenBLAS would start a thread per core at import, and
+# csvbridge does no linear algebra. A user's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"

@@ -8,23 +8,18 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import pyarrow as pa
 
 from . import __version__
-from .engines import get_engine
 from .errors import CsvbridgeError
-from .history import default_path
-from .limits import parse_cli as parse_limits
-from .mask import Masker
-from .model import KINDS
-from .pipeline import convert
-from .progress import ProgressBar
-from .reports.summary import summary_lines
-from .watch_fs import turn_of_watched_history
-from .writers import TARGETS
+
+if TYPE_CHECKING:
+    from .pipeline import ConvertResult
+
+# The commands import what they use when they run: `--help` and a typo's error need not load
+# pyarrow, the pipeline and the writers (tests/test_import_cost.py keeps it so).
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,6 +29,7 @@ EXIT_INTERNAL = 3
 def _run(debug: bool, fn: Callable[[], int]) -> None:
     """Run a command body: CsvbridgeErrors become a message and a hint, never a traceback."""
     try:
+        _lean_memory_pool()
         code = fn()
     except CsvbridgeError as e:
         click.echo(e.render(), err=True)
@@ -67,15 +63,17 @@ def main() -> None:
     Example:
       csvbridge convert statement.csv -m mappings/uk_bank.yaml --to xero -o out/
     """
-    _lean_memory_pool()
 
 
 def _lean_memory_pool() -> None:
     """Use jemalloc for pyarrow's buffers when it is built in: pyarrow's default (mimalloc)
     keeps about 30 MB more of freed chunks at the peak of a 1M-row conversion. The
-    ARROW_DEFAULT_MEMORY_POOL environment variable still decides when it is set."""
+    ARROW_DEFAULT_MEMORY_POOL environment variable still decides when it is set. Called as a
+    command starts to run (not for --help)."""
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return
+    import pyarrow as pa
+
     with contextlib.suppress(NotImplementedError, pa.ArrowException):
         pa.set_memory_pool(pa.jemalloc_memory_pool())
 
@@ -218,6 +216,14 @@ def convert_cmd(
     """
 
     def body() -> int:
+        from .engines import get_engine
+        from .history import default_path
+        from .limits import parse_cli as parse_limits
+        from .mask import Masker
+        from .progress import ProgressBar
+        from .reports.summary import summary_lines
+        from .watch_fs import turn_of_watched_history
+
         if no_mask and mask_cols:
             raise CsvbridgeError(
                 "--mask and --no-mask contradict each other",
@@ -257,6 +263,13 @@ def convert_cmd(
     _run(debug, body)
 
 
+def convert(*args: Any, **kwargs: Any) -> ConvertResult:
+    """``pipeline.convert``, imported when a conversion runs."""
+    from .pipeline import convert as run
+
+    return run(*args, **kwargs)
+
+
 def _register_plugins() -> None:
     """Commands that live in their own modules register themselves on ``main``."""
     import importlib
@@ -288,12 +301,15 @@ def formats_cmd(name: str | None) -> None:
     """
 
     def body() -> int:
+        from .model import KINDS
+        from .writers import CATALOGUE, TARGETS
+
         if name is None:
             click.echo("Targets (use with --to; csvbridge formats NAME shows one in full):")
-            width = max(len(n) for n in TARGETS) + 2
-            kinds_w = max(len(", ".join(t.kinds)) for t in TARGETS.values()) + 2
-            for t in sorted(TARGETS.values(), key=lambda t: t.name):
-                click.echo(f"  {t.name:<{width}}{', '.join(t.kinds):<{kinds_w}}{t.title}")
+            width = max(len(n) for n in CATALOGUE) + 2
+            kinds_w = max(len(", ".join(e.kinds)) for e in CATALOGUE.values()) + 2
+            for e in sorted(CATALOGUE.values(), key=lambda e: e.name):
+                click.echo(f"  {e.name:<{width}}{', '.join(e.kinds):<{kinds_w}}{e.title}")
             click.echo("\nKinds of record (a mapping's kind:):")
             for k in KINDS.values():
                 click.echo(f"  {k.name:<12} {k.doc}")

@@ -8,7 +8,6 @@ import json
 import click
 
 from .cli import _run, main
-from .writers.archive_verify import verify_archive
 
 
 @main.command("verify-archive")
@@ -28,6 +27,8 @@ def verify_archive_cmd(folder: str, as_json: bool) -> None:
     """
 
     def body() -> int:
+        from .writers.archive_verify import verify_archive
+
         result = verify_archive(folder)
         if as_json:
             click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from .cli import _run, main
-from .history import History, default_path
 
 
 @main.command("history")
@@ -24,9 +23,10 @@ def history_cmd(history_path: str | None, as_json: bool) -> None:
       csvbridge history --history /srv/books/history.sqlite --json
     """
 
-    from .history_read import read_batches  # reads without migrating an older history
-
     def body() -> int:
+        from .history import default_path
+        from .history_read import read_batches  # reads without migrating an older history
+
         batches = read_batches(Path(history_path) if history_path else default_path())
         if as_json:
             click.echo(json.dumps([b.__dict__ for b in batches], indent=2, ensure_ascii=False))
@@ -62,6 +62,8 @@ def forget_cmd(batch: int, history_path: str | None) -> None:
     """
 
     def body() -> int:
+        from .history import History, default_path
+
         with History(Path(history_path) if history_path else default_path()) as h:
             b = h.forget(batch)
         click.echo(

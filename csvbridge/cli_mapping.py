@@ -4,14 +4,14 @@ examples kept beside a mapping). Neither writes an import file or touches the hi
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 import click
 
 from .cli import _run, main
-from .mapping.examples import run_examples
-from .mapping.preview import Preview, check_mapping, preview
-from .model import FieldType
-from .writers.format import canonical
+
+if TYPE_CHECKING:
+    from .mapping.preview import Preview
 
 MAX_CELL = 28  # characters of a cell shown in the preview table
 
@@ -45,6 +45,8 @@ def check_cmd(mapping: str, file: str | None, rows: int, encoding: str | None, d
     """
 
     def body() -> int:
+        from .mapping.preview import check_mapping, preview
+
         result = check_mapping(mapping)
         if result.loaded is None:
             for problem in result.problems:
@@ -92,6 +94,8 @@ def test_cmd(mapping: str, debug: bool) -> None:
     """
 
     def body() -> int:
+        from .mapping.examples import run_examples
+
         run = run_examples(mapping)
         click.echo(f"examples {run.folder} ({len(run.cases)} case{'s' * (len(run.cases) != 1)})")
         width = max(len(c.name) for c in run.cases)
@@ -154,6 +158,9 @@ def preview_lines(pv: Preview) -> list[str]:
 
 
 def _table(pv: Preview) -> list[str]:
+    from .model import FieldType
+    from .writers.format import canonical
+
     kind = pv.kind
     fields = pv.shown_fields()
     cols = [("line", [str(v) for v in pv.records.column("_line").to_pylist()], True)]

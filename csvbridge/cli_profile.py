@@ -6,21 +6,21 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .atomic import write_atomic
 from .cli import _run, main
 from .errors import CsvbridgeError
-from .limits import resolve as resolve_limits
-from .profiling import profile_file
-from .profiling.draft import draft_transaction
-from .profiling.report import inspect_lines
-from .readers import ReadOptions
-from .writers import resolve_target
+
+if TYPE_CHECKING:
+    from .readers import ReadOptions
 
 
 def _read_options(encoding: str | None, delimiter: str | None, sheet: str | None) -> ReadOptions:
+    from .limits import resolve as resolve_limits
+    from .readers import ReadOptions
+
     if delimiter and delimiter.lower() == "tab":
         delimiter = "\t"
     return ReadOptions(encoding=encoding, delimiter=delimiter, sheet=sheet, limits=resolve_limits())
@@ -52,6 +52,9 @@ def inspect_cmd(
     """
 
     def body() -> int:
+        from .profiling import profile_file
+        from .profiling.report import inspect_lines
+
         profile = profile_file(Path(file), _read_options(encoding, delimiter, sheet))
         if as_json:
             click.echo(json.dumps(profile.as_dict(), indent=2, ensure_ascii=False))
@@ -124,6 +127,11 @@ def init_cmd(
     """
 
     def body() -> int:
+        from .atomic import write_atomic
+        from .profiling import profile_file
+        from .profiling.draft import draft_transaction
+        from .writers import resolve_target
+
         src = Path(file)
         stem = re.sub(r"[^A-Za-z0-9]+", "-", src.stem).strip("-").lower() or "mapping"
         profile = profile_file(src, _read_options(encoding, delimiter, sheet))

@@ -7,7 +7,6 @@ import click
 
 from .cli import _run, main
 from .errors import CsvbridgeError
-from .reconcile import reconcile
 
 
 @main.command("reconcile")
@@ -94,6 +93,8 @@ def reconcile_cmd(
     """
 
     def body() -> int:
+        from .reconcile import reconcile
+
         if len(mappings) > 2:
             raise CsvbridgeError(
                 f"{len(mappings)} mappings given; reconcile takes one for LEFT and one for RIGHT",

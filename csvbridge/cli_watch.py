@@ -8,8 +8,6 @@ import json
 import click
 
 from .cli import _run, main
-from .watch import watch
-from .watch_status import status, status_lines
 
 
 @main.command("watch")
@@ -75,6 +73,8 @@ def watch_cmd(
             click.echo(line)
 
     def body() -> int:
+        from .watch import watch
+
         summary = watch(
             root,
             mappings=mappings,
@@ -121,6 +121,8 @@ def status_cmd(root: str, as_json: bool, recent: int) -> None:
     """
 
     def body() -> int:
+        from .watch_status import status, status_lines
+
         s = status(root, recent=recent)
         if as_json:
             click.echo(json.dumps(s, indent=2, ensure_ascii=False))

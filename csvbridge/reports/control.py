@@ -26,6 +26,20 @@ class _Cell:
     held_net: int = 0
 
 
+def _groups(keys: list[pa.Array]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Rows grouped by equal keys (null a value of its own): an order of the row indices that
+    puts each group's rows together, and where each group starts in it."""
+    group = np.zeros(len(keys[0]), dtype=np.int64)
+    for key in keys:
+        encoded = pc.dictionary_encode(key, null_encoding="encode")
+        codes = np.asarray(encoded.indices, dtype=np.int64)
+        # renumbered after each key, so the combined number stays below rows * distinct values
+        _, group = np.unique(group * len(encoded.dictionary) + codes, return_inverse=True)
+    order = np.argsort(group, kind="stable")
+    starts = np.flatnonzero(np.diff(group[order], prepend=-1))
+    return order, starts
+
+
 class ControlTotals:
     """Accumulates control totals chunk by chunk (records after rejects and filters, before
     duplicates are held back; held-back duplicates are totalled apart too)."""
@@ -65,38 +79,24 @@ class ControlTotals:
             held_net = np.where(held, exact, 0)
             self._add_slow(account, period, currency, values_in, values_out, known, held, held_net)
             return
-        table = pa.table(
-            {
-                "account": account,
-                "period": period,
-                "currency": currency,
-                "in": np.where(values > 0, values, 0),
-                "out": np.where(values < 0, -values, 0),
-                "unknown": (~known).astype(np.int64),
-                "held": held.astype(np.int64),
-                "held_net": np.where(held, values, 0),
-            }
-        )
-        grouped = table.group_by(["account", "period", "currency"], use_threads=False).aggregate(
-            [
-                ("in", "count"),
-                ("in", "sum"),
-                ("out", "sum"),
-                ("unknown", "sum"),
-                ("held", "sum"),
-                ("held_net", "sum"),
-            ]
-        )
-        for row in grouped.to_pylist():
-            self._bump(
-                (row["account"], int(row["period"]), row["currency"]),
-                row["in_count"],
-                row["in_sum"],
-                row["out_sum"],
-                row["unknown_sum"],
-                row["held_sum"],
-                row["held_net_sum"],
+        # Grouped with numpy rather than Table.group_by: that would import pyarrow's Acero
+        # engine (and its datasets and filesystems), ~60 ms of every run's start.
+        order, starts = _groups([account, period, currency])
+        first = pa.array(order[starts])
+        columns = [a.take(first).to_pylist() for a in (account, period, currency)]
+        rows = np.diff(np.append(starts, n)).tolist()
+        sums = [
+            np.add.reduceat(v[order], starts).tolist()
+            for v in (
+                np.where(values > 0, values, 0),
+                np.where(values < 0, -values, 0),
+                (~known).astype(np.int64),
+                held.astype(np.int64),
+                np.where(held, values, 0),
             )
+        ]
+        for g, (acct, ym, cur) in enumerate(zip(*columns, strict=True)):
+            self._bump((acct, int(ym), cur), rows[g], *(s[g] for s in sums))
 
     def _bump(
         self,

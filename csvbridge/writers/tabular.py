@@ -52,7 +52,6 @@ from typing import IO, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from .. import __version__
 from ..dates import format_dates
@@ -259,6 +258,8 @@ class ParquetSpool:
         """Write the Parquet file to ``path`` (row groups of ``ROW_GROUP`` records). A failure
         is reported as writing ``shown`` (default ``<kind>.parquet``) in ``folder`` (default:
         the file's folder), a full disk as such."""
+        import pyarrow.parquet as pq  # here: jsonl and xlsx runs share this module
+
         schema = self.output_schema()
         comp = None if self.compression == "none" else self.compression
         try:

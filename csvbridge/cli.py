@@ -216,6 +216,9 @@ def convert_cmd(
     """
 
     def body() -> int:
+        from .file_hash import hash_ahead
+
+        hash_ahead([Path(p) for p in inputs])  # while the rest loads
         from .engines import get_engine
         from .history import default_path
         from .limits import parse_cli as parse_limits

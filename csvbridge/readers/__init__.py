@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import InputFileError
+from ..file_hash import file_sha256
 from ..limits import exceeded
 from .base import Detection, RawChunk, ReadOptions, RowProblem, SourceInfo
 from .detect import sniff_format
@@ -58,28 +58,6 @@ __all__ = [
     "file_sha256",
     "open_source",
 ]
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks. A run asks for an input's hash more than once
-    (rerun check, then the report); a file whose identity, size and modification time have not
-    changed since is not read again."""
-    st = path.stat()
-    key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-    known = _HASHES.get(key)
-    if known is not None:
-        return known
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    if len(_HASHES) >= 64:
-        _HASHES.clear()
-    _HASHES[key] = digest = h.hexdigest()
-    return digest
-
-
-_HASHES: dict[tuple[str, int, int, int, int], str] = {}
 
 
 def open_source(path: Path, index: int, options: ReadOptions, stack: ExitStack) -> TableFinder:

@@ -43,3 +43,83 @@ __all__ = [
     "convert",
     "load_mapping",
 ]
+
+
+def _keep_pandas_out_of_pyarrow() -> None:
+    """pyarrow imports pandas (~0.2 s and ~40 MB) the first time ``pa.array()``,
+    ``to_numpy()`` or ``pa.scalar()`` runs, only to ask whether the input is a pandas object;
+    csvbridge never passes one. When pandas is not loaded yet, pyarrow's first look for it
+    is made to fail as if it were not installed, and the first real import of pandas re-arms
+    pyarrow's pandas shim (``_Rearm``), so pandas objects convert as pyarrow documents. Any
+    failure leaves pyarrow as it was."""
+    import sys
+
+    if "pandas" in sys.modules:
+        return
+    try:
+        import pyarrow as pa
+        from pyarrow.lib import _pandas_api as shim
+    except Exception:
+        return
+    blind = False
+    block = _Block()
+    sys.meta_path.insert(0, block)
+    try:
+        pa.array([0])  # the shim's and Arrow's first looks for pandas, which now fail
+        blind = not shim.have_pandas
+    except Exception:
+        pass
+    finally:
+        sys.meta_path.remove(block)
+    if blind:
+        sys.meta_path.insert(0, _Rearm(shim))
+
+
+class _Block:
+    """A meta path finder for which pandas is not installed."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> None:
+        if name == "pandas":
+            raise ModuleNotFoundError("No module named 'pandas'", name="pandas")
+
+
+class _Rearm:
+    """A meta path finder that, when pandas is imported, lets the import run as usual and
+    then has pyarrow's pandas shim import it for real (its checks then see pandas again)."""
+
+    def __init__(self, shim: Any) -> None:
+        self._shim = shim
+        self._loader: Any = None
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        import sys
+
+        if name != "pandas":
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            spec = find(name, path, target) if find is not None else None
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        self._loader, spec.loader = spec.loader, self
+        return spec
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        module.__loader__ = module.__spec__.loader = self._loader  # pandas' own, as always
+        self._loader.exec_module(module)
+        import contextlib
+
+        with contextlib.suppress(Exception):
+            self._shim.pd  # noqa: B018  # the shim imports pandas (now loaded) and its compat
+
+
+_keep_pandas_out_of_pyarrow()

@@ -88,38 +88,49 @@ class _Rearm:
     then has pyarrow's pandas shim import it for real (its checks then see pandas again)."""
 
     def __init__(self, shim: Any) -> None:
-        self._shim = shim
-        self._loader: Any = None
+        self.shim = shim
 
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
         import sys
 
         if name != "pandas":
             return None
-        if self in sys.meta_path:
-            sys.meta_path.remove(self)
         for finder in sys.meta_path:
             find = getattr(finder, "find_spec", None)
-            spec = find(name, path, target) if find is not None else None
+            spec = find(name, path, target) if finder is not self and find is not None else None
             if spec is not None:
                 break
         else:
             return None
-        if spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        self._loader, spec.loader = spec.loader, self
+        if hasattr(spec.loader, "exec_module"):
+            spec.loader = _RearmLoader(self, spec.loader)
         return spec
+
+
+class _RearmLoader:
+    """pandas' loader, re-arming pyarrow's shim once pandas is loaded (a find_spec alone,
+    as an is-it-installed check does, leaves the finder in place)."""
+
+    def __init__(self, finder: _Rearm, loader: Any) -> None:
+        self._finder = finder
+        self._loader = loader
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
 
     def create_module(self, spec: Any) -> Any:
         return self._loader.create_module(spec)
 
     def exec_module(self, module: Any) -> None:
+        import contextlib
+        import sys
+
         module.__loader__ = module.__spec__.loader = self._loader  # pandas' own, as always
         self._loader.exec_module(module)
-        import contextlib
-
+        if self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
         with contextlib.suppress(Exception):
-            self._shim.pd  # noqa: B018  # the shim imports pandas (now loaded) and its compat
+            self._finder.shim.pd  # noqa: B018  # the shim imports pandas (now loaded) and its compat
 
 
 _keep_pandas_out_of_pyarrow()

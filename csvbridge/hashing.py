@@ -11,7 +11,8 @@ Duplicate identities stored in users' histories and in duplicates.csv were first
 Importing pandas costs ~0.2 s and ~40 MB a run; this module is numpy only. SipHash runs
 vectorised over rows: rows sorted by block count, in batches small enough that the working
 arrays stay in the CPU cache, so the rows still hashing at block k are a prefix of the batch
-and every step is an in-place ufunc on slices (no per-row Python, no copies per block).
+and every step is an in-place ufunc on slices (no per-row Python, no copies per block). The
+last few very long values of a batch finish in plain Python integers (``_siphash_rest``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ _ROT2 = (np.array([[17], [21]], dtype=_U), np.array([[64 - 17], [64 - 21]], dtyp
 _R32 = _U(32)
 # The last block keeps the row's remaining len % 8 bytes and puts len & 0xFF in the top byte.
 _TAIL_MASK = np.array([(1 << (8 * r)) - 1 for r in range(8)], dtype=_U)
+# Once a batch has at most _FEW_ROWS rows still hashing and the longest has _FEW_BLOCKS blocks
+# or more to go, those rows finish in Python: ~3 us a block, where a block's ~40 ufunc calls
+# cost 25-100 us however few rows they cover (a 10 MB cell: ~4 s instead of ~2 minutes).
+_FEW_ROWS = 8
+_FEW_BLOCKS = 16
 _BATCH = 8192  # rows per batch: the ~10 working arrays (~0.5 MB) stay in L2
 
 
@@ -129,8 +135,12 @@ class _State:
         np.left_shift(lengths.astype(_U), _U(56), out=last_len)  # & 0xFF by the shift
         # active[k]: rows with more than k blocks, a prefix since rows are sorted
         active = np.searchsorted(-blocks, -np.arange(max_blocks + 1), side="left")
+        few = k = 0  # rows 0..few finish in Python from block k
         for k in range(max_blocks):
             n_on, n_more = int(active[k]), int(active[k + 1])
+            if n_on <= _FEW_ROWS and max_blocks - k >= _FEW_BLOCKS:
+                few = n_on  # a few long values left: ufunc calls would cost more than rows
+                break
             mk = words[pos[:n_on]]  # (np.take would copy all of the strided words first)
             if n_more < n_on:  # rows n_more.. end here: their tail block
                 tail = mk[n_more:]
@@ -142,6 +152,12 @@ class _State:
             _round(ak, bk, tk)
             ak[0] ^= mk
             pos[:n_on] += 8
+        finished = []
+        for i in range(few):
+            rest = words[pos[i] : pos[i] + 8 * (int(blocks[i]) - k) : 8].tolist()
+            rest[-1] = (rest[-1] & int(last_mask[i])) | int(last_len[i])
+            state = int(a[0, i]), int(b[0, i]), int(a[1, i]), int(b[1, i])
+            finished.append(_siphash_rest(*state, rest))
         a[1] ^= _U(0xFF)
         for _ in range(4):
             _round(a, b, t)
@@ -149,8 +165,38 @@ class _State:
         np.bitwise_xor(a[0], a[1], out=res)
         res ^= b[0]
         res ^= b[1]
+        res[:few] = finished
         _mix(res)
         return res
+
+
+def _siphash_rest(v0: int, v1: int, v2: int, v3: int, blocks: list[int]) -> int:
+    """SipHash-2-4 of the remaining blocks from state (v0, v1, v2, v3), finalised (before
+    pandas' mix), in Python integers: for the few very long values of a batch."""
+    mask = 0xFFFFFFFFFFFFFFFF
+    for m in [*blocks, -1]:  # -1: the finalisation
+        if m >= 0:
+            v3 ^= m
+        else:
+            v2 ^= 0xFF
+        for _ in range(2 if m >= 0 else 4):
+            v0 = (v0 + v1) & mask
+            v1 = ((v1 << 13) | (v1 >> 51)) & mask
+            v1 ^= v0
+            v0 = ((v0 << 32) | (v0 >> 32)) & mask
+            v2 = (v2 + v3) & mask
+            v3 = ((v3 << 16) | (v3 >> 48)) & mask
+            v3 ^= v2
+            v0 = (v0 + v3) & mask
+            v3 = ((v3 << 21) | (v3 >> 43)) & mask
+            v3 ^= v0
+            v2 = (v2 + v1) & mask
+            v1 = ((v1 << 17) | (v1 >> 47)) & mask
+            v1 ^= v2
+            v2 = ((v2 << 32) | (v2 >> 32)) & mask
+        if m >= 0:
+            v0 ^= m
+    return v0 ^ v1 ^ v2 ^ v3
 
 
 def _rotl(

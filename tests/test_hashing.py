@@ -3,6 +3,9 @@ duplicate histories and duplicates.csv were defined by it and must never move.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -52,16 +55,49 @@ def test_sliced_array_equals_pandas(values: list[str], data: st.DataObject) -> N
     assert got.tolist() == pandas_hash(values[start:stop]).tolist()
 
 
+@contextmanager
+def tuned(**values: int) -> Iterator[None]:
+    """hashing's batch settings changed for a test (hypothesis runs many examples in one
+    function call, so monkeypatch's per-test undo would not do)."""
+    saved = {name: getattr(hashing, name) for name in values}
+    for name, value in values.items():
+        setattr(hashing, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(hashing, name, value)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.one_of(st.text(), SHORT), min_size=1, max_size=80), st.integers(1, 9))
 def test_many_batches_equal_pandas(values: list[str], batch: int) -> None:
     """Rows of different block counts split over batches (sorted, batched, put back)."""
-    saved = hashing._BATCH
-    hashing._BATCH = batch
-    try:
+    with tuned(_BATCH=batch):
         check(values)
-    finally:
-        hashing._BATCH = saved
+
+
+LONG = st.text(alphabet="ab é\x00日", min_size=40, max_size=400)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.one_of(SHORT, LONG), min_size=1, max_size=30),
+    st.integers(1, 12),
+    st.integers(1, 6),
+    st.integers(1, 40),
+)
+def test_long_values_finished_in_python_equal_pandas(
+    values: list[str], batch: int, few_rows: int, few_blocks: int
+) -> None:
+    """The last few long values of a batch finish in Python from the vectorised state."""
+    with tuned(_BATCH=batch, _FEW_ROWS=few_rows, _FEW_BLOCKS=few_blocks):
+        check(values)
+
+
+def test_a_very_long_value_equals_pandas() -> None:
+    """One 1 MB cell among short ones (the Python finish, at the default settings)."""
+    check(["x" * 1_000_000, "short", "", "é" * 1000, *[f"row {i}" for i in range(50)]])
 
 
 @pytest.mark.parametrize("length", range(34))

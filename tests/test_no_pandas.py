@@ -53,6 +53,8 @@ PANDAS_USE = (
     "import pyarrow as pa\n"
     "pa.array([1]).to_numpy(); pa.scalar(2)\n"
     "print('pandas' in sys.modules)\n"
+    "import importlib.util\n"
+    "assert importlib.util.find_spec('pandas') is not None  # an is-it-installed check\n"
     "import pandas as pd\n"
     "print(type(pd.__loader__).__name__ == type(pd.__spec__.loader).__name__ != '_Rearm')\n"
     "print(any(type(f).__name__ in ('_Rearm', '_Block') for f in sys.meta_path))\n"
@@ -74,6 +76,20 @@ def test_the_same_without_csvbridge(tmp_path: Path) -> None:
     """The answers above are pyarrow's own (only the first line differs)."""
     out = _python("import sys\n" + PANDAS_USE, tmp_path)
     assert out == ["True", "True", "False", "1", "True", "2", "1.5", "1"]
+
+
+def test_to_pandas_as_the_first_pandas_use(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "import csvbridge\n"
+        "import pyarrow as pa\n"
+        "pa.array([1]).to_numpy()\n"
+        "df = pa.table({'c': pa.array(['a', 'b']).dictionary_encode()}).to_pandas()\n"
+        "print(df['c'].dtype.name)\n"
+        "import pandas as pd\n"
+        "print(pa.array(pd.Series([1.0, None])).null_count)\n"
+    )
+    assert _python(code, tmp_path) == ["category", "1"]
 
 
 def test_pandas_imported_first_is_left_alone(tmp_path: Path) -> None:

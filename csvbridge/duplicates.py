@@ -18,15 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .bloom import scramble
+from .hashing import hash_ints, hash_strings, null_text_hash
 from .model import LINE_COL, SOURCE_COL
 from .spill import RunStore
 from .spill import merge_runs as merge_runs  # near_duplicates merges its runs with it
@@ -154,14 +153,10 @@ def fingerprints(records: pa.Table, fields: tuple[str, ...]) -> npt.NDArray[np.u
         if pa.types.is_string(col.type):
             hashes.append(_text_hashes(col))
         elif pa.types.is_date32(col.type):
-            hashes.append(_hash(pc.fill_null(col.cast(pa.int32()), -(2**31)).to_numpy()))
+            hashes.append(hash_ints(pc.fill_null(col.cast(pa.int32()), -(2**31)).to_numpy()))
         else:
-            hashes.append(_hash(pc.fill_null(col.cast(pa.int64()), -(2**63)).to_numpy()))
+            hashes.append(hash_ints(pc.fill_null(col.cast(pa.int64()), -(2**63)).to_numpy()))
     return _combine(hashes, records.num_rows)
-
-
-def _hash(values: npt.NDArray[Any]) -> npt.NDArray[np.uint64]:
-    return np.asarray(pd.util.hash_array(values, categorize=False), dtype=np.uint64)
 
 
 def _text_hashes(col: pa.Array) -> npt.NDArray[np.uint64]:
@@ -170,8 +165,8 @@ def _text_hashes(col: pa.Array) -> npt.NDArray[np.uint64]:
     norm = pc.utf8_trim_whitespace(encoded.dictionary)
     if pc.any(pc.match_substring_regex(norm, r"\s\s|[\t\r\n\x{a0}]")).as_py():
         norm = pc.replace_substring_regex(norm, r"\s+", " ")
-    distinct = lower(norm).to_numpy(zero_copy_only=False)
-    table = _hash(np.append(distinct, np.array(["\x00"], dtype=object)))
+    distinct = lower(norm)
+    table = np.append(hash_strings(distinct), null_text_hash())
     index = pc.fill_null(encoded.indices, len(distinct)).to_numpy().astype(np.intp, copy=False)
     return np.asarray(table[index], dtype=np.uint64)
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .duplicates import MAX_RUN, merge_runs
+from .hashing import hash_strings
 from .reconcile_core import similarity
 from .textcase import lower
 
@@ -73,8 +73,7 @@ def _text_hash(col: pa.Array) -> npt.NDArray[np.uint64]:
     value once."""
     norm = lower(pc.utf8_trim_whitespace(pc.fill_null(col.cast(pa.string()), "")))
     enc = pc.dictionary_encode(norm)
-    values = enc.dictionary.to_numpy(zero_copy_only=False)
-    hashed = np.asarray(pd.util.hash_array(np.asarray(values, dtype=object)), dtype=np.uint64)
+    hashed = hash_strings(enc.dictionary)
     out: npt.NDArray[np.uint64] = hashed[enc.indices.to_numpy(zero_copy_only=False)]
     return out
 

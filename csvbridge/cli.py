@@ -29,6 +29,9 @@ EXIT_INTERNAL = 3
 def _run(debug: bool, fn: Callable[[], int]) -> None:
     """Run a command body: CsvbridgeErrors become a message and a hint, never a traceback."""
     try:
+        from .arrow_setup import keep_pandas_out_of_pyarrow
+
+        keep_pandas_out_of_pyarrow()
         _lean_memory_pool()
         code = fn()
     except CsvbridgeError as e:

@@ -1,6 +1,7 @@
 """A conversion never imports pandas (~0.2 s and ~40 MB): csvbridge hashes without it
-(csvbridge.hashing) and keeps pyarrow's pandas shim from importing it (csvbridge/__init__.py),
-while a program that imports pandas itself still gets pyarrow's usual pandas handling."""
+(csvbridge.hashing) and keeps pyarrow's pandas shim from importing it (arrow_setup.py, run as
+a command starts), while a program that imports pandas itself still gets pyarrow's usual
+pandas handling."""
 
 from __future__ import annotations
 
@@ -68,7 +69,11 @@ PANDAS_USE = (
 
 def test_pandas_imported_later_is_still_seen_by_pyarrow(tmp_path: Path) -> None:
     """After csvbridge kept pandas out, a program's own pandas objects convert as usual."""
-    out = _python("import sys\nimport csvbridge\n" + PANDAS_USE, tmp_path)
+    out = _python(
+        "import sys\nfrom csvbridge.arrow_setup import keep_pandas_out_of_pyarrow as keep\nkeep()\n"
+        + PANDAS_USE,
+        tmp_path,
+    )
     assert out == ["False", "True", "False", "1", "True", "2", "1.5", "1"]
 
 
@@ -81,7 +86,7 @@ def test_the_same_without_csvbridge(tmp_path: Path) -> None:
 def test_to_pandas_as_the_first_pandas_use(tmp_path: Path) -> None:
     code = (
         "import sys\n"
-        "import csvbridge\n"
+        "from csvbridge.arrow_setup import keep_pandas_out_of_pyarrow as keep\nkeep()\n"
         "import pyarrow as pa\n"
         "pa.array([1]).to_numpy()\n"
         "df = pa.table({'c': pa.array(['a', 'b']).dictionary_encode()}).to_pandas()\n"
@@ -96,7 +101,7 @@ def test_pandas_imported_first_is_left_alone(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "import pandas\n"
-        "import csvbridge\n"
+        "from csvbridge.arrow_setup import keep_pandas_out_of_pyarrow as keep\nkeep()\n"
         "print(any(type(f).__name__ in ('_Rearm', '_Block') for f in sys.meta_path))\n"
     )
     assert _python(code, tmp_path) == ["False"]
@@ -111,7 +116,7 @@ def test_a_failure_leaves_pyarrow_as_it_was(tmp_path: Path) -> None:
         "def broken(*a, **k):\n"
         "    raise RuntimeError('changed pyarrow')\n"
         "pa.array = broken\n"
-        "import csvbridge\n"
+        "from csvbridge.arrow_setup import keep_pandas_out_of_pyarrow as keep\nkeep()\n"
         "pa.array = real\n"
         "print(any(type(f).__name__ in ('_Rearm', '_Block') for f in sys.meta_path))\n"
         "pa.array([1])\n"

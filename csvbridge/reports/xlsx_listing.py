@@ -41,7 +41,7 @@ from .xlsx_book import (
 )
 
 COUNTS = ("line", "repeats_line", "repeats_batch")
-BLOCK = 1 << 22  # bytes of CSV a batch
+BLOCK = 1 << 19  # bytes of CSV a batch (bigger ones cost memory, not time)
 PY_ROWS = 20_000  # rows a batch when the csv module reads
 _COUNT = r"^[0-9]{1,15}$"
 _DECIMAL = r"^-?[0-9]{1,15}(\.[0-9]{1,15})?$"

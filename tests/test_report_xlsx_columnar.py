@@ -246,6 +246,15 @@ def test_row_limit_note_reads_the_same(tmp_path: Path, monkeypatch: Any, max_row
         assert note[3] is True and note[4] == "FFA4161A" and rows == max_rows
 
 
+def test_a_line_break_in_a_column_name_reads_the_same(tmp_path: Path) -> None:
+    report, out = _outdir(tmp_path, "bad_rows")
+    rows = _read(out / "rejects.csv")
+    rows[0][10] = "Paid\nout"
+    _rewrite(out / "rejects.csv", rows)
+    got = _same(report, out)["Rejected"]["cells"]
+    assert got["K1"][0] == "Paid\nout" and got["B2"][0] == 4
+
+
 def test_files_in_parts_read_the_same(tmp_path: Path, monkeypatch: Any) -> None:
     report, out = _outdir(tmp_path, "batch_overlap")
     _odd_duplicates(out)

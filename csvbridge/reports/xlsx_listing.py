@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,8 @@ def write_listing(
             sh.add(f'<row r="{row + 1}">{cell}</row>'.encode(), row, 0)
             row += 1
             break
+    if isinstance(batches, Generator):
+        batches.close()  # let go of the file at once when the row limit stopped the reading
     if row == 0:
         _header(book, sh, [label(h) for h in fixed])
         row = 1

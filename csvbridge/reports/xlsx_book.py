@@ -19,6 +19,8 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
+import pyarrow as pa
+
 from ..writers.xlsx_cells import column_letters, escape_control
 from ..writers.xlsx_stream import (
     MAIN_NS,
@@ -293,6 +295,7 @@ class Book:
     def close(self, created: datetime) -> bytes:
         """The workbook's bytes (deterministic: fixed times and order)."""
         n = len(self.sheets)
+        pa.default_memory_pool().release_unused()  # the listings' batches: before the bytes
         with tempfile.TemporaryFile() as f:
             z = ZipWriter(f)
             z.add("[Content_Types].xml", content_types(n).encode())

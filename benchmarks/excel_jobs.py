@@ -15,15 +15,16 @@ Read jobs take the statement as .xlsx and visit every cell of every row:
 Write jobs write the statement as .xlsx (100k rows x 7 columns). They read the CSV with the
 csv module first, as they all do:
 
-- ``write-xlsxwriter``: XlsxWriter in constant_memory mode (report.xlsx still uses it; the
-  ``xlsx`` target has its own writer, csvbridge/writers/xlsx_stream.py, since issue 8);
+- ``write-xlsxwriter``: XlsxWriter in constant_memory mode (the ``xlsx`` target has its own
+  writer, csvbridge/writers/xlsx_stream.py, since issue 8; report.xlsx since session 5,
+  csvbridge/reports/xlsx_book.py and xlsx_listing.py);
 - ``write-openpyxl``: openpyxl in write-only mode;
 - ``write-csvbridge-xlsx``: the ``xlsx`` target's writer alone: the statement as transaction
   records (money in minor units, dates as date32, as the pipeline hands them over) written in
   chunks of 25,000 — like ``write-xlsxwriter``, the rows are typed before writing;
 - ``write-csvbridge-report``: csvbridge's report.xlsx for a run whose rows were all rejected.
-  It is the one workbook csvbridge writes, and it lists every rejected row (INPUT is that
-  run's output folder, with report.json and rejects.csv).
+  It lists every rejected row (INPUT is that run's output folder, with report.json and
+  rejects.csv): 100k rows x 15 columns.
 """
 
 from __future__ import annotations

@@ -1,32 +1,27 @@
 """report.xlsx: the run's report as a workbook for accountants, with sheets Summary,
-Rejected, Duplicates and Reconciliation.
+Rejected, Duplicates and Reconciliation (and Control totals when the kind has an amount).
 
 Every Rejected and Duplicates row names its source file and line. Money is written as a
-number with its currency's decimals; text is always written as text (``write_string``), so
-leading zeros survive and no cell can ever run as a formula. The workbook is streamed
-(XlsxWriter's constant_memory) and byte-deterministic: a fixed creation date, and
-XlsxWriter stamps every zip member with the same fixed time."""
+number with its currency's decimals; text is always written as text, so leading zeros survive
+and no cell can ever run as a formula. The workbook is our own SpreadsheetML writer
+(``xlsx_book``): the short sheets cell by cell here, the Rejected and Duplicates listings a
+column at a time (``xlsx_listing``), each sheet's rows deflated into a temporary file as they
+come. Byte-deterministic: a fixed creation date, every zip member stamped with the same fixed
+time."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
-from ..xlsx_numbers import exact_number
+from ..writers.xlsx_cells import column_letters
 from .control import write_control_sheet
 from .files import DUPLICATE_COLUMNS
 from .report_view import (
     OUTCOMES,
     check_warnings_of,
-    csv_rows,
-    file_names,
-    label,
     money_fields,
     plain,
     rejects_from_sample,
@@ -35,77 +30,64 @@ from .report_view import (
     tie_out_measures,
     warnings_of,
 )
+from .xlsx_book import (
+    MAX_TEXT,
+    MAX_WIDTH,
+    Book,
+    Cell,
+    count_value,
+    money_value,
+    number_xml,
+    text_value,
+    text_xml,
+)
+from .xlsx_listing import write_listing
 
 CREATED = datetime(2000, 1, 1, tzinfo=UTC)  # fixed: the same run gives the same bytes
 MAX_ROWS = 1_048_576  # Excel's rows per sheet
-MAX_TEXT = 32_767  # Excel's characters per cell
 WIDTH_ROWS = 1_000  # column widths are fitted to the header and this many rows
-MAX_WIDTH = 60
 REJECT_COLUMNS = ["file", "line", "target", "field", "column", "value", "rule", "message"]
-_STYLES: dict[str, dict[str, Any]] = {
-    "head": {"bold": True, "bg_color": "#E8ECF0", "bottom": 1},
-    "title": {"bold": True, "font_size": 16},
-    "h2": {"bold": True, "font_size": 12},
-    "key": {"bold": True, "font_color": "#5B6470"},
-    "good": {"bold": True, "font_color": "#1A6B35"},
-    "bad": {"bold": True, "font_color": "#A4161A"},
-    "hash": {"font_name": "Consolas", "font_size": 9},
-}
+__all__ = ["CREATED", "MAX_ROWS", "MAX_TEXT", "MAX_WIDTH", "REJECT_COLUMNS", "render_xlsx"]
 
 
 class _Sheet:
-    """One worksheet written top to bottom (constant_memory needs rows in order), fitting
-    column widths as it goes."""
+    """One short worksheet written cell by cell, top to bottom, fitting column widths as it
+    goes (a cell written twice keeps the last value)."""
 
-    def __init__(self, wb: Any, name: str, fmt: dict[str, Any]) -> None:
-        self.wb = wb
-        self.ws = wb.add_worksheet(name)
-        self.fmt = fmt
+    def __init__(self, book: Book, name: str) -> None:
+        self.book = book
+        self.sheet = book.sheet(name)
         self.row = 0
         self.widths: dict[int, int] = {}
+        self.cells: dict[int, dict[int, str]] = {}
 
-    def _fit(self, col: int, text: str) -> None:
+    def _fit(self, col: int, shown: int) -> None:
         if self.row <= WIDTH_ROWS:
-            self.widths[col] = max(self.widths.get(col, 0), min(len(text), MAX_WIDTH))
+            self.widths[col] = max(self.widths.get(col, 0), min(shown, MAX_WIDTH))
+
+    def _put(self, col: int, c: Cell, style: str | None = None, fit: bool = True) -> None:
+        ref = f"{column_letters(col)}{self.row + 1}"
+        if c.number:
+            xml = number_xml(ref, c.text, self.book.styles.number(c.places))
+            self.cells.setdefault(self.row, {})[col] = xml
+        elif c.text or style:
+            xml = text_xml(ref, c.text, self.book.styles.named(style))
+            self.cells.setdefault(self.row, {})[col] = xml
+        if fit:
+            self._fit(col, c.shown)
 
     def text(self, col: int, value: Any, style: str | None = None, fit: bool = True) -> None:
         """Text, always as a string cell (never a number, formula or link)."""
-        s = "" if value is None else str(value)
-        if len(s) > MAX_TEXT:
-            s = s[: MAX_TEXT - 12] + " [truncated]"
-        if s or style:
-            self.ws.write_string(self.row, col, s, self.fmt.get(style or ""))
-        if fit:
-            self._fit(col, s)
+        self._put(col, text_value(value), style, fit)
 
     def count(self, col: int, value: Any) -> None:
         """A whole number (a line or a count) as a number; anything else as text."""
-        s = "" if value is None else str(value).strip()
-        if s.isdigit() and len(s) < 16:
-            self.money(col, s, 0)
-        else:
-            self.text(col, value)
+        self._put(col, count_value(value))
 
     def money(self, col: int, value: Any, places: int | None = None) -> None:
         """An amount as a number with ``places`` decimals (default: as written). Text that is
         not an amount, or that a spreadsheet number cannot hold exactly, stays text."""
-        s = "" if value is None else str(value).strip()
-        try:
-            d = Decimal(s)
-            number = exact_number(d)
-        except InvalidOperation:
-            number = None
-        if number is None:
-            self.text(col, value)
-            return
-        if places is None:
-            places = max(-int(d.as_tuple().exponent), 0)
-        key = f"money{places}"
-        if key not in self.fmt:
-            decimals = "." + "0" * places if places else ""
-            self.fmt[key] = self.wb.add_format({"num_format": "#,##0" + decimals})
-        self.ws.write_number(self.row, col, number, self.fmt[key])
-        self._fit(col, f"{d:,.{places}f}")
+        self._put(col, money_value(value, places))
 
     def header(self, names: Iterable[str]) -> None:
         for c, n in enumerate(names):
@@ -133,12 +115,14 @@ class _Sheet:
         self.row += 1
 
     def finish(self, freeze: bool = False, floor: int = 8) -> None:
-        for col, w in sorted(self.widths.items()):
-            self.ws.set_column(col, col, max(w, floor) + 2)
-        self.ws.set_landscape()
-        if freeze:
-            self.ws.freeze_panes(1, 0)
-            self.ws.repeat_rows(0)  # the header on every printed page
+        rows = []
+        for r in sorted(self.cells):
+            cols = self.cells[r]
+            rows.append(f'<row r="{r + 1}">{"".join(cols[c] for c in sorted(cols))}</row>')
+            self.sheet.add(b"", r, max(cols))  # the sheet's extent
+        self.sheet.add("".join(rows).encode(), -1, -1)
+        self.sheet.widths = {c: max(w, floor) + 2 for c, w in self.widths.items()}
+        self.sheet.freeze = freeze
 
 
 def _summary(sh: _Sheet, report: dict[str, Any]) -> None:
@@ -259,50 +243,6 @@ def _outputs(sh: _Sheet, report: dict[str, Any]) -> None:
         sh.row += 1
 
 
-def _listing(
-    sh: _Sheet,
-    section: dict[str, Any],
-    default: str,
-    fixed: list[str],
-    sample: list[dict[str, Any]],
-    total: int,
-    money: set[str],
-    outdir: Path,
-    source_cells: bool,
-) -> None:
-    """A Rejected or Duplicates sheet: every row of the section's CSV file(s) (or, when they
-    are missing, report.json's sample) under one frozen, filterable header; stops at Excel's
-    row limit with a note saying where the rest are."""
-    names = file_names(section, default)
-    rows: Iterator[tuple[list[str], list[str]]]
-    if any((outdir / n).is_file() for n in names):
-        rows = csv_rows(outdir, names)
-    else:
-        rows = ((fixed, [str(r.get(c, "")) for c in fixed]) for r in sample)
-    width = len(fixed)
-    for done, (head, row) in enumerate(rows):
-        if done == 0:
-            # rejects.csv's columns after the fixed ones are the source's own names: kept
-            sh.header([label(h) if h in fixed or not source_cells else h for h in head])
-            width = len(head)
-        if sh.row >= MAX_ROWS - 1:
-            more = f"{max(total - done, 1):,} more rows are in {', '.join(names)}"
-            sh.line(f"{more} (Excel holds at most {MAX_ROWS:,} rows a sheet)", style="bad")
-            break
-        for c, (name, value) in enumerate(zip(head, row, strict=False)):
-            if name in ("line", "repeats_line", "repeats_batch"):
-                sh.count(c, value)
-            elif name in money and value:
-                sh.money(c, value)
-            else:
-                sh.text(c, value)
-        sh.row += 1
-    if sh.row == 0:
-        sh.header([label(h) for h in fixed])
-    sh.ws.autofilter(0, 0, max(sh.row - 1, 0), width - 1)
-    sh.finish(freeze=True)
-
-
 def _reconciliation(sh: _Sheet, report: dict[str, Any]) -> None:
     sh.header(["Output", "Measure", "Read", *(o.capitalize() for o in OUTCOMES), "Difference"])
     sh.text(8, "Balanced", "head")
@@ -378,42 +318,51 @@ def _check_warnings(sh: _Sheet, report: dict[str, Any]) -> None:
 def render_xlsx(report: dict[str, Any], outdir: Path) -> bytes:
     """The report as an .xlsx workbook (bytes); streams the rejects and duplicates files in
     ``outdir`` into their sheets."""
-    buf = io.BytesIO()
-    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    wb = xlsxwriter.Workbook(buf, {**options, "strings_to_numbers": False})
     m = report.get("mapping") or {}
-    wb.set_properties(
+    book = Book(
         {
             "title": f"Conversion report {m.get('name', '')}".strip(),
             "author": "csvbridge",
             "comments": f"Written by csvbridge {report.get('csvbridge', '')} from report.json",
-            "created": CREATED,
         }
     )
-    fmt = {k: wb.add_format(v) for k, v in _STYLES.items()}
-    outdir = Path(outdir)
-    rej, dup = report.get("rejects") or {}, report.get("duplicates") or {}
-    _summary(_Sheet(wb, "Summary", fmt), report)
-    sample = rejects_from_sample(rej.get("first") or [])
-    total = int(rej.get("rows", 0))
-    sh = _Sheet(wb, "Rejected", fmt)
-    _listing(sh, rej, "rejects.csv", REJECT_COLUMNS, sample, total, set(), outdir, True)
-    money = money_fields(report)
-    total = int(dup.get("flagged", 0))
-    sh = _Sheet(wb, "Duplicates", fmt)
-    _listing(
-        sh,
-        dup,
-        "duplicates.csv",
-        DUPLICATE_COLUMNS,
-        dup.get("first") or [],
-        total,
-        money,
-        outdir,
-        False,
-    )
-    _reconciliation(_Sheet(wb, "Reconciliation", fmt), report)
-    if report.get("control_totals"):
-        write_control_sheet(_Sheet(wb, "Control totals", fmt), report["control_totals"])
-    wb.close()
-    return buf.getvalue()
+    try:
+        outdir = Path(outdir)
+        rej, dup = report.get("rejects") or {}, report.get("duplicates") or {}
+        _summary(_Sheet(book, "Summary"), report)
+        sample = rejects_from_sample(rej.get("first") or [])
+        write_listing(
+            book,
+            book.sheet("Rejected"),
+            rej,
+            "rejects.csv",
+            REJECT_COLUMNS,
+            sample,
+            int(rej.get("rows", 0)),
+            set(),
+            outdir,
+            True,
+            MAX_ROWS,
+            WIDTH_ROWS,
+        )
+        write_listing(
+            book,
+            book.sheet("Duplicates"),
+            dup,
+            "duplicates.csv",
+            DUPLICATE_COLUMNS,
+            dup.get("first") or [],
+            int(dup.get("flagged", 0)),
+            money_fields(report),
+            outdir,
+            False,
+            MAX_ROWS,
+            WIDTH_ROWS,
+        )
+        _reconciliation(_Sheet(book, "Reconciliation"), report)
+        if report.get("control_totals"):
+            write_control_sheet(_Sheet(book, "Control totals"), report["control_totals"])
+        return book.close(CREATED)
+    except BaseException:
+        book.abort()
+        raise

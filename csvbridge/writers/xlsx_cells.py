@@ -29,6 +29,8 @@ _ESCAPED_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
 # What makes a text need the Python escape above (RE2 syntax)
 _NEEDS_CONTROL = r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}]"
+# Anything escaped at all (one pass: most columns have nothing to escape)
+_NEEDS_ANY = r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\x{fffe}\x{ffff}&<>]"
 _WS = "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE)
 _PRESERVE = f"^[{_WS}]|[{_WS}]$"
 
@@ -46,6 +48,8 @@ def _any(mask: pa.Array) -> bool:
 
 def escaped_text(col: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(the XML text of each string, whether it needs ``xml:space="preserve"``)."""
+    if not _any(pc.fill_null(pc.match_substring_regex(col, _NEEDS_ANY), False)):
+        return col, pc.fill_null(pc.match_substring_regex(col, _PRESERVE), False)
     special = pc.fill_null(pc.match_substring_regex(col, _NEEDS_CONTROL), False)
     if _any(special):  # escape_control, a column at a time
         col = pc.replace_substring_regex(col, _ESCAPED_ESCAPE.pattern, r"_x005F\1")
@@ -104,6 +108,13 @@ def cells_xml(col: Column, letters: str, rows: pa.Array) -> pa.Array:
     out = pa.nulls(n, pa.string())
     is_text = col.kind == TEXT
     is_number = col.kind == NUMBER
+    if not is_number.any() and is_text.any():  # text and empty cells: one pass fewer
+        escaped, preserve = escaped_text(col.text)
+        t_open = pc.if_else(preserve, '<t xml:space="preserve">', "<t>")
+        text = pc.binary_join_element_wise(
+            ref, '"', style, ' t="inlineStr"><is>', t_open, escaped, "</t></is></c>", ""
+        )
+        return text if is_text.all() else pc.if_else(pa.array(is_text), text, "")
     if is_number.any():
         number = pc.binary_join_element_wise(ref, '"', style, "><v>", col.text, "</v></c>", "")
         out = pc.if_else(pa.array(is_number), number, out)

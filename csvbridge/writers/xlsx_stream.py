@@ -29,9 +29,9 @@ SHEET_XML_LIMIT = LIMIT  # past this a member needs ZIP64, which is not written
 HEAD_STYLE = 1
 # The Office 2007 theme XlsxWriter writes (THEME_XML_2007; plain THEME_XML as a fallback name)
 THEME_XML: str = getattr(_theme, "THEME_XML_2007", None) or _theme.THEME_XML
-_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "application/vnd.openxmlformats-"
 
@@ -67,7 +67,7 @@ class Styles:
             for i in range(len(self.formats))
         )
         return (
-            f'{_XML}<styleSheet xmlns="{_MAIN}">{num_fmts}'
+            f'{XML_DECL}<styleSheet xmlns="{MAIN_NS}">{num_fmts}'
             f'<fonts count="2"><font>{font}</font><font><b/>{font}</font></fonts>'
             '<fills count="3"><fill><patternFill patternType="none"/></fill>'
             '<fill><patternFill patternType="gray125"/></fill>'
@@ -128,10 +128,11 @@ class SheetWriter:
         last = f"{column_letters(self.width - 1)}{max(self.rows, 1)}"
         cols = "".join(
             f'<col min="{i + 1}" max="{j + 1}" width="{column_width(widths[i])}" customWidth="1"/>'
-            for i, j in _runs(widths)
+            for i, j in column_runs(widths)
         )
         head = (
-            f'{_XML}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><dimension ref="A1:{last}"/>'
+            f'{XML_DECL}<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'
+            f'<dimension ref="A1:{last}"/>'
             '<sheetViews><sheetView tabSelected="1" workbookViewId="0"><pane ySplit="1" '
             'topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
             '<selection pane="bottomLeft"/></sheetView></sheetViews>'
@@ -146,14 +147,14 @@ class SheetWriter:
         self._body.finish()
         with open(self.path, "wb") as f:
             z = ZipWriter(f)
-            z.add("[Content_Types].xml", _content_types().encode())
-            z.add("_rels/.rels", _root_rels().encode())
-            z.add("xl/_rels/workbook.xml.rels", _workbook_rels().encode())
+            z.add("[Content_Types].xml", content_types().encode())
+            z.add("_rels/.rels", root_rels().encode())
+            z.add("xl/_rels/workbook.xml.rels", workbook_rels().encode())
             z.add_sheet("xl/worksheets/sheet1.xml", head, self._body, tail)
             z.add("xl/workbook.xml", self._workbook(last).encode())
             z.add("xl/styles.xml", self.styles.xml().encode())
             z.add("xl/theme/theme1.xml", THEME_XML.encode())
-            z.add("docProps/core.xml", self._core(created).encode())
+            z.add("docProps/core.xml", core_xml(self.properties, created).encode())
             z.add("docProps/app.xml", self._app().encode())
             z.close()
         self._spool.close()
@@ -164,10 +165,10 @@ class SheetWriter:
         self._spool.close()
 
     def _workbook(self, last: str) -> str:
-        name = _quoted(self.sheet)
+        name = quoted_sheet(self.sheet)
         ref = "$A$1:$" + "$".join(_split_ref(last))
         return (
-            f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><fileVersion appName="xl" '
+            f'{XML_DECL}<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><fileVersion appName="xl" '
             'lastEdited="4" lowestEdited="4" rupBuild="4505"/><workbookPr '
             'defaultThemeVersion="124226"/><bookViews><workbookView xWindow="240" yWindow="15" '
             'windowWidth="16095" windowHeight="9660"/></bookViews><sheets>'
@@ -177,27 +178,10 @@ class SheetWriter:
             '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'
         )
 
-    def _core(self, created: datetime) -> str:
-        p = self.properties
-        when = created.strftime("%Y-%m-%dT%H:%M:%SZ")
-        w3 = 'xsi:type="dcterms:W3CDTF"'
-        return (
-            f'{_XML}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
-            'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-            'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/'
-            'dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-            f"<dc:title>{escape(p['title'])}</dc:title>"
-            f"<dc:creator>{escape(p['author'])}</dc:creator>"
-            f"<dc:description>{escape(p['comments'])}</dc:description>"
-            f"<cp:lastModifiedBy>{escape(p['author'])}</cp:lastModifiedBy>"
-            f"<dcterms:created {w3}>{when}</dcterms:created>"
-            f"<dcterms:modified {w3}>{when}</dcterms:modified></cp:coreProperties>"
-        )
-
     def _app(self) -> str:
         vt = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
         return (
-            f'{_XML}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+            f'{XML_DECL}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
             f'extended-properties" xmlns:vt="{vt}"><Application>Microsoft Excel</Application>'
             "<DocSecurity>0</DocSecurity><ScaleCrop>false</ScaleCrop><HeadingPairs>"
             '<vt:vector size="2" baseType="variant"><vt:variant><vt:lpstr>Worksheets</vt:lpstr>'
@@ -210,7 +194,26 @@ class SheetWriter:
         )
 
 
-def _runs(widths: Sequence[int]) -> list[tuple[int, int]]:
+def core_xml(p: dict[str, str], created: datetime) -> str:
+    """docProps/core.xml: title, author and comments of ``p``, created and modified at
+    ``created``."""
+    when = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+    w3 = 'xsi:type="dcterms:W3CDTF"'
+    return (
+        f'{XML_DECL}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+        'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/'
+        'dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        f"<dc:title>{escape(p['title'])}</dc:title>"
+        f"<dc:creator>{escape(p['author'])}</dc:creator>"
+        f"<dc:description>{escape(p['comments'])}</dc:description>"
+        f"<cp:lastModifiedBy>{escape(p['author'])}</cp:lastModifiedBy>"
+        f"<dcterms:created {w3}>{when}</dcterms:created>"
+        f"<dcterms:modified {w3}>{when}</dcterms:modified></cp:coreProperties>"
+    )
+
+
+def column_runs(widths: Sequence[int]) -> list[tuple[int, int]]:
     """(first, last) of each run of adjacent columns of one width, as XlsxWriter groups them."""
     runs: list[tuple[int, int]] = []
     for i, w in enumerate(widths):
@@ -226,53 +229,54 @@ def _split_ref(ref: str) -> tuple[str, str]:
     return letters, ref[len(letters) :]
 
 
-def _quoted(sheet: str) -> str:
+def quoted_sheet(sheet: str) -> str:
     """A sheet name as a formula refers to it: quoted unless letters, digits and _."""
     if sheet.replace("_", "a").isalnum() and sheet.isascii() and not sheet[0].isdigit():
         return sheet
     return "'" + sheet.replace("'", "''") + "'"
 
 
-def _content_types() -> str:
+def content_types(sheets: int = 1) -> str:
+    """[Content_Types].xml of a workbook of ``sheets`` worksheets."""
     over = [
         ("/docProps/app.xml", "officedocument.extended-properties+xml"),
         ("/docProps/core.xml", "package.core-properties+xml"),
         ("/xl/styles.xml", "officedocument.spreadsheetml.styles+xml"),
         ("/xl/theme/theme1.xml", "officedocument.theme+xml"),
         ("/xl/workbook.xml", "officedocument.spreadsheetml.sheet.main+xml"),
-        ("/xl/worksheets/sheet1.xml", "officedocument.spreadsheetml.worksheet+xml"),
+    ]
+    over += [
+        (f"/xl/worksheets/sheet{i}.xml", "officedocument.spreadsheetml.worksheet+xml")
+        for i in range(1, sheets + 1)
     ]
     parts = "".join(f'<Override PartName="{p}" ContentType="{_CT}{t}"/>' for p, t in over)
     return (
-        f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        f'{XML_DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         f'<Default Extension="rels" ContentType="{_CT}package.relationships+xml"/>'
         f'<Default Extension="xml" ContentType="application/xml"/>{parts}</Types>'
     )
 
 
-def _rels(items: list[tuple[str, str]]) -> str:
+def rels(items: list[tuple[str, str]]) -> str:
     rels = "".join(
         f'<Relationship Id="rId{i}" Type="{t}" Target="{target}"/>'
         for i, (t, target) in enumerate(items, start=1)
     )
-    return f'{_XML}<Relationships xmlns="{_PKG_REL}">{rels}</Relationships>'
+    return f'{XML_DECL}<Relationships xmlns="{_PKG_REL}">{rels}</Relationships>'
 
 
-def _root_rels() -> str:
-    return _rels(
+def root_rels() -> str:
+    return rels(
         [
-            (f"{_REL}/officeDocument", "xl/workbook.xml"),
+            (f"{REL_NS}/officeDocument", "xl/workbook.xml"),
             (f"{_PKG_REL}/metadata/core-properties", "docProps/core.xml"),
-            (f"{_REL}/extended-properties", "docProps/app.xml"),
+            (f"{REL_NS}/extended-properties", "docProps/app.xml"),
         ]
     )
 
 
-def _workbook_rels() -> str:
-    return _rels(
-        [
-            (f"{_REL}/worksheet", "worksheets/sheet1.xml"),
-            (f"{_REL}/theme", "theme/theme1.xml"),
-            (f"{_REL}/styles", "styles.xml"),
-        ]
-    )
+def workbook_rels(sheets: int = 1) -> str:
+    """xl/_rels/workbook.xml.rels of a workbook of ``sheets`` worksheets."""
+    items = [(f"{REL_NS}/worksheet", f"worksheets/sheet{i}.xml") for i in range(1, sheets + 1)]
+    items += [(f"{REL_NS}/theme", "theme/theme1.xml"), (f"{REL_NS}/styles", "styles.xml")]
+    return rels(items)

@@ -22,8 +22,8 @@ from csvbridge.cli import main
 main(sys.argv[1:], prog_name="csvbridge")
 """
 
-# Writer modules of targets other than qbo-bank: xlsxwriter's theme, Parquet, the archive's
-# Table Schema, the OFX/IIF/ledger text writers.
+# Writer modules of targets other than qbo-bank: Parquet, the archive's Table Schema, the
+# OFX/IIF/ledger text writers. (xlsx_stream, xlsx_cells and xlsx_zip write report.xlsx too.)
 OTHER_WRITERS = {
     f"csvbridge.writers.{m}"
     for m in (
@@ -42,7 +42,6 @@ OTHER_WRITERS = {
         "tabular",
         "typed",
         "xero",
-        "xlsx_stream",
         "xlsx_table",
     )
 }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from .errors import OutputError
 from .outfiles import default_mode, folder_mode, remove_stale_partials, temp_file, write_error
@@ -12,18 +14,26 @@ from .outfiles import default_mode, folder_mode, remove_stale_partials, temp_fil
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that readers see the old file or the new, never half."""
+    write_atomic_with(path, lambda f: f.write(data))
+
+
+def write_atomic_with(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """As ``write_atomic``, the content written by ``write`` into the open temporary file (a
+    large report need not be held in memory)."""
     tmp = None
+    written = 0
     try:
         fd, tmp = temp_file(path.parent, path.name)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            write(f)
             f.flush()
+            written = f.tell()
             os.fsync(f.fileno())
         os.chmod(tmp, default_mode())
         os.replace(tmp, path)
         tmp = None
     except OSError as e:
-        raise write_error(e, path.parent, path.name, len(data)) from None
+        raise write_error(e, path.parent, path.name, written) from None
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):

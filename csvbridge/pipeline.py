@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .atomic import ensure_outdir, write_atomic
+from .atomic import ensure_outdir, write_atomic, write_atomic_with
 from .balances import balance_chain, exported_twice, feed_chain
 from .chunk_prep import ChunkPrep, Prepped
 from .dedup import DuplicateStage, load_decisions, near_settings
@@ -39,7 +39,7 @@ from .reports.control import ControlTotals
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, Tally, TieOut
 from .reports.render_html import render_html
-from .reports.render_xlsx import render_xlsx
+from .reports.render_xlsx import save_xlsx
 from .rerun import batch_key_of, finished_in, input_sha256
 from .writers import OutputFile, Target, Writer, resolve_target
 from .writers.base import CsvWriter, WriteContext, add_written
@@ -349,7 +349,7 @@ def convert(
         report["history"] = {"batch": batch_id} if batch_id is not None else None
         write_atomic(out / "report.json", report_json(report))
         write_atomic(out / "report.html", render_html(report, out))
-        write_atomic(out / "report.xlsx", render_xlsx(report, out))
+        write_atomic_with(out / "report.xlsx", lambda f: save_xlsx(report, out, f))
         if store is not None:
             store.finish()  # the history records the batch once its outputs and reports exist
     finally:

@@ -438,3 +438,20 @@ def test_html_screenshot_in_chromium(case: str, tmp_path: Path) -> None:
     assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 20_000
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1280, 2000)
+
+
+def test_a_run_writes_report_xlsx_as_render_xlsx_makes_it(tmp_path: Path) -> None:
+    """The run streams report.xlsx into its file (save_xlsx, never the whole workbook in
+    memory): the same bytes as render_xlsx gives for its report.json."""
+    from csvbridge.pipeline import convert
+
+    from .conftest import write_case
+
+    rows = [f"{1 + i % 28:02d}/01/2025,Item {i},{i}.50" for i in range(400)]
+    rows += ["31/02/2025,bad date,1.00", *rows[:50]]
+    src, m = write_case(tmp_path, "Date,Description,Amount\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    convert([src], m, ["csv"], out, history=False, chunk_rows=64)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["rejects"]["rows"] == 1
+    assert (out / "report.xlsx").read_bytes() == render_xlsx(report, out)

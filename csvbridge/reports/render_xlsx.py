@@ -11,10 +11,11 @@ time."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..writers.xlsx_cells import column_letters
 from .control import write_control_sheet
@@ -316,8 +317,17 @@ def _check_warnings(sh: _Sheet, report: dict[str, Any]) -> None:
 
 
 def render_xlsx(report: dict[str, Any], outdir: Path) -> bytes:
-    """The report as an .xlsx workbook (bytes); streams the rejects and duplicates files in
-    ``outdir`` into their sheets."""
+    """The report as an .xlsx workbook (bytes); see ``save_xlsx``."""
+    with tempfile.TemporaryFile() as f:
+        save_xlsx(report, outdir, f)
+        f.seek(0)
+        return f.read()
+
+
+def save_xlsx(report: dict[str, Any], outdir: Path, f: IO[bytes]) -> None:
+    """Write the report as an .xlsx workbook into ``f``; streams the rejects and duplicates
+    files in ``outdir`` into their sheets (a million listed rows are ~100 MB: never held in
+    memory)."""
     m = report.get("mapping") or {}
     book = Book(
         {
@@ -362,7 +372,7 @@ def render_xlsx(report: dict[str, Any], outdir: Path) -> bytes:
         _reconciliation(_Sheet(book, "Reconciliation"), report)
         if report.get("control_totals"):
             write_control_sheet(_Sheet(book, "Control totals"), report["control_totals"])
-        return book.close(CREATED)
+        book.save(f, CREATED)
     except BaseException:
         book.abort()
         raise

@@ -292,29 +292,26 @@ class Book:
         self.sheets.append(sh)
         return sh
 
-    def close(self, created: datetime) -> bytes:
-        """The workbook's bytes (deterministic: fixed times and order)."""
+    def save(self, f: IO[bytes], created: datetime) -> None:
+        """Write the workbook into ``f`` (deterministic: fixed times and order)."""
         n = len(self.sheets)
-        pa.default_memory_pool().release_unused()  # the listings' batches: before the bytes
-        with tempfile.TemporaryFile() as f:
-            z = ZipWriter(f)
-            z.add("[Content_Types].xml", content_types(n).encode())
-            z.add("_rels/.rels", root_rels().encode())
-            z.add("xl/_rels/workbook.xml.rels", workbook_rels(n).encode())
-            for i, sh in enumerate(self.sheets):
-                assert sh.body is not None
-                head, tail = sh._parts(i == 0)
-                sh.body.finish()
-                z.add_sheet(f"xl/worksheets/sheet{i + 1}.xml", head, sh.body, tail)
-                sh.spool.close()
-            z.add("xl/workbook.xml", self._workbook().encode())
-            z.add("xl/styles.xml", self.styles.xml().encode())
-            z.add("xl/theme/theme1.xml", THEME_XML.encode())
-            z.add("docProps/core.xml", core_xml(self.properties, created).encode())
-            z.add("docProps/app.xml", self._app().encode())
-            z.close()
-            f.seek(0)
-            return f.read()
+        pa.default_memory_pool().release_unused()  # the listings' batches: before the zip
+        z = ZipWriter(f)
+        z.add("[Content_Types].xml", content_types(n).encode())
+        z.add("_rels/.rels", root_rels().encode())
+        z.add("xl/_rels/workbook.xml.rels", workbook_rels(n).encode())
+        for i, sh in enumerate(self.sheets):
+            assert sh.body is not None
+            head, tail = sh._parts(i == 0)
+            sh.body.finish()
+            z.add_sheet(f"xl/worksheets/sheet{i + 1}.xml", head, sh.body, tail)
+            sh.spool.close()
+        z.add("xl/workbook.xml", self._workbook().encode())
+        z.add("xl/styles.xml", self.styles.xml().encode())
+        z.add("xl/theme/theme1.xml", THEME_XML.encode())
+        z.add("docProps/core.xml", core_xml(self.properties, created).encode())
+        z.add("docProps/app.xml", self._app().encode())
+        z.close()
 
     def abort(self) -> None:
         """Let the sheets' rows go."""

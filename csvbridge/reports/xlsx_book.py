@@ -32,6 +32,8 @@ from ..writers.xlsx_stream import (
     core_xml,
     quoted_sheet,
     root_rels,
+    styled_xf,
+    styles_xml,
     workbook_rels,
 )
 from ..writers.xlsx_zip import DeflatedStream, ZipWriter
@@ -78,43 +80,9 @@ class BookStyles:
         return len(NAMED) + 1 + self.formats.index(code)
 
     def xml(self) -> str:
-        q = {chr(34): "&quot;"}
-        fmts = "".join(
-            f'<numFmt numFmtId="{164 + i}" formatCode="{escape(c, q)}"/>'
-            for i, c in enumerate(self.formats)
-        )
-        num_fmts = f'<numFmts count="{len(self.formats)}">{fmts}</numFmts>' if fmts else ""
         fonts = [f'<sz val="11"/>{_FONT}', *(_FONTS[n] for n in NAMED)]
-        named = "".join(
-            f'<xf numFmtId="0" fontId="{i}" fillId="2" borderId="1" xfId="0" applyFont="1" '
-            'applyFill="1" applyBorder="1"/>'
-            if n == "head"
-            else f'<xf numFmtId="0" fontId="{i}" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
-            for i, n in enumerate(NAMED, start=1)
-        )
-        numbers = "".join(
-            f'<xf numFmtId="{164 + i}" fontId="0" fillId="0" borderId="0" xfId="0" '
-            'applyNumberFormat="1"/>'
-            for i in range(len(self.formats))
-        )
-        return (
-            f'{XML_DECL}<styleSheet xmlns="{MAIN_NS}">{num_fmts}'
-            f'<fonts count="{len(fonts)}">{"".join(f"<font>{f}</font>" for f in fonts)}</fonts>'
-            '<fills count="3"><fill><patternFill patternType="none"/></fill>'
-            '<fill><patternFill patternType="gray125"/></fill>'
-            '<fill><patternFill patternType="solid"><fgColor rgb="FFE8ECF0"/>'
-            '<bgColor indexed="64"/></patternFill></fill></fills>'
-            '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
-            '<border><left/><right/><top/><bottom style="thin"><color auto="1"/></bottom>'
-            "<diagonal/></border></borders>"
-            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-            f'</cellStyleXfs><cellXfs count="{1 + len(NAMED) + len(self.formats)}">'
-            f'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>{named}{numbers}'
-            '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
-            '</cellStyles><dxfs count="0"/><tableStyles count="0" '
-            'defaultTableStyle="TableStyleMedium9" defaultPivotStyle="PivotStyleLight16"/>'
-            "</styleSheet>"
-        )
+        named = [styled_xf(i, head=n == "head") for i, n in enumerate(NAMED, start=1)]
+        return styles_xml(self.formats, fonts, named)
 
 
 # -- what a value becomes (the rules render_xlsx has always applied, one value at a time) --

@@ -54,38 +54,54 @@ class Styles:
         return HEAD_STYLE + 1 + self.formats.index(code) if code in self.formats else None
 
     def xml(self) -> str:
-        fmts = "".join(
-            f'<numFmt numFmtId="{164 + i}" formatCode="{escape(c, {chr(34): "&quot;"})}"/>'
-            for i, c in enumerate(self.formats)
-        )
-        num_fmts = f'<numFmts count="{len(self.formats)}">{fmts}</numFmts>' if fmts else ""
         font = '<sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/>'
         font += '<scheme val="minor"/>'
-        xfs = "".join(
-            f'<xf numFmtId="{164 + i}" fontId="0" fillId="0" borderId="0" xfId="0" '
-            'applyNumberFormat="1"/>'
-            for i in range(len(self.formats))
-        )
+        return styles_xml(self.formats, [font, f"<b/>{font}"], [styled_xf(1, head=True)])
+
+
+def styled_xf(font: int, head: bool = False) -> str:
+    """A cell format of font ``font``; ``head``: with the header's fill and line below."""
+    if head:
         return (
-            f'{XML_DECL}<styleSheet xmlns="{MAIN_NS}">{num_fmts}'
-            f'<fonts count="2"><font>{font}</font><font><b/>{font}</font></fonts>'
-            '<fills count="3"><fill><patternFill patternType="none"/></fill>'
-            '<fill><patternFill patternType="gray125"/></fill>'
-            '<fill><patternFill patternType="solid"><fgColor rgb="FFE8ECF0"/>'
-            '<bgColor indexed="64"/></patternFill></fill></fills>'
-            '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
-            '<border><left/><right/><top/><bottom style="thin"><color auto="1"/></bottom>'
-            "<diagonal/></border></borders>"
-            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-            f'</cellStyleXfs><cellXfs count="{2 + len(self.formats)}">'
-            '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-            '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" '
-            f'applyFill="1" applyBorder="1"/>{xfs}</cellXfs>'
-            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
-            '</cellStyles><dxfs count="0"/><tableStyles count="0" '
-            'defaultTableStyle="TableStyleMedium9" defaultPivotStyle="PivotStyleLight16"/>'
-            "</styleSheet>"
+            f'<xf numFmtId="0" fontId="{font}" fillId="2" borderId="1" xfId="0" applyFont="1" '
+            'applyFill="1" applyBorder="1"/>'
         )
+    return f'<xf numFmtId="0" fontId="{font}" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+
+
+def styles_xml(formats: list[str], fonts: list[str], styled: list[str]) -> str:
+    """xl/styles.xml as XlsxWriter writes it: number formats ``formats`` (ids from 164),
+    ``fonts`` (the first the default), the header's fill and border, and the cell formats:
+    the default, ``styled``, then one per number format."""
+    q = {chr(34): "&quot;"}
+    fmts = "".join(
+        f'<numFmt numFmtId="{164 + i}" formatCode="{escape(c, q)}"/>' for i, c in enumerate(formats)
+    )
+    num_fmts = f'<numFmts count="{len(formats)}">{fmts}</numFmts>' if fmts else ""
+    numbers = "".join(
+        f'<xf numFmtId="{164 + i}" fontId="0" fillId="0" borderId="0" xfId="0" '
+        'applyNumberFormat="1"/>'
+        for i in range(len(formats))
+    )
+    return (
+        f'{XML_DECL}<styleSheet xmlns="{MAIN_NS}">{num_fmts}'
+        f'<fonts count="{len(fonts)}">{"".join(f"<font>{f}</font>" for f in fonts)}</fonts>'
+        '<fills count="3"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill>'
+        '<fill><patternFill patternType="solid"><fgColor rgb="FFE8ECF0"/>'
+        '<bgColor indexed="64"/></patternFill></fill></fills>'
+        '<borders count="2"><border><left/><right/><top/><bottom/><diagonal/></border>'
+        '<border><left/><right/><top/><bottom style="thin"><color auto="1"/></bottom>'
+        "<diagonal/></border></borders>"
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+        f'</cellStyleXfs><cellXfs count="{1 + len(styled) + len(formats)}">'
+        f'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>{"".join(styled)}'
+        f"{numbers}</cellXfs>"
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+        '</cellStyles><dxfs count="0"/><tableStyles count="0" '
+        'defaultTableStyle="TableStyleMedium9" defaultPivotStyle="PivotStyleLight16"/>'
+        "</styleSheet>"
+    )
 
 
 def column_width(width: int) -> str:

@@ -362,6 +362,11 @@ def convert(
             f"these files were converted with this mapping before, in batch {b}: their records "
             f"are held back as duplicates. If batch {b} was never imported, run "
             f"csvbridge forget {b} and convert again"
+            if hold_back
+            else f"these files were converted with this mapping before, in batch {b}: the "
+            "mapping's duplicates policy is keep, so their records are written again and "
+            "flagged in duplicates.csv. Import them only if batch "
+            f"{b} was never imported"
         )
     return ConvertResult(
         report=report,

@@ -292,3 +292,24 @@ def test_a_read_only_history_is_listed(tmp_path: Path, layout: str) -> None:
     finally:
         folder.chmod(0o755)
         shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("policy", ["skip", "keep"])
+def test_the_same_files_again_say_what_happened_to_their_records(
+    tmp_path: Path, policy: str
+) -> None:
+    """Converting the same bytes again: held back (skip) or written again and flagged (keep),
+    and the note says which."""
+    from .conftest import SIMPLE_MAPPING, write_case
+
+    mapping = SIMPLE_MAPPING + f"duplicates:\n  policy: {policy}\n"
+    src, m = write_case(tmp_path, "Date,Description,Amount\n02/01/2025,Shop,1.50\n", mapping)
+    history = tmp_path / "h.sqlite"
+    convert([src], m, ["csv"], tmp_path / "o1", history=history)
+    again = convert([src], m, ["csv"], tmp_path / "o2", history=history)
+    note = next(w for w in again.warnings if "converted with this mapping before" in w)
+    if policy == "skip":
+        assert "held back as duplicates" in note and "csvbridge forget 1" in note
+    else:
+        assert "written again and flagged in duplicates.csv" in note
+        assert "held back" not in note

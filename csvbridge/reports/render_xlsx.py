@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..writers.xlsx_cells import column_letters
+from ..writers.xlsx_cells import MAX_TEXT, MAX_WIDTH, column_letters
 from .control import write_control_sheet
 from .files import DUPLICATE_COLUMNS
 from .report_view import (
@@ -32,8 +32,6 @@ from .report_view import (
     warnings_of,
 )
 from .xlsx_book import (
-    MAX_TEXT,
-    MAX_WIDTH,
     Book,
     Cell,
     count_value,

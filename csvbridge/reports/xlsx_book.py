@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 
 import pyarrow as pa
 
-from ..writers.xlsx_cells import column_letters, escape_control
+from ..writers.xlsx_cells import MAX_TEXT, column_letters, escape_control, places_format
 from ..writers.xlsx_stream import (
     MAIN_NS,
     REL_NS,
@@ -39,8 +39,6 @@ from ..writers.xlsx_stream import (
 from ..writers.xlsx_zip import DeflatedStream, ZipWriter
 from ..xlsx_numbers import exact_number
 
-MAX_TEXT = 32_767  # Excel's characters per cell
-MAX_WIDTH = 60
 NAMED = ("head", "title", "h2", "key", "good", "bad", "hash")  # cell styles 1..7
 _FONT = '<color theme="1"/><name val="Calibri"/><family val="2"/><scheme val="minor"/>'
 _FONTS = {  # the fonts XlsxWriter wrote for render_xlsx's formats
@@ -56,11 +54,6 @@ _FONTS = {  # the fonts XlsxWriter wrote for render_xlsx's formats
     "hash": '<sz val="9"/><color theme="1"/><name val="Consolas"/><family val="2"/>',
 }
 _PRESERVE = re.compile(r"^\s|\s$")  # XlsxWriter's test for xml:space="preserve"
-
-
-def places_format(places: int) -> str:
-    """The number format showing ``places`` decimals, with thousands separators."""
-    return "#,##0" + ("." + "0" * places if places else "")
 
 
 class BookStyles:

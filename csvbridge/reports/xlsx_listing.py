@@ -25,11 +25,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from ..writers.xlsx_cells import EMPTY, NUMBER, TEXT, Column, column_letters, rows_xml
-from .report_view import file_names, label
-from .xlsx_book import (
+from ..writers.xlsx_cells import (
+    EMPTY,
     MAX_TEXT,
     MAX_WIDTH,
+    NUMBER,
+    TEXT,
+    Column,
+    column_letters,
+    rows_xml,
+)
+from .report_view import file_names, label
+from .xlsx_book import (
     Book,
     BookSheet,
     Cell,

@@ -24,6 +24,14 @@ import pyarrow.compute as pc
 from ..readers.fast_chunks import PY_WHITESPACE
 
 EMPTY, TEXT, NUMBER = 0, 1, 2
+MAX_TEXT = 32_767  # Excel's characters (UTF-16 code units) per cell
+MAX_WIDTH = 60  # widest fitted column, in characters
+
+
+def places_format(places: int) -> str:
+    """The number format showing ``places`` decimals, with thousands separators."""
+    return "#,##0" + ("." + "0" * places if places else "")
+
 
 _ESCAPED_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")

@@ -31,28 +31,30 @@ from .typed import (
     unlink_all,
     written_size,
 )
-from .xlsx_cells import EMPTY, NUMBER, TEXT, Column, text_column
+from .xlsx_cells import (
+    EMPTY,
+    MAX_TEXT,
+    MAX_WIDTH,
+    NUMBER,
+    TEXT,
+    Column,
+    places_format,
+    text_column,
+)
 from .xlsx_stream import SheetWriter
 from .xlsx_zip import TooLarge
 
 CREATED = datetime(2000, 1, 1, tzinfo=UTC)  # fixed: the same records give the same bytes
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, header included
-MAX_TEXT = 32_767  # Excel's characters (UTF-16 code units) per cell
 MAX_DIGITS = 15  # significant digits Excel keeps; up to this a decimal round-trips a double
 EXCEL_EPOCH = 25_569  # days from Excel's day 0 (1899-12-30) to 1970-01-01
 FIRST_EXCEL_DAY = -25_508  # 1900-03-01 in days since 1970: earlier serials are wrong in Excel
 LAST_EXCEL_DAY = 2_932_896  # 9999-12-31
 WIDTH_ROWS = 1_000  # column widths are fitted to the header and the first rows of a part
-MAX_WIDTH = 60
 DATE_FORMAT = "yyyy-mm-dd"
 _PLAIN_DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
 
 IntArray = npt.NDArray[np.int64]
-
-
-def places_format(places: int) -> str:
-    """The number format showing ``places`` decimals, with thousands separators."""
-    return "#,##0" + ("." + "0" * places if places else "")
 
 
 def _utf16_len(text: str) -> int:

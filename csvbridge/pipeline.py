@@ -180,10 +180,13 @@ def convert(
             ctx = WriteContext(out, kind, target_opts[t.name], sources, t.name, target_reject)
             ctx.mapping = _provenance(lm)
             writers[t.name] = t.factory(ctx)
+        # Writers whose lines the read-ahead thread can make (not sent to Dask's workers, and
+        # not for documents, which reach the writers whole from the spool)
+        lines_ahead = spool is None and eng.name == "local"
         pure = {
             n: w
             for n, w in writers.items()
-            if isinstance(w, CsvWriter) and w.pure_cells and spool is None and eng.name == "local"
+            if lines_ahead and isinstance(w, CsvWriter) and w.pure_cells
         }
         prep = ChunkPrep(stage.preparer(), tuple((n, w.lines) for n, w in pure.items()))
         events = eng.run(files, MapJob(lm, cm, read_opts, chunk_rows, state, prepare=prep))
@@ -243,14 +246,16 @@ def convert(
                 ledger.duplicates_flagged += len(flags)
                 if held.any():
                     add_written(ledger.stages["duplicate"], records.filter(pa.array(held)), kind)
-                    records = records.filter(pa.array(~held))
-                    lines = {n: x.filter(pa.array(~held)) for n, x in lines.items()}
+                    kept = pa.array(~held)
+                    records = records.filter(kept)
+                    lines = {n: x.filter(kept) for n, x in lines.items()}
             if spool is not None:
                 spool.add(records)
             else:
                 for name, w in writers.items():
-                    if name in pure:
-                        pure[name].write_prepared(records, lines.get(name))
+                    ahead = pure.get(name)
+                    if ahead is not None:
+                        ahead.write_prepared(records, lines.get(name))
                     else:
                         w.write(records)
             if on_chunk is not None:

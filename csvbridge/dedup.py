@@ -138,7 +138,7 @@ class DuplicateStage:
     near_index: NearIndex = field(default_factory=NearIndex)
     _counter: OccurrenceCounter = field(default_factory=OccurrenceCounter)
     _history_taken: set[int] = field(default_factory=set)  # refs paired with a record
-    _history_exact: IdentitySet = field(default_factory=lambda: IdentitySet())
+    _history_exact: IdentitySet = field(default_factory=IdentitySet)
     against_history: int = 0
     overridden: int = 0
     possible: int = 0
@@ -169,7 +169,7 @@ class DuplicateStage:
         return None if self.lone and self.history is None else self.near
 
     def apply(
-        self, records: pa.Table, prepared: object | None = None
+        self, records: pa.Table, prepared: Prepared | None = None
     ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], Flags]:
         """(flagged mask, held-back mask, flags) for a chunk of records of one file;
         ``prepared`` is ``preparer()(records)`` when the engine worked it out already."""
@@ -190,7 +190,7 @@ class DuplicateStage:
                     np.zeros(0, np.int64),
                 ),
             )
-        ready = prepared if isinstance(prepared, Prepared) else self.preparer()(records)
+        ready = prepared if prepared is not None else self.preparer()(records)
         fp = ready.fingerprints
         occ = self._counter.occurrences(fp) if self.count_occurrences else np.ones(n, np.int64)
         ident = identities(fp, occ)

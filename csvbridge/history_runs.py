@@ -4,11 +4,12 @@ duplicates). Each run is two BLOBs — the keys sorted, and beside each the reco
 (history_blocks: block id << 32 | position), ascending among equal keys — so a look-up is a
 vectorised binary search with no SQL per record.
 
-Runs merge like an LSM tree, but never past ``RUN_CAP`` entries, so a merge needs a few tens
-of MB whatever the history's size. A run being recorded builds its runs as it goes (a run is
-written whenever ``RUN_CAP`` new entries are waiting) and look-ups never see them until the
-next run loads the index. Memory: the keys of every run are read at the first look-up (8 bytes
-per history record); the refs of a run only once a look-up hits it.
+Runs merge like an LSM tree, but never past ``RUN_CAP`` entries, read and written a chunk at a
+time (history_merge), so a merge needs a few MB whatever the history's size. A run being
+recorded builds its runs as it goes (a run is written whenever ``FLUSH`` new entries are
+waiting) and look-ups never see them until the next run loads the index. Memory: the keys of
+every run are read at the first look-up (8 bytes per history record); the refs of a run only
+once a look-up hits it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .history_blocks import POS_BITS, Blocks, i64
-from .spill import merge_runs
+from .history_merge import Pair, as_blob, merge_stored, refs_ordered
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS key_run (
@@ -78,25 +79,9 @@ def _maybe(
     return out
 
 
-Pair = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
-
-
 def _sorted(keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]) -> Pair:
     order = np.lexsort((refs, keys))
     return keys[order], refs[order]
-
-
-def _blob(a: npt.NDArray[np.int64]) -> memoryview:
-    """The array's bytes for SQLite (which copies them) without a copy of our own."""
-    return np.ascontiguousarray(a, dtype="<i8").data.cast("B")
-
-
-def _merge(a: Pair, b: Pair) -> Pair:
-    """Two runs as one, in linear time when every ref of ``a`` precedes those of ``b`` (runs
-    of later batches, or later blocks of one batch); by sorting otherwise."""
-    if len(a[1]) and len(b[1]) and a[1].max() > b[1].min():
-        return _sorted(np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]]))
-    return merge_runs(a, b)
 
 
 class KeyRuns:
@@ -146,12 +131,12 @@ class KeyRuns:
                 keys, refs = _sorted(
                     np.concatenate([w[0] for w in waiting]), np.concatenate([w[1] for w in waiting])
                 )
-                made.append(self._write(batches, keys, refs, keep=False))
-                self._compact(made, keep=False)
+                made.append(self._write(batches, keys, refs))
+                self._compact(made)
                 waiting, count = [], 0
         if not made:  # none of them has keys: an empty run marks them indexed
             e = np.zeros(0, dtype=np.int64)
-            self._write(batches, e, e, keep=False)
+            self._write(batches, e, e)
 
     def _refs(self, run: _Run) -> npt.NDArray[np.int64]:
         if run.refs is None:
@@ -165,43 +150,46 @@ class KeyRuns:
             run.keys = i64(blob)
         return run.keys
 
-    def _write(
-        self,
-        batches: list[int],
-        keys: npt.NDArray[np.int64],
-        refs: npt.NDArray[np.int64],
-        *,
-        keep: bool,
-    ) -> _Run:
-        """Store a run; ``keep``: keep its arrays in memory (a run looked up), or read them
-        again when needed (a run of the batch being recorded)."""
-        n = len(keys)
+    def _insert(self, batches: list[int], n: int) -> _Run:
+        """A new run of ``n`` entries, its BLOBs zeroed (filled by the caller); its arrays are
+        read again when needed."""
         cur = self.db.execute(
             "INSERT INTO key_run (kind, batches, keys, refs) "
             "VALUES (?, ?, zeroblob(?), zeroblob(?))",
             (self.kind, json.dumps(sorted(batches)), 8 * n, 8 * n),
         )
-        rid = int(cur.lastrowid or 0)
-        for column, values in (("keys", keys), ("refs", refs)) if n else ():
+        return _Run(int(cur.lastrowid or 0), sorted(batches), n, None, None)
+
+    def _write(
+        self, batches: list[int], keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]
+    ) -> _Run:
+        """Store a run."""
+        run = self._insert(batches, len(keys))
+        for column, values in (("keys", keys), ("refs", refs)) if len(keys) else ():
             # written into the pages directly: no copy of the array in SQLite's memory
-            with self.db.blobopen("key_run", column, rid) as blob:
-                blob.write(_blob(values))
-        if keep:
-            return _Run(rid, sorted(batches), len(keys), keys, refs)
-        return _Run(rid, sorted(batches), len(keys), None, None)
+            with self.db.blobopen("key_run", column, run.id) as blob:
+                blob.write(as_blob(values))
+        return run
 
     def _delete(self, run: _Run) -> None:
         self.db.execute("DELETE FROM key_run WHERE id = ?", (run.id,))
 
-    def _compact(self, runs: list[_Run], *, keep: bool) -> None:
+    def _compact(self, runs: list[_Run]) -> None:
         """Merge the last runs while the newest is at least as large as the one before and
         the merged run stays within RUN_CAP."""
         while len(runs) >= 2 and runs[-2].n <= runs[-1].n and runs[-2].n + runs[-1].n <= RUN_CAP:
             b, a = runs.pop(), runs.pop()
-            merged = _merge((self._keys(a), self._refs(a)), (self._keys(b), self._refs(b)))
+            batches = sorted(set(a.batches + b.batches))
+            if refs_ordered(self.db, (a.id, a.n), (b.id, b.n)):  # as runs are recorded
+                merged = self._insert(batches, a.n + b.n)
+                merge_stored(self.db, (a.id, a.n), (b.id, b.n), merged.id)
+            else:  # a batch indexed again after later ones (_rebuild): sort
+                keys = np.concatenate([self._keys(a), self._keys(b)])
+                refs = np.concatenate([self._refs(a), self._refs(b)])
+                merged = self._write(batches, *_sorted(keys, refs))
             self._delete(a)
             self._delete(b)
-            runs.append(self._write(sorted(set(a.batches + b.batches)), *merged, keep=keep))
+            runs.append(merged)
 
     # -- recording a batch ---------------------------------------------------------------
     def open_batch(self, batch_id: int) -> None:
@@ -228,15 +216,15 @@ class KeyRuns:
         keys = np.concatenate([p[0] for p in self._pending])
         refs = np.concatenate([p[1] for p in self._pending])
         self._pending, self._pending_n = [], 0
-        self._new.append(self._write([self._batch], *_sorted(keys, refs), keep=False))
-        self._compact(self._new, keep=False)
+        self._new.append(self._write([self._batch], *_sorted(keys, refs)))
+        self._compact(self._new)
 
     def finish_batch(self) -> None:
         """The batch is complete: write what waits and merge its runs into the index."""
         self._flush()
         runs = self.runs() + self._new
         self._new = []
-        self._compact(runs, keep=False)
+        self._compact(runs)
         self._batch = None
         self._runs = None  # the next look-up (a later batch) reads the runs again
 
@@ -248,7 +236,7 @@ class KeyRuns:
             self._delete(run)
             rest = [b for b in run.batches if b != batch_id]
             if rest and keep.any():
-                self._write(rest, self._keys(run)[keep], refs[keep], keep=False)
+                self._write(rest, self._keys(run)[keep], refs[keep])
         self._runs = None
 
     # -- look-ups --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csvbridge import history_runs
+from csvbridge import history_merge, history_runs
 from csvbridge.history import History
 from csvbridge.history_blocks import POS_BITS
 
@@ -85,6 +85,7 @@ def test_index_agrees_with_a_scan_of_the_records(
     with (  # many runs: written while the batch is recorded, merged up to the cap
         mock.patch.object(history_runs, "RUN_CAP", 8),
         mock.patch.object(history_runs, "FLUSH", 4),
+        mock.patch.object(history_merge, "CHUNK", 3),  # merges take several steps
     ):
         with History(path) as h:
             for i, blocks in enumerate(batches, start=1):

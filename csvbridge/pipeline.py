@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from .atomic import ensure_outdir, write_atomic, write_atomic_with
+from .atomic import ensure_outdir
 from .balances import balance_chain, exported_twice, feed_chain
 from .chunk_prep import ChunkPrep, Prepped
 from .dedup import DuplicateStage, load_decisions, near_settings
-from .documents import DocumentSpool, check_documents
+from .doc_flush import flush_documents
+from .documents import DocumentSpool
 from .engines import (
     Closed,
     Engine,
@@ -27,20 +27,18 @@ from .engines import (
 )
 from .engines import check_columns as check_columns  # re-exported: callers import them here
 from .engines import read_options as read_options
-from .errors import ConservationError, InputFileError
+from .errors import InputFileError
 from .history import History, default_path
 from .mapping import CompiledMapping, LoadedMapping, load_mapping
-from .mask import Masker, mask_report
-from .model import Kind
+from .mask import Masker
 from .outfiles import limit_modes_to
 from .readers import SourceInfo
-from .reports.batch import batch_report, report_json, statement_check
+from .reports.batch import statement_check
 from .reports.control import ControlTotals
 from .reports.files import DuplicatesFile, RejectsFile
 from .reports.ledger import Ledger, Tally, TieOut
-from .reports.render_html import render_html
-from .reports.render_xlsx import save_xlsx
-from .rerun import batch_key_of, finished_in, input_sha256
+from .rerun import batch_key_of, converted_before, finished_in, input_sha256
+from .run_report import RunFacts, add_check_warnings, build_report, tie_out, write_reports
 from .writers import OutputFile, Target, Writer, resolve_target
 from .writers.base import CsvWriter, WriteContext, add_written
 from .writers.options import check_option_names, target_options
@@ -223,15 +221,7 @@ def convert(
             result = event.result
             ledger.merge(result.ledger)
             read_here.merge(result.ledger.stages["read"])
-            for rule, at in result.warnings:
-                tally = check_warnings.setdefault(rule, {"rows": 0, "first": []})
-                tally["rows"] += len(at)
-                room = 20 - len(tally["first"])
-                notes = result.notes.get(rule, {})
-                tally["first"] += [
-                    {"file": info.name, "line": ln, **({"note": notes[ln]} if ln in notes else {})}
-                    for ln in at[:room]
-                ]
+            add_check_warnings(check_warnings, info.name, result)
             rejects.add(result.rejects)
             incomplete |= result.rejected_documents
             records = result.records
@@ -261,37 +251,22 @@ def convert(
             if on_chunk is not None:
                 on_chunk(event.rows)
         if spool is not None:  # documents reach writers whole, lines in source order
-            docs = lm.mapping.documents
-            for group in spool.groups(chunk_rows):
-                group = _hold_incomplete(group, kind, incomplete, rejects, ledger)
-                passed, refused, warned = check_documents(
-                    group,
-                    kind.name,
-                    kind.document_key or "number",
-                    balance=docs.balance,
-                    consistent=docs.consistent,
-                    totals=state.totals,
-                )
-                for p in refused:
-                    rejects.add_records("", p.lines, kind, p.field, p.rule, p.message)
-                    ledger.rejected_by_rule[p.rule] += p.lines.num_rows
-                    add_written(ledger.stages["rejected"], p.lines, kind)
-                for p in warned:
-                    doc_warnings.setdefault(p.rule, []).append(p.message)
-                for w in writers.values():
-                    w.write(passed)
+            flush_documents(
+                spool,
+                chunk_rows=chunk_rows,
+                kind=kind,
+                docs=lm.mapping.documents,
+                totals=state.totals,
+                incomplete=incomplete,
+                rejects=rejects,
+                ledger=ledger,
+                writers=writers.values(),
+                doc_warnings=doc_warnings,
+            )
         for name, w in writers.items():
             ledger.written[name] = w.tally
             ledger.target_rejected[name] = w.rejected
-        tie_outs = [ledger.tie_out(t.name) for t in chosen]
-        failed = [t for t in tie_outs if not t.ok]
-        if failed:
-            raise ConservationError(
-                "the tie-out failed: " + "; ".join(p for t in failed for p in t.problems),
-                where="targets " + ", ".join(t.target for t in failed),
-                hint="this is a bug in csvbridge; no import file was written. Please report "
-                "it with report.json.",
-            )
+        tie_outs = tie_out(ledger, [t.name for t in chosen])
         outputs: list[OutputFile] = []
         produced: dict[str, list[OutputFile]] = {}
         for name, w in writers.items():
@@ -319,42 +294,32 @@ def convert(
             if store is not None:
                 store.close()  # rolls the history back: nothing of this run is kept
     try:
-        report = batch_report(
-            lm,
-            infos,
-            chosen,
-            target_opts,
-            produced,
-            reject_files,
-            dup_files,
-            ledger,
-            tie_outs,
-            rejects,
-            dups,
-            dup_fields,
-            hold_back,
+        report = build_report(
+            RunFacts(
+                lm=lm,
+                infos=infos,
+                chosen=chosen,
+                target_opts=target_opts,
+                produced=produced,
+                reject_files=reject_files,
+                dup_files=dup_files,
+                ledger=ledger,
+                tie_outs=tie_outs,
+                rejects=rejects,
+                dups=dups,
+                dup_fields=dup_fields,
+                hold_back=hold_back,
+                within=within,
+                stage=stage,
+                control=control,
+                reconciliation=reconciliation,
+                check_warnings=check_warnings,
+                doc_warnings=doc_warnings,
+                masker=masker,
+                batch_id=batch_id,
+            )
         )
-        report["reconciliation"] = reconciliation
-        if doc_warnings:
-            report["document_warnings"] = {k: v[:50] for k, v in sorted(doc_warnings.items())}
-        rules = {
-            c.name: c.rule or "unique: " + ", ".join(c.unique_fields) for c in lm.mapping.checks
-        }
-        report["check_warnings"] = {
-            name: {"rule": rules.get(name, "value not in the lookup table"), **tally}
-            for name, tally in sorted(check_warnings.items())
-            if tally["rows"]
-        }
-        report["duplicates"]["against_history"] = stage.against_history
-        report["duplicates"]["decisions_applied"] = stage.overridden
-        report["duplicates"]["within_file"] = within
-        report["duplicates"]["possible"] = stage.possible_report()
-        report["control_totals"] = control.as_list()
-        mask_report(report, masker)
-        report["history"] = {"batch": batch_id} if batch_id is not None else None
-        write_atomic(out / "report.json", report_json(report))
-        write_atomic(out / "report.html", render_html(report, out))
-        write_atomic_with(out / "report.xlsx", lambda f: save_xlsx(report, out, f))
+        write_reports(report, out)
         if store is not None:
             store.finish()  # the history records the batch once its outputs and reports exist
     finally:
@@ -362,17 +327,7 @@ def convert(
             store.close()
     warnings = [f"{i.name}: {w}" for i in infos for w in i.warnings]
     if same_as:
-        b = same_as[-1]
-        warnings.append(
-            f"these files were converted with this mapping before, in batch {b}: their records "
-            f"are held back as duplicates. If batch {b} was never imported, run "
-            f"csvbridge forget {b} and convert again"
-            if hold_back
-            else f"these files were converted with this mapping before, in batch {b}: the "
-            "mapping's duplicates policy is keep, so their records are written again and "
-            "flagged in duplicates.csv. Import them only if batch "
-            f"{b} was never imported"
-        )
+        warnings.append(converted_before(same_as[-1], hold_back))
     return ConvertResult(
         report=report,
         outputs=outputs + reject_files + dup_files,
@@ -411,26 +366,3 @@ def _open_history(history: str | Path | bool) -> History | None:
     if history is False:
         return None
     return History(default_path() if history is True else Path(history))
-
-
-def _hold_incomplete(
-    group: pa.Table, kind: Kind, incomplete: set[str], rejects: RejectsFile, ledger: Ledger
-) -> pa.Table:
-    """Lines of documents some of whose lines were rejected are held back as well: a partial
-    invoice or journal entry is never imported."""
-    key = kind.document_key
-    if not incomplete or key is None:
-        return group
-    docs = pc.fill_null(group.column(key).combine_chunks(), "")
-    hit = pc.is_in(docs, value_set=pa.array(sorted(incomplete), pa.string()))
-    if not pc.any(hit).as_py():
-        return group
-    held = group.filter(hit)
-    message = (
-        f"another line of this {kind.name} was rejected (see rejects.csv); its other lines "
-        f"are held back so that no partial {kind.name} is imported"
-    )
-    rejects.add_records("", held, kind, key, "document-incomplete", message)
-    ledger.rejected_by_rule["document-incomplete"] += held.num_rows
-    add_written(ledger.stages["rejected"], held, kind)
-    return group.filter(pc.invert(hit))

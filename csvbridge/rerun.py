@@ -60,3 +60,19 @@ def batch_key_of(
     """Same inputs, mapping and targets: the same batch (a re-run replaces it)."""
     blob = json.dumps([hashes, mapping_sha, target_opts], sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()
+
+
+def converted_before(batch: int, hold_back: bool) -> str:
+    """The run's warning when its files were converted with its mapping before, in ``batch``:
+    what happened to their records (held back, or with policy keep written again)."""
+    if hold_back:
+        return (
+            f"these files were converted with this mapping before, in batch {batch}: their "
+            f"records are held back as duplicates. If batch {batch} was never imported, run "
+            f"csvbridge forget {batch} and convert again"
+        )
+    return (
+        f"these files were converted with this mapping before, in batch {batch}: the "
+        "mapping's duplicates policy is keep, so their records are written again and "
+        f"flagged in duplicates.csv. Import them only if batch {batch} was never imported"
+    )

@@ -136,7 +136,7 @@ elif point == "committed":  # the history's COMMIT done, the process not yet end
     from csvbridge.history import History
     after(History, "finish")
 elif point == "reports":  # report.json written, report.html not yet
-    import csvbridge.pipeline as p
+    import csvbridge.run_report as p
     real_write = p.write_atomic
     def write_atomic(path, data):
         if path.name == "report.html":

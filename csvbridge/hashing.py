@@ -19,7 +19,7 @@ SipHash is sequential within a value, so a long value costs a Python loop step p
 ``_LONG`` bytes therefore go to ``pandas.util.hash_array`` itself once the time the numpy
 path spent on such values would pass what importing pandas costs (``_RENT_BYTES``; rent
 until renting has cost the price of buying), or at once if pandas is loaded already. A run
-without long values never imports pandas.
+whose values over ``_LONG`` add up to less than ``_RENT_BYTES`` never imports pandas.
 """
 
 from __future__ import annotations

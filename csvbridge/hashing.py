@@ -8,16 +8,24 @@ Duplicate identities stored in users' histories and in duplicates.csv were first
 - integers: the value's bits as an unsigned integer of its width, widened to 64 bits, then
   the same mix.
 
-Importing pandas costs ~0.2 s and ~40 MB a run; this module is numpy only. SipHash runs
+Importing pandas costs ~0.2 s and ~50 MB a run, so text is hashed with numpy: SipHash runs
 vectorised over rows: rows sorted by block count, in batches small enough that the working
 arrays stay in the CPU cache, so the rows still hashing at block k are a prefix of the batch
 and every step is an in-place ufunc on slices (no per-row Python, no copies per block). The
 last few very long values of a batch finish in plain Python integers (``_siphash_rest``).
+
+SipHash is sequential within a value, so a long value costs a Python loop step per 8 bytes
+(~0.19 us a byte: a 10 MB cell ~2 s) where pandas' C takes ~0.4 ns. Values longer than
+``_LONG`` bytes therefore go to ``pandas.util.hash_array`` itself once the time the numpy
+path spent on such values would pass what importing pandas costs (``_RENT_BYTES``; rent
+until renting has cost the price of buying), or at once if pandas is loaded already. A run
+whose values over ``_LONG`` add up to less than ``_RENT_BYTES`` never imports pandas.
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +52,14 @@ _TAIL_MASK = np.array([(1 << (8 * r)) - 1 for r in range(8)], dtype=_U)
 _FEW_ROWS = 8
 _FEW_BLOCKS = 16
 _BATCH = 8192  # rows per batch: the ~10 working arrays (~0.5 MB) stay in L2
+# Values longer than this are hashed by pandas when it pays (see the module docstring). At
+# 4 KB the numpy path costs 5-260 ns a byte (many such rows at once - one alone), pandas
+# ~0.5 ns, and a batch of values up to 4 KB loops at most 512 times (~11 ms).
+_LONG = 4096
+# Bytes of long values hashed by the numpy path, in a process, before pandas is imported for
+# them: a value alone costs ~0.19 us a byte, so 1 MiB ~0.2 s, about what importing pandas costs.
+_RENT_BYTES = 1 << 20
+_rented = [0]  # bytes of long values the numpy path has hashed in this process
 
 
 def hash_ints(values: npt.NDArray[np.integer]) -> npt.NDArray[np.uint64]:
@@ -70,6 +86,16 @@ def hash_strings(col: pa.Array) -> npt.NDArray[np.uint64]:
     if n == 0:
         return out
     lengths = np.diff(offsets)
+    starts = offsets[:-1]
+    rows = None  # the rows left to the numpy path, when not all of them
+    if int(lengths.max()) > _LONG:
+        long_rows = np.flatnonzero(lengths > _LONG)
+        if _pandas_pays(int(lengths[long_rows].sum())):
+            out[long_rows] = _pandas_hashes(data, offsets, long_rows)
+            rows = np.flatnonzero(lengths <= _LONG)
+            if not len(rows):
+                return out
+            lengths, starts = lengths[rows], starts[rows]
     blocks = (lengths >> 3) + 1  # 8-byte blocks, the last one holding the length
     max_blocks = int(blocks.max())
     # Every 8-byte read (start + 8k of a row) is a uint64 at a byte offset: an unaligned
@@ -80,14 +106,40 @@ def hash_strings(col: pa.Array) -> npt.NDArray[np.uint64]:
     # most blocks first (a 16-bit key sorts by radix)
     sort_key = (max_blocks - blocks).astype(np.int16 if max_blocks < 2**15 else np.int64)
     order = np.argsort(sort_key, kind="stable")
-    size = -(-n // -(-n // _BATCH))  # equal batches: no small last one
+    dest = order if rows is None else rows[order]
+    m = len(order)
+    size = -(-m // -(-m // _BATCH))  # equal batches: no small last one
     state = _State(size)
-    for lo in range(0, n, size):
-        rows = order[lo : lo + size]
-        out[rows] = state.run(
-            words, offsets[:-1][rows], lengths[rows], blocks[rows], int(blocks[rows[0]])
+    for lo in range(0, m, size):
+        batch = order[lo : lo + size]
+        out[dest[lo : lo + size]] = state.run(
+            words, starts[batch], lengths[batch], blocks[batch], int(blocks[batch[0]])
         )
     return out
+
+
+def _pandas_pays(long_bytes: int) -> bool:
+    """Whether values of ``long_bytes`` bytes in all, each over ``_LONG``, go to pandas: it is
+    loaded, or the numpy path's time on such values would pass the cost of importing it."""
+    if "pandas" in sys.modules:
+        return True
+    if _rented[0] + long_bytes > _RENT_BYTES:
+        return True
+    _rented[0] += long_bytes
+    return False
+
+
+def _pandas_hashes(
+    data: memoryview, offsets: npt.NDArray[np.int64], rows: npt.NDArray[np.intp]
+) -> npt.NDArray[np.uint64]:
+    """``pandas.util.hash_array`` of the given rows' values, as bytes (which pandas hashes as
+    they are; the UTF-8 it would encode a str to)."""
+    from pandas.util import hash_array  # only here: a run without long values never loads it
+
+    values = np.empty(len(rows), dtype=object)
+    bounds = zip(offsets[rows].tolist(), offsets[rows + 1].tolist(), strict=True)
+    values[:] = [bytes(data[lo:hi]) for lo, hi in bounds]
+    return np.asarray(hash_array(values, categorize=False), dtype=_U)
 
 
 def null_text_hash() -> npt.NDArray[np.uint64]:

@@ -95,9 +95,87 @@ def test_long_values_finished_in_python_equal_pandas(
         check(values)
 
 
-def test_a_very_long_value_equals_pandas() -> None:
-    """One 1 MB cell among short ones (the Python finish, at the default settings)."""
-    check(["x" * 1_000_000, "short", "", "é" * 1000, *[f"row {i}" for i in range(50)]])
+def test_a_very_long_value_in_the_numpy_path_equals_pandas() -> None:
+    """One 1 MB cell among short ones, kept from pandas (the Python finish, at the default
+    batch settings)."""
+    with tuned(_LONG=2_000_000):
+        check(["x" * 1_000_000, "short", "", "é" * 1000, *[f"row {i}" for i in range(50)]])
+
+
+class Spy:
+    """Records the rows given to hashing._pandas_hashes (and still hashes them)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[list[int]] = []
+        self._real = hashing._pandas_hashes
+        monkeypatch.setattr(hashing, "_pandas_hashes", self)
+
+    def __call__(
+        self, data: memoryview, offsets: npt.NDArray[np.int64], rows: npt.NDArray[np.intp]
+    ) -> npt.NDArray[np.uint64]:
+        self.calls.append(rows.tolist())
+        return self._real(data, offsets, rows)
+
+
+def test_values_over_the_threshold_go_to_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At the default settings, with pandas loaded (as it is here): only the long rows."""
+    spy = Spy(monkeypatch)
+    long_ascii, long_utf8 = "y" * (hashing._LONG + 1), "é" * (hashing._LONG // 2 + 1)
+    values = ["a", long_ascii, "", "x" * hashing._LONG, long_utf8, *[f"r{i}" for i in range(40)]]
+    check(values)
+    assert spy.calls == [[1, 4]]  # "x" * _LONG is not over it
+
+
+def test_a_10mb_value_goes_to_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = Spy(monkeypatch)
+    check(["tesco", "z" * 10_000_000 + "€", "\x00"], pa.large_string())
+    assert spy.calls == [[1]]
+
+
+def test_short_values_stay_in_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = Spy(monkeypatch)
+    check(["q" * hashing._LONG, "coffee", ""])
+    assert spy.calls == []
+
+
+def test_only_long_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = Spy(monkeypatch)
+    check(["é" * hashing._LONG, "b" * 5000])
+    assert spy.calls == [[0, 1]]
+
+
+def test_nulls_are_still_refused_with_long_values() -> None:
+    with pytest.raises(ValueError, match="fill the array's nulls first"):
+        hash_strings(pa.array(["a" * 10_000, None], pa.string()))
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_slices_with_long_values_of_an_array_with_nulls(kind: pa.DataType) -> None:
+    """A slice's own values only (offsets rebased), its parent's nulls outside it."""
+    arr = pa.array([None, "a" * 9000, "b", None, "c" * 5000, "d" * 20, "é" * 7000, None], kind)
+    got = hash_strings(arr.slice(1, 2))
+    assert got.tolist() == pandas_hash(["a" * 9000, "b"]).tolist()
+    got = hash_strings(arr.slice(4, 3))
+    assert got.tolist() == pandas_hash(["c" * 5000, "d" * 20, "é" * 7000]).tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.one_of(SHORT, LONG), min_size=1, max_size=40),
+    st.integers(0, 80),
+    st.integers(1, 12),
+    st.sampled_from([pa.string(), pa.large_string()]),
+    st.data(),
+)
+def test_long_values_hashed_by_pandas_equal_pandas(
+    values: list[str], long: int, batch: int, kind: pa.DataType, data: st.DataObject
+) -> None:
+    """Rows over the threshold (pandas), the others (numpy), put back in place, in slices."""
+    start = data.draw(st.integers(0, len(values)))
+    stop = data.draw(st.integers(start, len(values)))
+    with tuned(_LONG=long, _BATCH=batch):
+        got = hash_strings(pa.array(values, kind).slice(start, stop - start))
+    assert got.tolist() == pandas_hash(values[start:stop]).tolist()
 
 
 @pytest.mark.parametrize("length", range(34))

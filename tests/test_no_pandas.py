@@ -123,3 +123,44 @@ def test_a_failure_leaves_pyarrow_as_it_was(tmp_path: Path) -> None:
         "print('pandas' in sys.modules)\n"
     )
     assert _python(code, tmp_path) == ["False", "True"]
+
+
+HASH_RUN = (
+    "import sys\n"
+    "import pyarrow as pa\n"
+    "from csvbridge.arrow_setup import keep_pandas_out_of_pyarrow as keep\nkeep()\n"
+    "import numpy as np\n"
+    "from csvbridge import hashing\n"
+    "from csvbridge.readers.arrow_buffers import string_array\n"
+    "short = [f'CARD PAYMENT {i}' for i in range(20000)]\n"
+    "calls = [string_array(short + ['x' * 5000] * 100), string_array(['é' * 300_000])]\n"
+    "got = []\n"
+    "for arr in calls:\n"
+    "    got.append(hashing.hash_strings(arr))\n"
+    "    print('pandas' in sys.modules)\n"
+    "import pandas as pd\n"
+    "for arr, hashes in zip(calls, got):\n"
+    "    want = pd.util.hash_array(np.array(arr.to_pylist(), dtype=object), categorize=False)\n"
+    "    print((hashes == want).all())\n"
+    "print(pa.array(pd.Series([1.0, None])).null_count)\n"
+)
+
+
+def test_hashing_long_values_imports_pandas_only_once_it_pays(tmp_path: Path) -> None:
+    """Values over hashing._LONG stay in numpy until they add up to hashing._RENT_BYTES in
+    the process (1 MiB: 500 KB, then 600 KB more), then pandas hashes them, imported there
+    and seen by pyarrow as usual."""
+    assert _python(HASH_RUN, tmp_path) == ["False", "True", "True", "True", "1"]
+
+
+def test_hashing_short_values_never_imports_pandas(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from csvbridge.arrow_setup import keep_pandas_out_of_pyarrow as keep\nkeep()\n"
+        "from csvbridge.hashing import hash_strings, _LONG\n"
+        "from csvbridge.readers.arrow_buffers import string_array\n"
+        "for n in range(30):\n"
+        "    hash_strings(string_array(['a' * _LONG] * 300 + ['TESCO STORES'] * 9000))\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    assert _python(code, tmp_path) == ["False"]

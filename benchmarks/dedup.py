@@ -88,11 +88,12 @@ def build_history(path: Path, size: int, chunk: int = 500_000) -> None:
 
 def ensure_index(path: Path) -> None:
     """Read the history's index once outside the timed check (the file into the OS cache;
-    an index lost or migrated is rebuilt here)."""
+    an index lost or migrated, or runs stored without their summaries, made here)."""
     t0 = time.perf_counter()
     with History(path) as h:
         h.begin()
         h.lookup(np.zeros(1, dtype=np.uint64))
+        h.near(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
         h.finish()
     print(f"identity index ready in {time.perf_counter() - t0:.1f} s", flush=True)
 

@@ -39,6 +39,14 @@ class Bloom:
         self.blocks = max(1, -(-capacity * BITS_PER_KEY // _BLOCK_BITS))
         self.words = np.zeros(self.blocks * (_BLOCK_BITS // 64), dtype=np.uint64)
 
+    @classmethod
+    def from_words(cls, words: Keys) -> Bloom:
+        """A filter from the ``words`` of one made before (stored)."""
+        bloom = cls(0)
+        bloom.blocks = max(1, len(words) // (_BLOCK_BITS // 64))
+        bloom.words = words
+        return bloom
+
     def _block(self, keys: Keys) -> Keys:
         return ((keys >> _S32) * np.uint64(self.blocks)) >> _S32  # monotonic in the key
 

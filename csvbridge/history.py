@@ -5,10 +5,11 @@ what was imported before. Records are stored in blocks as the run goes (history_
 and found through sorted runs of keys (history_runs.py, history_index.py).
 
 Memory: recording keeps nothing per written record beyond the current chunk, up to 262,144
-keys waiting to become a run, and a merge of at most ``RUN_CAP`` entries (about 40 MB).
-Looking up reads the keys of the earlier batches' runs (8 bytes a history record) with a
-2 MB prefix bitmap per run, the refs of runs a look-up hits (8 bytes a record) and a bounded
-cache of the blocks hit.
+keys waiting to become a run, and a few MB for a merge (read and written a chunk at a time,
+history_merge.py). Looking up keeps each earlier run's summary (history_summary.py: a Bloom
+filter and every 512th key, about 1.5 bytes a history record for each kind of run), reads only
+the blocks of keys and refs the filters let through (history_probe.py), and caches up to 8 MB
+of the record blocks hit.
 
 Default location: ``$CSVBRIDGE_HISTORY``, else ``$XDG_DATA_HOME/csvbridge/history.sqlite``
 (``~/.local/share/csvbridge/history.sqlite``). A run holds an IMMEDIATE transaction from its
@@ -38,6 +39,7 @@ from .history_blocks import SCHEMA as BLOCK_SCHEMA
 from .history_blocks import Blocks, migrate_legacy, write_block
 from .history_index import Found, HistoryIndex, NearRow
 from .history_runs import SCHEMA as RUN_SCHEMA
+from .history_summary import SCHEMA as SUMMARY_SCHEMA
 from .outfiles import default_mode
 
 BUSY_SECONDS = 600
@@ -219,7 +221,7 @@ class History:
         mode = self.db.execute("PRAGMA journal_mode").fetchone()[0]
         if str(mode).lower() != "wal":
             self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(_SCHEMA + BLOCK_SCHEMA + RUN_SCHEMA)
+        self.db.executescript(_SCHEMA + BLOCK_SCHEMA + RUN_SCHEMA + SUMMARY_SCHEMA)
         if self._has_legacy():
             self.db.execute("BEGIN IMMEDIATE")  # a history from before record blocks
             try:
@@ -244,6 +246,7 @@ class History:
     @_translated
     def rollback(self) -> None:
         if self._in_tx:
+            self.index.release()
             self.db.execute("ROLLBACK")
             self._in_tx = False
             self._batch = None
@@ -349,6 +352,7 @@ class History:
         in place: killed before this, the history keeps nothing of the run, so running it
         again gives the same outputs."""
         if self._in_tx:
+            self.index.release()
             self.db.execute("COMMIT")
             self._in_tx = False
 
@@ -388,6 +392,8 @@ class History:
     def close(self) -> None:
         """Roll back what was not finished and close; never raises (it runs while another
         error may be on its way to the user)."""
+        with contextlib.suppress(sqlite3.Error):
+            self.index.release()
         with contextlib.suppress(sqlite3.Error):
             if self._in_tx:
                 self._in_tx = False

@@ -39,7 +39,7 @@ CREATE INDEX IF NOT EXISTS record_block_batch_idx ON record_block(batch_id);
 """
 POS_BITS = 32
 POS_MASK = (1 << POS_BITS) - 1
-CACHE_BYTES = 48 << 20  # decoded block columns kept for look-ups that hit them
+CACHE_BYTES = 8 << 20  # decoded block columns kept for look-ups that hit them (a few blocks)
 
 
 def i64(blob: bytes) -> npt.NDArray[np.int64]:

@@ -116,6 +116,11 @@ class HistoryIndex:
         if near_keys is not None:
             self.near_keys.add(batch_id, near_keys, refs)
 
+    def release(self) -> None:
+        """Close what look-ups hold open in the database."""
+        self.identity.release()
+        self.near_keys.release()
+
     def finish_batch(self) -> None:
         """The batch being recorded is complete: merge its runs into the index."""
         self.identity.finish_batch()

@@ -9,7 +9,7 @@ incremental BLOB I/O, the merge needs a few MB whatever the runs' size.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +39,11 @@ def _column(
             yield np.frombuffer(data, dtype="<i8").astype(np.int64, copy=False)
 
 
+def stored_keys(db: sqlite3.Connection, rid: int, n: int) -> Iterator[npt.NDArray[np.int64]]:
+    """A stored run's keys, in order, CHUNK at a time."""
+    return _column(db, rid, "keys", n)
+
+
 def _chunks(db: sqlite3.Connection, rid: int, n: int) -> Iterator[Pair]:
     return zip(_column(db, rid, "keys", n), _column(db, rid, "refs", n), strict=True)
 
@@ -53,9 +58,16 @@ def refs_ordered(db: sqlite3.Connection, a: tuple[int, int], b: tuple[int, int])
     return a_max <= b_min
 
 
-def merge_stored(db: sqlite3.Connection, a: tuple[int, int], b: tuple[int, int], out: int) -> None:
+def merge_stored(
+    db: sqlite3.Connection,
+    a: tuple[int, int],
+    b: tuple[int, int],
+    out: int,
+    on_keys: Callable[[npt.NDArray[np.int64]], None],
+) -> None:
     """Write the merge of stored runs ``a`` and ``b`` (``(id, entries)``; among equal keys
-    ``a``'s entries first) into run ``out``, whose BLOBs are already sized for both."""
+    ``a``'s entries first) into run ``out``, whose BLOBs are already sized for both; the
+    merged keys also go to ``on_keys``, in order, a part at a time."""
     ia, ib = _chunks(db, *a), _chunks(db, *b)
     ak, ar = bk, br = _EMPTY, _EMPTY
     a_done = b_done = False
@@ -79,5 +91,6 @@ def merge_stored(db: sqlite3.Connection, a: tuple[int, int], b: tuple[int, int],
             tb = len(bk) if a_done else int(np.searchsorted(bk, ak[-1], side="left"))
             keys, refs = merge_runs((ak[:ta], ar[:ta]), (bk[:tb], br[:tb]))
             out_keys.write(as_blob(keys))
+            on_keys(keys)
             out_refs.write(as_blob(refs))
             ak, ar, bk, br = ak[ta:], ar[ta:], bk[tb:], br[tb:]

@@ -7,9 +7,9 @@ vectorised binary search with no SQL per record.
 Runs merge like an LSM tree, but never past ``RUN_CAP`` entries, read and written a chunk at a
 time (history_merge), so a merge needs a few MB whatever the history's size. A run being
 recorded builds its runs as it goes (a run is written whenever ``FLUSH`` new entries are
-waiting) and look-ups never see them until the next run loads the index. Memory: the keys of
-every run are read at the first look-up (8 bytes per history record); the refs of a run only
-once a look-up hits it.
+waiting) and look-ups never see them until the next run loads the index. Look-ups go through
+each run's summary (history_summary.py, made as the run is written) and read only the blocks
+of the run it lets through (history_probe.py).
 """
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from . import history_summary as summaries
 from .history_blocks import POS_BITS, Blocks, i64
-from .history_merge import Pair, as_blob, merge_stored, refs_ordered
+from .history_merge import Pair, as_blob, merge_stored, refs_ordered, stored_keys
+from .history_probe import Stored, first, within
+from .history_summary import Summary, SummaryBuilder
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS key_run (
@@ -36,7 +39,6 @@ CREATE TABLE IF NOT EXISTS key_run (
 """
 RUN_CAP = 1 << 20  # entries of a merged run: a merge needs about 40 bytes per entry
 FLUSH = 1 << 18  # entries of the batch being recorded waiting to be written as a run
-MAX_CANDIDATES = 64  # per record and run, as near_duplicates' in-batch index
 _COLUMN = {"identity": "identity", "near": "near_key"}
 
 
@@ -45,38 +47,9 @@ class _Run:
     id: int
     batches: list[int]
     n: int
-    keys: npt.NDArray[np.int64] | None  # sorted; among equal keys, refs ascending
-    refs: npt.NDArray[np.int64] | None  # read when a look-up first hits the run
-    bits: npt.NDArray[np.uint8] | None = None  # which key prefixes the run holds
-
-
-# A run's keys are uniform in their top bits (identities are hashes; a near key puts the
-# amount's hash above the day), so a bitmap of the prefixes it holds turns most probes away
-# before the binary search: 2 MB a run, about 6% of absent keys let through at RUN_CAP.
-PREFIX_SHIFT = 39  # bits 39-62: a near key's bucket hash, never its day
-PREFIX_MASK = (1 << 24) - 1
-
-
-def _prefix(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    return (keys >> PREFIX_SHIFT) & PREFIX_MASK
-
-
-def _bits(run: _Run, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
-    if run.bits is None:
-        seen = np.zeros(PREFIX_MASK + 1, dtype=bool)
-        seen[_prefix(keys)] = True
-        run.bits = np.packbits(seen)
-    return run.bits
-
-
-def _maybe(
-    bits: npt.NDArray[np.uint8], lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
-) -> npt.NDArray[np.bool_]:
-    """Where the run may hold a key in [lo, hi] (certainly not elsewhere)."""
-    p = _prefix(lo)
-    held = (bits[p >> 3] >> (7 - (p & 7)).astype(np.uint8)) & 1
-    out: npt.NDArray[np.bool_] = (held != 0) | (p != _prefix(hi))
-    return out
+    keys: npt.NDArray[np.int64] | None = None  # read whole only to rewrite the run
+    refs: npt.NDArray[np.int64] | None = None
+    summary: Summary | None = None  # what look-ups keep in memory
 
 
 def _sorted(keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]) -> Pair:
@@ -96,6 +69,7 @@ class KeyRuns:
         self._pending_n = 0
         self._batch: int | None = None  # the batch being recorded
         self._new: list[_Run] = []  # its runs written so far (not looked up)
+        self._looked_up: list[Stored] | None = None  # the runs with summaries and handles
 
     def runs(self) -> list[_Run]:
         """The runs of the batches recorded before this run (loaded once)."""
@@ -109,13 +83,39 @@ class KeyRuns:
             missing = sorted(have - covered - ({self._batch} if self._batch else set()))
             if missing:  # migrated from an older history, or the index was lost: rebuild
                 self._rebuild(missing)
-            self._runs = []
-            for rid, batches, keys in self.db.execute(
-                "SELECT id, batches, keys FROM key_run WHERE kind = ? ORDER BY id", (self.kind,)
-            ):
-                k = i64(keys)
-                self._runs.append(_Run(rid, json.loads(batches), len(k), k, None))
+            self._runs = [
+                _Run(rid, json.loads(batches), n // 8)
+                for rid, batches, n in self.db.execute(
+                    "SELECT id, batches, length(keys) FROM key_run WHERE kind = ? ORDER BY id",
+                    (self.kind,),
+                ).fetchall()
+            ]
         return self._runs
+
+    def _stored(self) -> list[Stored]:
+        """The runs with their summaries, for a look-up (a run stored without one, by an
+        older csvbridge, gets one now); made once, until ``release``."""
+        if self._looked_up is None:
+            self._looked_up = []
+            for run in self.runs():
+                if run.summary is None:
+                    run.summary = summaries.load(self.db, run.id, run.n) or self._summarise(run)
+                self._looked_up.append(Stored(run.id, run.n, run.summary))
+        return self._looked_up
+
+    def release(self) -> None:
+        """Close the look-ups' BLOB handles (before the runs change, or the run ends)."""
+        for stored in self._looked_up or []:
+            stored.close()
+        self._looked_up = None
+
+    def _summarise(self, run: _Run) -> Summary:
+        made = SummaryBuilder(self.kind, run.n)
+        for keys in stored_keys(self.db, run.id, run.n):
+            made.add(keys)
+        summary = made.finish()
+        summaries.store(self.db, run.id, summary)
+        return summary
 
     def _rebuild(self, batches: list[int]) -> None:
         """Index these batches from their blocks, FLUSH entries at a time."""
@@ -158,7 +158,7 @@ class KeyRuns:
             "VALUES (?, ?, zeroblob(?), zeroblob(?))",
             (self.kind, json.dumps(sorted(batches)), 8 * n, 8 * n),
         )
-        return _Run(int(cur.lastrowid or 0), sorted(batches), n, None, None)
+        return _Run(int(cur.lastrowid or 0), sorted(batches), n)
 
     def _write(
         self, batches: list[int], keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]
@@ -169,10 +169,14 @@ class KeyRuns:
             # written into the pages directly: no copy of the array in SQLite's memory
             with self.db.blobopen("key_run", column, run.id) as blob:
                 blob.write(as_blob(values))
+        made = SummaryBuilder(self.kind, len(keys))
+        made.add(keys)
+        summaries.store(self.db, run.id, made.finish())
         return run
 
     def _delete(self, run: _Run) -> None:
         self.db.execute("DELETE FROM key_run WHERE id = ?", (run.id,))
+        summaries.delete(self.db, run.id)
 
     def _compact(self, runs: list[_Run]) -> None:
         """Merge the last runs while the newest is at least as large as the one before and
@@ -182,7 +186,9 @@ class KeyRuns:
             batches = sorted(set(a.batches + b.batches))
             if refs_ordered(self.db, (a.id, a.n), (b.id, b.n)):  # as runs are recorded
                 merged = self._insert(batches, a.n + b.n)
-                merge_stored(self.db, (a.id, a.n), (b.id, b.n), merged.id)
+                made = SummaryBuilder(self.kind, merged.n)
+                merge_stored(self.db, (a.id, a.n), (b.id, b.n), merged.id, made.add)
+                summaries.store(self.db, merged.id, made.finish())
             else:  # a batch indexed again after later ones (_rebuild): sort
                 keys = np.concatenate([self._keys(a), self._keys(b)])
                 refs = np.concatenate([self._refs(a), self._refs(b)])
@@ -221,6 +227,7 @@ class KeyRuns:
 
     def finish_batch(self) -> None:
         """The batch is complete: write what waits and merge its runs into the index."""
+        self.release()
         self._flush()
         runs = self.runs() + self._new
         self._new = []
@@ -230,13 +237,14 @@ class KeyRuns:
 
     def forget(self, batch_id: int, blocks: set[int]) -> None:
         """Remove a batch's entries (``blocks``: its blocks) from the runs holding it."""
+        self.release()
         for run in [r for r in self.runs() if batch_id in r.batches]:
-            refs = self._refs(run)
+            keys, refs = self._keys(run), self._refs(run)
             keep = ~np.isin(refs >> POS_BITS, np.fromiter(blocks, dtype=np.int64))
             self._delete(run)
             rest = [b for b in run.batches if b != batch_id]
             if rest and keep.any():
-                self._write(rest, self._keys(run)[keep], refs[keep])
+                self._write(rest, keys[keep], refs[keep])
         self._runs = None
 
     # -- look-ups --------------------------------------------------------------------------
@@ -246,24 +254,9 @@ class KeyRuns:
     def first(self, probe: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """The smallest ref recorded with each key (-1: none); ``probe`` need not be sorted."""
         out = np.full(len(probe), -1, dtype=np.int64)
-        if not len(probe):
-            return out
-        order = np.argsort(probe)  # sorted probes walk the runs in order: fewer cache misses
-        sp = probe[order]
-        best = np.full(len(probe), np.iinfo(np.int64).max, dtype=np.int64)
-        for run in self.runs():
-            keys = self._keys(run)
-            if not len(keys):
-                continue
-            at = np.flatnonzero(_maybe(_bits(run, keys), sp, sp))
-            pos = np.minimum(np.searchsorted(keys, sp[at]), len(keys) - 1)
-            eq = keys[pos] == sp[at]
-            if not eq.any():
-                continue
-            hit = at[eq]
-            best[hit] = np.minimum(best[hit], self._refs(run)[pos[eq]])
-        found = best != np.iinfo(np.int64).max
-        out[order[found]] = best[found]
+        if len(probe):
+            at, refs = first(self.db, self._stored(), probe)
+            out[at] = refs
         return out
 
     def within(
@@ -271,30 +264,4 @@ class KeyRuns:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """(i, ref) of the entries whose key lies in [lo[i], hi[i]] (at most MAX_CANDIDATES
         per i and run), ordered by i then ref."""
-        rows: list[npt.NDArray[np.int64]] = []
-        refs: list[npt.NDArray[np.int64]] = []
-        order = np.argsort(lo)  # sorted probes walk the runs in order: fewer cache misses
-        slo, shi = lo[order], hi[order]
-        for run in self.runs():
-            keys = self._keys(run)
-            if not len(keys):
-                continue
-            maybe = np.flatnonzero(_maybe(_bits(run, keys), slo, shi))
-            a = np.searchsorted(keys, slo[maybe], side="left")
-            inside = (a < len(keys)) & (keys[np.minimum(a, len(keys) - 1)] <= shi[maybe])
-            hit = maybe[inside]  # most ranges hold nothing: no second search
-            if not len(hit):
-                continue
-            a = a[inside]
-            b = np.minimum(np.searchsorted(keys, shi[hit], side="right"), a + MAX_CANDIDATES)
-            counts = b - a
-            starts = np.repeat(a - np.cumsum(np.r_[0, counts[:-1]]), counts)
-            pos = starts + np.arange(int(counts.sum()))
-            rows.append(np.repeat(order[hit], counts).astype(np.int64))
-            refs.append(self._refs(run)[pos])
-        if not rows:
-            e = np.zeros(0, dtype=np.int64)
-            return e, e
-        i, r = np.concatenate(rows), np.concatenate(refs)
-        order = np.lexsort((r, i))
-        return i[order], r[order]
+        return within(self.db, self._stored(), lo, hi)

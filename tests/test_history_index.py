@@ -13,7 +13,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csvbridge import history_merge, history_runs
+from csvbridge import history_merge, history_probe, history_runs, history_summary
 from csvbridge.history import History
 from csvbridge.history_blocks import POS_BITS
 
@@ -76,9 +76,16 @@ idents = st.integers(0, 60).map(lambda x: x * 0x9E3779B97F4A7C15 % 2**64)
     ),
     forget=st.lists(st.integers(1, 6), max_size=3),
     lose_index=st.booleans(),
+    fence=st.sampled_from([1, 2, 3, 512]),
+    window=st.sampled_from([1, 2, 256]),
 )
 def test_index_agrees_with_a_scan_of_the_records(
-    tmp_path_factory: object, batches: list[list[list[int]]], forget: list[int], lose_index: bool
+    tmp_path_factory: object,
+    batches: list[list[list[int]]],
+    forget: list[int],
+    lose_index: bool,
+    fence: int,
+    window: int,
 ) -> None:
     path = Path(str(tmp_path_factory.mktemp("h"))) / "h.sqlite"  # type: ignore[attr-defined]
     kept: dict[int, list[Rec]] = {}
@@ -86,6 +93,8 @@ def test_index_agrees_with_a_scan_of_the_records(
         mock.patch.object(history_runs, "RUN_CAP", 8),
         mock.patch.object(history_runs, "FLUSH", 4),
         mock.patch.object(history_merge, "CHUNK", 3),  # merges take several steps
+        mock.patch.object(history_summary, "FENCE", fence),  # look-ups read some blocks
+        mock.patch.object(history_probe, "WINDOW", window),  # a few blocks at a time
     ):
         with History(path) as h:
             for i, blocks in enumerate(batches, start=1):

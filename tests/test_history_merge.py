@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 from csvbridge import history_merge
 from csvbridge.history_blocks import Blocks
 from csvbridge.history_runs import SCHEMA, KeyRuns
+from csvbridge.history_summary import SCHEMA as SUMMARY_SCHEMA
 
 
 def _db() -> sqlite3.Connection:
     db = sqlite3.connect(":memory:")
-    db.executescript(SCHEMA)
+    db.executescript(SCHEMA + SUMMARY_SCHEMA)
     return db
 
 

@@ -9,7 +9,7 @@ incremental BLOB I/O, the merge needs a few MB whatever the runs' size.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -58,16 +58,9 @@ def refs_ordered(db: sqlite3.Connection, a: tuple[int, int], b: tuple[int, int])
     return a_max <= b_min
 
 
-def merge_stored(
-    db: sqlite3.Connection,
-    a: tuple[int, int],
-    b: tuple[int, int],
-    out: int,
-    on_keys: Callable[[npt.NDArray[np.int64]], None],
-) -> None:
+def merge_stored(db: sqlite3.Connection, a: tuple[int, int], b: tuple[int, int], out: int) -> None:
     """Write the merge of stored runs ``a`` and ``b`` (``(id, entries)``; among equal keys
-    ``a``'s entries first) into run ``out``, whose BLOBs are already sized for both; the
-    merged keys also go to ``on_keys``, in order, a part at a time."""
+    ``a``'s entries first) into run ``out``, whose BLOBs are already sized for both."""
     ia, ib = _chunks(db, *a), _chunks(db, *b)
     ak, ar = bk, br = _EMPTY, _EMPTY
     a_done = b_done = False
@@ -91,6 +84,5 @@ def merge_stored(
             tb = len(bk) if a_done else int(np.searchsorted(bk, ak[-1], side="left"))
             keys, refs = merge_runs((ak[:ta], ar[:ta]), (bk[:tb], br[:tb]))
             out_keys.write(as_blob(keys))
-            on_keys(keys)
             out_refs.write(as_blob(refs))
             ak, ar, bk, br = ak[ta:], ar[ta:], bk[tb:], br[tb:]

@@ -50,6 +50,7 @@ class _Run:
     keys: npt.NDArray[np.int64] | None = None  # read whole only to rewrite the run
     refs: npt.NDArray[np.int64] | None = None
     summary: Summary | None = None  # what look-ups keep in memory
+    ref_range: tuple[int, int] | None = None  # smallest and largest ref, when known
 
 
 def _sorted(keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]) -> Pair:
@@ -158,7 +159,9 @@ class KeyRuns:
             "VALUES (?, ?, zeroblob(?), zeroblob(?))",
             (self.kind, json.dumps(sorted(batches)), 8 * n, 8 * n),
         )
-        return _Run(int(cur.lastrowid or 0), sorted(batches), n)
+        rid = int(cur.lastrowid or 0)
+        summaries.delete(self.db, rid)  # a summary left by a run of this id deleted before
+        return _Run(rid, sorted(batches), n)
 
     def _write(
         self, batches: list[int], keys: npt.NDArray[np.int64], refs: npt.NDArray[np.int64]
@@ -169,9 +172,8 @@ class KeyRuns:
             # written into the pages directly: no copy of the array in SQLite's memory
             with self.db.blobopen("key_run", column, run.id) as blob:
                 blob.write(as_blob(values))
-        made = SummaryBuilder(self.kind, len(keys))
-        made.add(keys)
-        summaries.store(self.db, run.id, made.finish())
+        if len(refs):
+            run.ref_range = (int(refs.min()), int(refs.max()))
         return run
 
     def _delete(self, run: _Run) -> None:
@@ -184,11 +186,11 @@ class KeyRuns:
         while len(runs) >= 2 and runs[-2].n <= runs[-1].n and runs[-2].n + runs[-1].n <= RUN_CAP:
             b, a = runs.pop(), runs.pop()
             batches = sorted(set(a.batches + b.batches))
-            if refs_ordered(self.db, (a.id, a.n), (b.id, b.n)):  # as runs are recorded
+            if self._ordered(a, b):  # as runs are recorded
                 merged = self._insert(batches, a.n + b.n)
-                made = SummaryBuilder(self.kind, merged.n)
-                merge_stored(self.db, (a.id, a.n), (b.id, b.n), merged.id, made.add)
-                summaries.store(self.db, merged.id, made.finish())
+                merge_stored(self.db, (a.id, a.n), (b.id, b.n), merged.id)
+                if a.ref_range and b.ref_range:
+                    merged.ref_range = (a.ref_range[0], b.ref_range[1])
             else:  # a batch indexed again after later ones (_rebuild): sort
                 keys = np.concatenate([self._keys(a), self._keys(b)])
                 refs = np.concatenate([self._refs(a), self._refs(b)])
@@ -196,6 +198,21 @@ class KeyRuns:
             self._delete(a)
             self._delete(b)
             runs.append(merged)
+
+    def _ordered(self, a: _Run, b: _Run) -> bool:
+        """Whether every ref of ``a`` precedes every ref of ``b`` (read from the database
+        unless both runs were written by this run)."""
+        if not a.n or not b.n:
+            return True
+        if a.ref_range and b.ref_range:
+            return a.ref_range[1] <= b.ref_range[0]
+        return refs_ordered(self.db, (a.id, a.n), (b.id, b.n))
+
+    def _summarise_all(self) -> None:
+        """Give every run without a fitting summary one (the runs this run left; a run's
+        summary is made once it is final, not for each run merged on the way)."""
+        for rid, n in summaries.missing(self.db, self.kind):
+            self._summarise(_Run(rid, [], n))
 
     # -- recording a batch ---------------------------------------------------------------
     def open_batch(self, batch_id: int) -> None:
@@ -232,6 +249,7 @@ class KeyRuns:
         runs = self.runs() + self._new
         self._new = []
         self._compact(runs)
+        self._summarise_all()
         self._batch = None
         self._runs = None  # the next look-up (a later batch) reads the runs again
 
@@ -245,6 +263,7 @@ class KeyRuns:
             rest = [b for b in run.batches if b != batch_id]
             if rest and keep.any():
                 self._write(rest, keys[keep], refs[keep])
+        self._summarise_all()
         self._runs = None
 
     # -- look-ups --------------------------------------------------------------------------

@@ -118,5 +118,17 @@ def load(db: sqlite3.Connection, run_id: int, n: int) -> Summary | None:
     return Summary(i64(row[2]), Bloom.from_words(words), FENCE)
 
 
+def missing(db: sqlite3.Connection, kind: str) -> list[tuple[int, int]]:
+    """(id, entries) of the runs of ``kind`` with no summary that ``load`` would take."""
+    rows = db.execute(
+        "SELECT r.id, length(r.keys) / 8 FROM key_run r "
+        "LEFT JOIN key_run_summary s ON s.run_id = r.id "
+        "WHERE r.kind = ? AND (s.run_id IS NULL OR s.version != ? OR s.fence_every != ? "
+        "OR length(s.fences) != 8 * ((length(r.keys) / 8 + ? - 1) / ?))",
+        (kind, VERSION, FENCE, FENCE, FENCE),
+    )
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
 def delete(db: sqlite3.Connection, run_id: int) -> None:
     db.execute("DELETE FROM key_run_summary WHERE run_id = ?", (run_id,))

@@ -9,7 +9,7 @@ from unittest import mock
 
 import numpy as np
 
-from csvbridge import history_probe, history_summary
+from csvbridge import history_probe, history_runs, history_summary
 from csvbridge.bloom import Bloom
 from csvbridge.history import History
 
@@ -82,3 +82,24 @@ def test_a_bloom_filter_comes_back_from_its_words() -> None:
     probe = np.array([*IDENTS, 1, 2, 3], dtype=np.uint64)
     assert (again.test(probe) == bloom.test(probe)).all()
     assert again.test(keys).all()
+
+
+def test_a_finished_batch_leaves_every_run_with_a_summary(tmp_path: Path) -> None:
+    """Summaries are made for the runs a batch leaves (not for each run merged on the way),
+    and ``missing`` finds exactly the runs without a fitting one."""
+    path = tmp_path / "h.sqlite"
+    with mock.patch.object(history_runs, "RUN_CAP", 8), mock.patch.object(history_runs, "FLUSH", 4):
+        _history(path)
+    with History(path) as h:
+        runs = h.db.execute("SELECT id FROM key_run").fetchall()
+        assert len(runs) > 2
+        assert history_summary.missing(h.db, "identity") == []
+        assert history_summary.missing(h.db, "near") == []
+        rid, n = h.db.execute("SELECT id, length(keys) / 8 FROM key_run LIMIT 1").fetchone()
+        h.db.execute("DELETE FROM key_run_summary WHERE run_id = ?", (rid,))
+        kind = h.db.execute("SELECT kind FROM key_run WHERE id = ?", (rid,)).fetchone()[0]
+        assert history_summary.missing(h.db, kind) == [(rid, n)]
+        with mock.patch.object(history_summary, "VERSION", 2):
+            assert len(history_summary.missing(h.db, "identity")) == len(
+                h.db.execute("SELECT id FROM key_run WHERE kind = 'identity'").fetchall()
+            )

@@ -1,10 +1,10 @@
 """The watched folder: files dropped in ROOT/inbox/ are recognised by a mapping, converted into
 ROOT/outbox/, and archived — or sent to ROOT/failed/ with the reason. ``watch(root)`` runs as
 a service until SIGTERM or SIGINT; ``watch(root, once=True)`` processes what is there and
-returns. Layout, names and the audit log: watch_layout.py; settings: watch_config.py; which
-files are complete: watch_scan.py; the crash-safe claim protocol: watch_claim.py (and
-watch_recover.py after a crash); routing and notes: watch_route.py; ``csvbridge status``:
-watch_status.py. docs/watch.md is the user's guide."""
+returns. Layout, names and the audit log: watch_layout.py; settings: watch_config.py; which files
+are complete: watch_scan.py; the crash-safe claim protocol: watch_claim.py (its journal:
+watch_journal.py; after a crash: watch_recover.py); routing and notes: watch_route.py; ``csvbridge
+status``: watch_status.py. docs/watch.md is the user's guide."""
 
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ from typing import Any
 
 from .errors import CsvbridgeError
 from .mapping import LoadedMapping, load_mapping
-from .watch_claim import Claim, Context, claim_file, finish, handle
+from .watch_claim import Context, claim_file, finish, handle
 from .watch_config import WatchConfig, WatchConfigError, load_config
 from .watch_fs import FileLock
+from .watch_journal import Claim
 from .watch_layout import Audit, Layout, ensure_layout, layout_for, shown
 from .watch_recover import leftover_claims
 from .watch_retry import HistoryWait, defer, due, waiting_text

@@ -28,12 +28,9 @@ import contextlib
 import json
 import os
 import secrets
-import shutil
-import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .errors import CsvbridgeError
@@ -41,7 +38,6 @@ from .history import History
 from .mapping import LoadedMapping
 from .outfiles import limit_modes_to
 from .pipeline import convert
-from .readers import file_sha256
 from .watch_config import WatchConfig
 from .watch_fs import (
     FileLock,
@@ -52,13 +48,12 @@ from .watch_fs import (
     sync_dir,
     write_json,
 )
-from .watch_layout import Audit, Layout, now_iso, safe_name, safe_stem_ext, shown
+from .watch_journal import JOURNAL, Claim, fail, hash_into, new_journal, public_view, utf8_path
+from .watch_layout import Audit, Layout, now_iso, safe_stem_ext
 from .watch_retry import HistoryWait, retryable
 from .watch_route import already_text, reason_text, route
 
-JOURNAL = "journal.json"
 REPORTS = {"json": "report.json", "html": "report.html", "xlsx": "report.xlsx"}
-NOTE_NAMES = {"REASON.txt", "reason.json", "ALREADY-IMPORTED.txt", "already-imported.json"}
 
 
 class Stopped(Exception):
@@ -78,52 +73,6 @@ class Context:
     stop: Callable[[], bool]
     failpoint: Callable[[str], None]
     report: Callable[[dict[str, Any]], None]
-
-
-@dataclass
-class Claim:
-    """A claimed file's folder and journal."""
-
-    dir: Path
-    journal: dict[str, Any]
-
-    @property
-    def src(self) -> Path:
-        return self.dir / "src" / str(self.journal["name"])
-
-    @property
-    def out(self) -> Path:
-        return self.dir / "out"
-
-    def save(self) -> None:
-        write_json(self.dir / JOURNAL, self.journal)
-
-
-def new_journal(name: str, cid: str) -> dict[str, Any]:
-    short = cid.rsplit("-", 1)[-1]
-    date, hms = time.strftime("%Y-%m-%d"), time.strftime("%H%M%S")
-    stem, ext = safe_stem_ext(name)
-    safe = safe_name(name)
-    if safe in NOTE_NAMES:
-        safe = "file-" + safe
-    return {
-        "claim": cid,
-        "name": name,
-        "shown": shown(name),
-        "safe": safe,
-        "claimed": now_iso(),
-        "outbox": f"{date}_{stem}_{short}",
-        "failed": f"{date}_{stem}_{short}",
-        "archive": f"{date}_{hms}_{stem}_{short}" + (f".{ext}" if ext else ""),
-        "outcome": None,
-    }
-
-
-def hash_into(claim: Claim) -> None:
-    st = claim.src.lstat()
-    claim.journal["bytes"] = st.st_size
-    claim.journal["regular"] = stat.S_ISREG(st.st_mode)
-    claim.journal["sha256"] = file_sha256(claim.src) if stat.S_ISREG(st.st_mode) else None
 
 
 def claim_file(ctx: Context, name: str) -> Claim | None:
@@ -165,12 +114,6 @@ def handle(ctx: Context, claim: Claim) -> str:
 
 
 # -- decide ----------------------------------------------------------------------------------
-def _fail(claim: Claim, code: str, message: str, **more: Any) -> None:
-    claim.journal["outcome"] = "failed"
-    claim.journal["reason"] = {"code": code, "message": message, **more}
-    claim.save()
-
-
 def _with_policy(lm: LoadedMapping, policy: str) -> LoadedMapping:
     if policy == "mapping" or lm.mapping.duplicates.policy == policy:
         return lm
@@ -182,7 +125,7 @@ def decide(ctx: Context, claim: Claim) -> bool:
     """Route and convert; the outcome goes into the journal. False: released (stopping)."""
     j = claim.journal
     if not j.get("regular"):
-        _fail(
+        fail(
             claim,
             "not-a-file",
             "this is a symbolic link or not a regular file: the watcher does not follow links",
@@ -191,13 +134,13 @@ def decide(ctx: Context, claim: Claim) -> bool:
     routing = route(ctx.mappings, ctx.broken, claim.src)
     if routing.mapping is None:
         problem = routing.problem or {"code": "no-mapping", "message": "no mapping"}
-        _fail(claim, **problem)
+        fail(claim, **problem)
         return True
     lm = _with_policy(routing.mapping, ctx.config.duplicates)
     j["mapping"] = {"name": lm.mapping.name, "file": lm.path.name, "sha256": lm.sha256}
     targets = ctx.config.targets_for(lm.mapping.name)
     if not targets:
-        _fail(
+        fail(
             claim,
             "no-targets",
             f"no targets are set for mapping {lm.mapping.name}",
@@ -245,7 +188,7 @@ def _convert_locked(ctx: Context, claim: Claim, lm: LoadedMapping, targets: list
     decisions = ctx.config.decisions
     try:
         result = convert(
-            [_utf8_path(claim)],
+            [utf8_path(claim)],
             lm,
             targets,
             claim.out,
@@ -267,10 +210,10 @@ def _convert_locked(ctx: Context, claim: Claim, lm: LoadedMapping, targets: list
                 lay.marker.unlink()  # kept if the undo failed: the next turn settles it
             raise
         _undo_batches(ctx, before, j["sha256"])
-        _fail(claim, e.code, e.message, where=e.where, hint=e.hint)
+        fail(claim, e.code, e.message, where=e.where, hint=e.hint)
     except Exception as e:  # a bug: the file goes to failed/, the watcher carries on
         _undo_batches(ctx, before, j["sha256"])
-        _fail(
+        fail(
             claim,
             "internal-error",
             f"internal error: {type(e).__name__}: {e}",
@@ -298,27 +241,6 @@ def _convert_locked(ctx: Context, claim: Claim, lm: LoadedMapping, targets: list
         claim.save()
     lay.marker.unlink()
     return True
-
-
-def _utf8_path(claim: Claim) -> Path:
-    """The claimed file under a name every output can hold: a name that is not valid UTF-8
-    (bytes from another system) is converted through a link named with those bytes shown as
-    U+FFFD, so the reports name it readably instead of failing."""
-    name = str(claim.journal["name"])
-    try:
-        name.encode("utf-8")
-        return claim.src
-    except UnicodeEncodeError:
-        pass
-    alias = claim.dir / "as" / name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    alias.parent.mkdir(exist_ok=True)
-    with contextlib.suppress(FileNotFoundError):
-        alias.unlink()
-    try:
-        os.link(claim.src, alias)
-    except OSError:  # no hard links here: a copy, removed with the claim folder
-        shutil.copyfile(claim.src, alias)
-    return alias
 
 
 def _undo_batches(ctx: Context, before: int, sha256: str) -> list[int]:
@@ -378,13 +300,13 @@ def finish(ctx: Context, claim: Claim) -> str:
             reason = j["reason"]
             text = reason_text(j, reason, lay.root, lay.mappings)
             (out / "REASON.txt").write_text(text, encoding="utf-8", errors="backslashreplace")
-            write_json(out / "reason.json", {**_public(j), "reason": reason})
+            write_json(out / "reason.json", {**public_view(j), "reason": reason})
             if claim.src.exists() or claim.src.is_symlink():
                 move_no_clobber(claim.src, out / j["safe"])
         elif outcome == "already-imported":
             text = already_text(j, j.get("batches", []), lay.history)
             (out / "ALREADY-IMPORTED.txt").write_text(text, encoding="utf-8")
-            write_json(out / "already-imported.json", _public(j))
+            write_json(out / "already-imported.json", public_view(j))
         else:
             for fmt, fname in REPORTS.items():
                 if fmt not in ctx.config.reports:
@@ -403,7 +325,7 @@ def finish(ctx: Context, claim: Claim) -> str:
             target = free_name(lay.archive, stem or j["archive"], ext if stem else "")
             move_no_clobber(claim.src, target)
         archived = target
-    entry = _public(j)
+    entry = public_view(j)
     entry["time"] = now_iso()
     if outcome == "failed":
         entry["failed"] = f"failed/{j['failed']}"
@@ -417,10 +339,3 @@ def finish(ctx: Context, claim: Claim) -> str:
     ctx.report(event)
     remove_tree(claim.dir)
     return str(outcome)
-
-
-def _public(j: dict[str, Any]) -> dict[str, Any]:
-    """The journal as reported: the printable name as 'file', no internal keys."""
-    out = {k: v for k, v in j.items() if k not in ("name", "shown", "outcome", "regular")}
-    out["file"] = j["shown"]
-    return out

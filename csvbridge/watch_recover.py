@@ -7,8 +7,9 @@ import contextlib
 import os
 from pathlib import Path
 
-from .watch_claim import JOURNAL, Claim, Context, hash_into, new_journal
+from .watch_claim import Context
 from .watch_fs import FileLock, owner_alive, read_json, remove_tree
+from .watch_journal import JOURNAL, Claim, hash_into, new_journal
 
 
 def leftover_claims(ctx: Context) -> list[Claim]:

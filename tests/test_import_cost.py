@@ -42,6 +42,7 @@ OTHER_WRITERS = {
         "tabular",
         "typed",
         "xero",
+        "xero_contacts",
         "xlsx_table",
     )
 }

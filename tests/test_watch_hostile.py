@@ -305,16 +305,16 @@ def test_a_private_file_gets_a_private_claim_journal(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The claim's journal (the file's name, hash and outcome) is no more open than the file."""
-    from csvbridge import watch_claim
+    from csvbridge import watch_journal
 
     seen: list[str] = []
-    real = watch_claim.Claim.save
+    real = watch_journal.Claim.save
 
-    def save(self: watch_claim.Claim) -> None:
+    def save(self: watch_journal.Claim) -> None:
         real(self)
-        seen.append(oct((self.dir / watch_claim.JOURNAL).stat().st_mode & 0o777))
+        seen.append(oct((self.dir / watch_journal.JOURNAL).stat().st_mode & 0o777))
 
-    monkeypatch.setattr(watch_claim.Claim, "save", save)
+    monkeypatch.setattr(watch_journal.Claim, "save", save)
     old = os.umask(0o022)
     try:
         private = root / "inbox" / "client.csv"

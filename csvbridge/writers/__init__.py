@@ -127,7 +127,7 @@ _LISTED = (
     ),
     Listed("xero-bank", "bank", ("transaction",), "xero", "Xero bank statement (CSV)"),
     Listed("xero-bills", "xero", ("bill",), "xero", "Xero bills (CSV)"),
-    Listed("xero-contacts", "xero", ("contact",), "xero", "Xero contacts (CSV)"),
+    Listed("xero-contacts", "xero_contacts", ("contact",), "xero", "Xero contacts (CSV)"),
     Listed("xero-invoices", "xero", ("invoice",), "xero", "Xero sales invoices (CSV)"),
     Listed("xero-journals", "xero", ("journal",), "xero", "Xero manual journals (CSV)"),
     Listed("xlsx", "tabular", _ALL, "", "Excel workbook, typed cells"),

@@ -1,5 +1,6 @@
-"""Xero CSV imports (formats.md §4.1, 4.2, 4.4, 4.5): sales invoices, bills, manual journals
-and contacts. Xero finds columns by header name; dates follow the organisation's region."""
+"""Xero CSV imports (formats.md §4.1, 4.2, 4.4): sales invoices, bills and manual journals
+(contacts are in xero_contacts.py). Xero finds columns by header name; dates follow the
+organisation's region."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from .checks import (
     code_map,
     document_ids,
     document_sums,
-    phone,
     starts_of,
     translate,
     unbalanced,
@@ -27,14 +27,16 @@ from .prices import fixed_decimal_column, line_prices_columns
 
 BOM = bom_option("off", "Xero reportedly strips one, so none is needed")
 TAX_CODES = tax_codes_option("'T1=20% (VAT on Income)'")
-_PO = tuple(f"PO{p}" for p in ("AddressLine1", "AddressLine2", "AddressLine3", "AddressLine4"))
-_PO += ("POCity", "PORegion", "POPostalCode", "POCountry")
+PO_ADDRESS = tuple(
+    f"PO{p}" for p in ("AddressLine1", "AddressLine2", "AddressLine3", "AddressLine4")
+)
+PO_ADDRESS += ("POCity", "PORegion", "POPostalCode", "POCountry")
 _TRACKING = ("TrackingName1", "TrackingOption1", "TrackingName2", "TrackingOption2")
 
 INVOICE_COLUMNS = (
     "*ContactName",
     "EmailAddress",
-    *_PO,
+    *PO_ADDRESS,
     "*InvoiceNumber",
     "Reference",
     "*InvoiceDate",
@@ -53,7 +55,7 @@ INVOICE_COLUMNS = (
 BILL_COLUMNS = (
     "*ContactName",
     "EmailAddress",
-    *_PO,
+    *PO_ADDRESS,
     "*InvoiceNumber",
     "*InvoiceDate",
     "*DueDate",
@@ -262,81 +264,13 @@ class XeroJournalWriter(AccountingWriter):
         ]
 
 
-# -- contacts ---------------------------------------------------------------------------------
-_SA = tuple("SA" + p[2:] for p in _PO)
-CONTACT_COLUMNS = (
-    "*ContactName",
-    "AccountNumber",
-    "EmailAddress",
-    "FirstName",
-    "LastName",
-    "POAttentionTo",
-    *_PO,
-    "SAAttentionTo",
-    *_SA,
-    "PhoneNumber",
-    "FaxNumber",
-    "MobileNumber",
-    "DDINumber",
-    "SkypeName",
-    "BankAccountName",
-    "BankAccountNumber",
-    "BankAccountParticulars",
-    "TaxNumber",
-    "AccountsReceivableTaxCodeName",
-    "AccountsPayableTaxCodeName",
-    "Website",
-    "LegalName",
-    "Discount",
-    "CompanyNumber",
-    "DueDateBillDay",
-    "DueDateBillTerm",
-    "DueDateSalesDay",
-    "DueDateSalesTerm",
-)
-
-
-class XeroContactWriter(AccountingWriter):
-    """Contacts: name mandatory and unique, account number unique and under 50 characters;
-    at most 1,000 contacts per file."""
-
-    stem = "xero-contacts"
-    header = CONTACT_COLUMNS
-    noun = "contact"
-    needs = ("name",)
-    names = ("name",)
-    unique = ("name", "account_number")
-    text_limits = {"account_number": 49}  # noqa: RUF012 - "< 50 characters" [C]
-    max_rows = 1000  # [C]
-
-    def cells(self, records: pa.Table) -> list[pa.Array]:
-        g = self.guard
-        values = {
-            "*ContactName": fmt.text(records, "name", guard=False),
-            "AccountNumber": fmt.text(records, "account_number", guard=g),
-            "EmailAddress": fmt.text(records, "email", guard=g),
-            "FirstName": fmt.text(records, "first_name", guard=g),
-            "LastName": fmt.text(records, "last_name", guard=g),
-            "POAddressLine1": fmt.text(records, "address_line1", guard=g),
-            "POAddressLine2": fmt.text(records, "address_line2", guard=g),
-            "POCity": fmt.text(records, "city", guard=g),
-            "PORegion": fmt.text(records, "region", guard=g),
-            "POPostalCode": fmt.text(records, "postal_code", guard=g),
-            "POCountry": fmt.text(records, "country", guard=g),
-            "PhoneNumber": phone(records, "phone", guard=g),
-            "TaxNumber": fmt.text(records, "tax_number", guard=g),
-            "LegalName": fmt.text(records, "company", guard=g),
-        }
-        return by_header(self.header, values, records.num_rows)
-
-
 # -- the targets ------------------------------------------------------------------------------
-_ENC = " UTF-8 (no BOM unless -O bom=on), CRLF."
+ENCODING_DOC = " UTF-8 (no BOM unless -O bom=on), CRLF."
 _DATES = (
     "Dates follow the organisation's region: UK/AU/NZ DD/MM/YYYY, US MM/DD/YYYY "
     "(date_order=auto decides from a constant currency: mdy for USD) [R]."
 )
-_NAME_NOTE = (
+NAME_NOTE = (
     "Names and codes that start with = + - @ are refused (with formula_guard=on) rather than "
     "prefixed with ': Xero would import the ' as part of the name."
 )
@@ -351,7 +285,7 @@ _DOC_NOTES = (
     "lines of one document that disagree on contact, dates or currency, and (by default) a "
     "negative total, whose handling is unconfirmed [U].",
     _DATES,
-    _NAME_NOTE,
+    NAME_NOTE,
 )
 
 TARGETS = [
@@ -360,7 +294,7 @@ TARGETS = [
         kinds=("invoice",),
         title="Xero sales invoices (CSV)",
         doc="Business → Invoices → Import. The 27-column template: one row per line, the "
-        "invoice number, contact and dates repeated on each; imported as drafts." + _ENC,
+        "invoice number, contact and dates repeated on each; imported as drafts." + ENCODING_DOC,
         columns=INVOICE_COLUMNS,
         required=XeroInvoiceWriter.needs,
         limits="500 invoices and 500 lines per file [C-ish/R]; larger outputs are split into "
@@ -376,7 +310,7 @@ TARGETS = [
         title="Xero bills (CSV)",
         doc="Business → Bills → Import. The purchase template as seen in public code [R/U]: "
         "one row per line; Total and TaxAmount left blank for Xero to compute; there is no "
-        "Reference column, so the canonical reference is not written." + _ENC,
+        "Reference column, so the canonical reference is not written." + ENCODING_DOC,
         columns=BILL_COLUMNS,
         required=XeroBillWriter.needs,
         limits="500 bills and 500 lines per file; larger outputs are split into "
@@ -396,7 +330,7 @@ TARGETS = [
         title="Xero manual journals (CSV)",
         doc="Accounting → Manual journals → Import (Adviser role). One row per line: amount "
         "> 0 debit, < 0 credit; rows sharing Narration and Date form one journal, which must "
-        "net to zero. Imported as drafts." + _ENC,
+        "net to zero. Imported as drafts." + ENCODING_DOC,
         columns=JOURNAL_COLUMNS,
         required=XeroJournalWriter.needs,
         limits="300 lines per file [C]; larger outputs are split into xero-journals-001.csv, "
@@ -410,30 +344,7 @@ TARGETS = [
             "Refused: a journal that does not net to zero, whose lines disagree on date, "
             "currency or narration, or (narration=as-is) that would merge with another.",
             _DATES,
-            _NAME_NOTE,
-        ),
-    ),
-    Target(
-        name="xero-contacts",
-        kinds=("contact",),
-        title="Xero contacts (CSV)",
-        doc="Contacts → All contacts → Import. The contact template up to DueDateSalesTerm; "
-        "name, account number, email, names, postal address, phone, tax number and legal "
-        "name (the company) are filled." + _ENC,
-        columns=CONTACT_COLUMNS,
-        required=("name",),
-        limits="1,000 contacts per file [C]; larger outputs are split into "
-        "xero-contacts-001.csv, ...",
-        factory=XeroContactWriter,
-        family="xero",
-        options=(BOM, FORMULA_GUARD),
-        notes=(
-            "A contact cannot be renamed by import: a changed name makes a new contact [C].",
-            "Refused: a repeated name or account number, an account number of 50 characters "
-            "or more [C].",
-            "Keep account and phone numbers as text: opening the file in Excel and saving it "
-            "loses leading zeros [C].",
-            _NAME_NOTE,
+            NAME_NOTE,
         ),
     ),
 ]

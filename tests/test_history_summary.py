@@ -8,6 +8,7 @@ from pathlib import Path
 from unittest import mock
 
 import numpy as np
+import pyarrow as pa
 
 from csvbridge import history_probe, history_runs, history_summary
 from csvbridge.bloom import Bloom
@@ -103,3 +104,41 @@ def test_a_finished_batch_leaves_every_run_with_a_summary(tmp_path: Path) -> Non
             assert len(history_summary.missing(h.db, "identity")) == len(
                 h.db.execute("SELECT id FROM key_run WHERE kind = 'identity'").fetchall()
             )
+
+
+def test_look_ups_between_the_blocks_a_batch_records_and_across_batches(tmp_path: Path) -> None:
+    """As convert does: each chunk is looked up (BLOB handles left open on the earlier
+    batches' runs) and then recorded (new runs written and merged in the same table), one
+    History for several batches; every look-up answers from the batches finished before."""
+    path = tmp_path / "h.sqlite"
+    firsts = IDENTS[:900]
+    seconds = IDENTS[900:1800]
+    with (
+        mock.patch.object(history_runs, "RUN_CAP", 64),
+        mock.patch.object(history_runs, "FLUSH", 16),
+        mock.patch.object(history_summary, "FENCE", 8),
+        History(path) as h,
+    ):
+        _record(h, [firsts[i : i + 100] for i in range(0, 900, 100)], "a.csv")
+        h.begin()
+        batch = h.open_batch("b.csv", ("m", "1", ""))
+        for i in range(0, 900, 100):
+            probe = firsts[i : i + 50] + seconds[i : i + 100]
+            found = _got_lookup(h, probe)
+            assert set(found) == set(firsts[i : i + 50])  # never the batch's own records
+            arr = np.array(seconds[i : i + 100], dtype=np.uint64)
+            h.add_records(
+                arr,
+                ["b.csv"],
+                np.zeros(len(arr), np.int64),
+                np.arange(i + 2, i + 102, dtype=np.int64),
+                (arr % np.uint64(50)).astype(np.int64),
+                pa.array(["t"] * len(arr)),
+            )
+        h.record(batch_key="b.csv", mapping=("m", "1", ""), inputs=[], outputs=[])
+        h.finish()
+        h.begin()
+        found = _got_lookup(h, firsts[::10] + seconds[::10])
+        assert set(found) == set(firsts[::10] + seconds[::10])
+        assert {found[x][0] for x in seconds[::10]} == {batch}
+        h.rollback()

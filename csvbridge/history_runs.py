@@ -8,8 +8,8 @@ Runs merge like an LSM tree, but never past ``RUN_CAP`` entries, read and writte
 time (history_merge), so a merge needs a few MB whatever the history's size. A run being
 recorded builds its runs as it goes (a run is written whenever ``FLUSH`` new entries are
 waiting) and look-ups never see them until the next run loads the index. Look-ups go through
-each run's summary (history_summary.py, made as the run is written) and read only the blocks
-of the run it lets through (history_probe.py).
+each run's summary (history_summary.py, made once the batch's runs are final) and read only
+the blocks of the run it lets through (history_probe.py).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS key_run (
     refs BLOB NOT NULL
 );
 """
-RUN_CAP = 1 << 20  # entries of a merged run: a merge needs about 40 bytes per entry
+RUN_CAP = 1 << 20  # entries of a merged run (merged a chunk at a time: a few MB whatever)
 FLUSH = 1 << 18  # entries of the batch being recorded waiting to be written as a run
 _COLUMN = {"identity": "identity", "near": "near_key"}
 
@@ -49,7 +49,6 @@ class _Run:
     n: int
     keys: npt.NDArray[np.int64] | None = None  # read whole only to rewrite the run
     refs: npt.NDArray[np.int64] | None = None
-    summary: Summary | None = None  # what look-ups keep in memory
     ref_range: tuple[int, int] | None = None  # smallest and largest ref, when known
 
 
@@ -99,9 +98,10 @@ class KeyRuns:
         if self._looked_up is None:
             self._looked_up = []
             for run in self.runs():
-                if run.summary is None:
-                    run.summary = summaries.load(self.db, run.id, run.n) or self._summarise(run)
-                self._looked_up.append(Stored(run.id, run.n, run.summary))
+                summary = summaries.load(self.db, run.id, run.n)
+                if summary is None:
+                    summary = self._summarise(run.id, run.n)
+                self._looked_up.append(Stored(run.id, run.n, summary))
         return self._looked_up
 
     def release(self) -> None:
@@ -110,12 +110,13 @@ class KeyRuns:
             stored.close()
         self._looked_up = None
 
-    def _summarise(self, run: _Run) -> Summary:
-        made = SummaryBuilder(self.kind, run.n)
-        for keys in stored_keys(self.db, run.id, run.n):
+    def _summarise(self, rid: int, n: int) -> Summary:
+        """Make and store the summary of run ``rid`` of ``n`` entries (its keys read once)."""
+        made = SummaryBuilder(self.kind, n)
+        for keys in stored_keys(self.db, rid, n):
             made.add(keys)
         summary = made.finish()
-        summaries.store(self.db, run.id, summary)
+        summaries.store(self.db, rid, summary)
         return summary
 
     def _rebuild(self, batches: list[int]) -> None:
@@ -212,7 +213,7 @@ class KeyRuns:
         """Give every run without a fitting summary one (the runs this run left; a run's
         summary is made once it is final, not for each run merged on the way)."""
         for rid, n in summaries.missing(self.db, self.kind):
-            self._summarise(_Run(rid, [], n))
+            self._summarise(rid, n)
 
     # -- recording a batch ---------------------------------------------------------------
     def open_batch(self, batch_id: int) -> None:

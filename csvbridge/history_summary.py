@@ -4,8 +4,9 @@ keys, whose low bits are a day and are asked for by range). About 1.5 bytes per 
 the run's keys and refs are 16; a look-up reads from the database only the blocks of
 ``FENCE`` entries its filter lets through (history_probe.py).
 
-Summaries are made as a run is written (history_runs, history_merge) and stored beside it; a
-run stored without one (an older history) gets one the first time it is looked up.
+Summaries are made once a batch's runs are final (history_runs: not for each run merged on the
+way) and stored beside them; a run stored without one (an older history, a forgotten batch's
+rewritten runs, an index rebuilt) gets one the first time it is looked up.
 """
 
 from __future__ import annotations

@@ -44,9 +44,7 @@ def flush_documents(
             totals=totals,
         )
         for p in refused:
-            rejects.add_records("", p.lines, kind, p.field, p.rule, p.message)
-            ledger.rejected_by_rule[p.rule] += p.lines.num_rows
-            add_written(ledger.stages["rejected"], p.lines, kind)
+            _reject(p.lines, kind, p.field, p.rule, p.message, rejects, ledger)
         for p in warned:
             doc_warnings.setdefault(p.rule, []).append(p.message)
         for w in writers:
@@ -70,7 +68,21 @@ def hold_incomplete(
         f"another line of this {kind.name} was rejected (see rejects.csv); its other lines "
         f"are held back so that no partial {kind.name} is imported"
     )
-    rejects.add_records("", held, kind, key, "document-incomplete", message)
-    ledger.rejected_by_rule["document-incomplete"] += held.num_rows
-    add_written(ledger.stages["rejected"], held, kind)
+    _reject(held, kind, key, "document-incomplete", message, rejects, ledger)
     return group.filter(pc.invert(hit))
+
+
+def _reject(
+    lines: pa.Table,
+    kind: Kind,
+    fld: str,
+    rule: str,
+    message: str,
+    rejects: RejectsFile,
+    ledger: Ledger,
+) -> None:
+    """Document lines refused before any target: into rejects.csv, and counted (with their
+    money) as rejected by ``rule`` in the ledger."""
+    rejects.add_records("", lines, kind, fld, rule, message)
+    ledger.rejected_by_rule[rule] += lines.num_rows
+    add_written(ledger.stages["rejected"], lines, kind)
